@@ -1,0 +1,144 @@
+"""Data contracts: the columns and types of every table, layer by layer.
+
+Raw sources and bronze are text; silver and gold are typed as below. Nodes check their
+outputs against these contracts with :func:`check_schema`, so a change in one place
+fails loudly instead of drifting.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+TABLES = ("customers", "orders")
+
+#: Column names of each source table once ``column_map`` has been applied.
+RAW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id", "name", "email", "signup_date", "country"),
+    "orders": ("order_id", "customer_id", "order_ts", "amount", "product"),
+}
+
+#: Business key of each table.
+KEYS: dict[str, str] = {"customers": "customer_id", "orders": "order_id"}
+
+#: Lineage columns bronze adds to every row.
+BRONZE_META: tuple[str, ...] = ("_ingested_at", "_source_file", "_batch_id")
+#: Position of the row in its source file, so "last ingested wins" is well defined.
+ROW_NUMBER = "_row_number"
+
+REASON = "reason"
+DUPLICATE_REASON = "duplicate key: a later row with the same key wins"
+
+SILVER: dict[str, pl.Schema] = {
+    "customers": pl.Schema(
+        {
+            "customer_id": pl.Int64,
+            "name": pl.String,
+            "email": pl.String,
+            "signup_date": pl.Date,
+            "country": pl.String,
+        }
+    ),
+    "orders": pl.Schema(
+        {
+            "order_id": pl.Int64,
+            "customer_id": pl.Int64,
+            "order_ts": pl.Datetime("us"),
+            "amount": pl.Float64,
+            "product": pl.String,
+        }
+    ),
+}
+
+RECONCILIATION = pl.Schema(
+    {
+        "table": pl.String,
+        "bronze_rows": pl.Int64,
+        "silver_rows": pl.Int64,
+        "rejected_rows": pl.Int64,
+        "duplicates_removed": pl.Int64,
+        "balanced": pl.Boolean,
+    }
+)
+
+GOLD: dict[str, pl.Schema] = {
+    "revenue_by_country": pl.Schema(
+        {
+            "country": pl.String,
+            "total_revenue": pl.Float64,
+            "total_orders": pl.Int64,
+            "avg_basket": pl.Float64,
+        }
+    ),
+    "revenue_by_product": pl.Schema(
+        {
+            "product": pl.String,
+            "total_revenue": pl.Float64,
+            "total_orders": pl.Int64,
+            "avg_price": pl.Float64,
+        }
+    ),
+    "monthly_revenue": pl.Schema(
+        {
+            "month": pl.String,
+            "total_revenue": pl.Float64,
+            "total_orders": pl.Int64,
+            "avg_basket": pl.Float64,
+        }
+    ),
+    "customer_metrics": pl.Schema(
+        {
+            "customer_id": pl.Int64,
+            "name": pl.String,
+            "email": pl.String,
+            "signup_date": pl.Date,
+            "country": pl.String,
+            "total_spent": pl.Float64,
+            "order_count": pl.Int64,
+            "avg_basket": pl.Float64,
+            "first_order": pl.Datetime("us"),
+            "last_order": pl.Datetime("us"),
+            "recency_days": pl.Int64,
+            "rfm_score": pl.String,
+            "segment": pl.String,
+        }
+    ),
+    "kpis": pl.Schema(
+        {
+            "total_revenue": pl.Float64,
+            "total_orders": pl.Int64,
+            "total_customers": pl.Int64,
+            "active_customers": pl.Int64,
+            "avg_basket": pl.Float64,
+            "revenue_growth_last_month": pl.Float64,
+            "as_of": pl.Date,
+        }
+    ),
+}
+
+#: Business key of each gold table (the ``_id`` of its MongoDB documents).
+GOLD_KEYS: dict[str, str | None] = {
+    "revenue_by_country": "country",
+    "revenue_by_product": "product",
+    "monthly_revenue": "month",
+    "customer_metrics": "customer_id",
+    "kpis": None,  # one row, stored under a fixed key
+}
+
+
+class SchemaError(ValueError):
+    """A frame does not match its data contract."""
+
+
+def check_schema(df: pl.DataFrame, expected: pl.Schema, what: str) -> pl.DataFrame:
+    """Return ``df`` unchanged if its columns and types are ``expected``; raise otherwise."""
+    actual = df.schema
+    if list(actual.names()) != list(expected.names()):
+        raise SchemaError(
+            f"{what}: columns {list(actual.names())} do not match the contract "
+            f"{list(expected.names())} in medallion_kedro/schemas.py"
+        )
+    wrong = {n: (str(actual[n]), str(t)) for n, t in expected.items() if actual[n] != t}
+    if wrong:
+        detail = ", ".join(f"{n} is {a}, expected {e}" for n, (a, e) in wrong.items())
+        raise SchemaError(f"{what}: {detail} (contract in medallion_kedro/schemas.py)")
+    return df
