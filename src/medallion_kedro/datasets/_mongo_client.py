@@ -1,0 +1,136 @@
+"""Shared MongoDB clients (one per connection string) and driver errors turned into advice."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from kedro.io.core import DatasetError
+from pymongo import MongoClient
+from pymongo.errors import (
+    BulkWriteError,
+    ConfigurationError,
+    ConnectionFailure,
+    OperationFailure,
+    PyMongoError,
+)
+
+#: Applied unless the URI or the credentials set them: a server that is down or a wrong
+#: host fails within seconds instead of hanging.
+DEFAULT_CLIENT_ARGS: dict[str, int] = {
+    "serverSelectionTimeoutMS": 5000,
+    "connectTimeoutMS": 5000,
+    "socketTimeoutMS": 60000,
+}
+_AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed
+_START_HINT = (
+    "is the server running? Locally start one with `medallion-mongo start`; otherwise "
+    "check MONGO_URI (credentials `mongo.uri`) and the network"
+)
+_USERINFO = re.compile(r"(mongodb(?:\+srv)?://)([^@/]*)@")
+
+_clients: dict[str, MongoClient[dict[str, Any]]] = {}
+_lock = threading.Lock()
+
+
+def redact(text: str) -> str:
+    """``text`` with the user and password of any MongoDB URI in it replaced by ``****``."""
+    return _USERINFO.sub(r"\1****@", text)
+
+
+def hosts_of(uri: str) -> str:
+    """The ``host:port`` list of a MongoDB URI, without credentials (no DNS lookup)."""
+    rest = uri.split("://", 1)[-1]
+    rest = rest.rsplit("@", 1)[-1] if "@" in rest.split("/", 1)[0] else rest
+    return re.split(r"[/?]", rest, maxsplit=1)[0] or "?"
+
+
+def has_user(uri: str) -> bool:
+    return "@" in uri.split("://", 1)[-1].split("/", 1)[0]
+
+
+def _client_args(uri: str, extra: dict[str, Any]) -> dict[str, Any]:
+    query = uri.split("?", 1)[1].lower() if "?" in uri else ""
+    given = {k.lower() for k in extra} | {p.split("=", 1)[0] for p in query.split("&") if p}
+    defaults = {k: v for k, v in DEFAULT_CLIENT_ARGS.items() if k.lower() not in given}
+    return {**defaults, **extra}
+
+
+def get_client(uri: str, extra: dict[str, Any] | None = None) -> MongoClient[dict[str, Any]]:
+    """The process-wide client for ``uri`` (and client options), created on first use.
+
+    Creating a client opens no socket until the first operation, so building a catalog
+    never touches the network.
+    """
+    kwargs = _client_args(uri, extra or {})
+    key = uri + "|" + json.dumps(kwargs, sort_keys=True, default=str)
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            try:
+                client = MongoClient(uri, **kwargs)
+            except (ConfigurationError, ValueError, TypeError) as exc:
+                raise DatasetError(
+                    f"Invalid MongoDB connection settings: {redact(str(exc))}. Check the "
+                    "credentials `mongo.uri` (MONGO_URI), e.g. mongodb://127.0.0.1:27017."
+                ) from exc
+            _clients[key] = client
+        return client
+
+
+def close_clients() -> None:
+    """Close every cached client (tests, or a process that forks)."""
+    with _lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()
+
+
+def _raised_during_auth(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        path = Path(tb.tb_frame.f_code.co_filename)
+        if path.name == "auth.py" and "pymongo" in path.parts:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def explain(exc: BaseException, uri: str, action: str) -> DatasetError | None:
+    """A ``DatasetError`` that says what went wrong doing ``action`` and what to check.
+
+    Returns ``None`` for an exception that is not a driver error, so callers re-raise it.
+    """
+    host = hosts_of(uri)
+    if isinstance(exc, OperationFailure) and (
+        exc.code in _AUTH_CODES or "auth" in str(exc).lower()
+    ):
+        return DatasetError(
+            f"MongoDB at {host} refused the credentials while {action}: authentication "
+            "failed. Check the user, password and authSource in MONGO_URI (credentials "
+            f"`mongo.uri`). Server said: {redact(str(exc))}"
+        )
+    if not isinstance(exc, PyMongoError) and _raised_during_auth(exc):
+        return DatasetError(
+            f"MongoDB at {host} failed the authentication handshake while {action} "
+            f"({type(exc).__name__}: {exc}): check the user and password in MONGO_URI "
+            "(credentials `mongo.uri`), or remove them if the server has no users."
+        )
+    if isinstance(exc, ConnectionFailure):
+        return DatasetError(
+            f"Cannot reach MongoDB at {host} while {action}: {_START_HINT}. "
+            f"Driver said: {redact(str(exc)).split(', Timeout:')[0]}"
+        )
+    if isinstance(exc, BulkWriteError):
+        first = (exc.details.get("writeErrors") or [{}])[0]
+        return DatasetError(
+            f"MongoDB at {host} rejected documents while {action}: "
+            f"{first.get('errmsg', exc)}. Check the key column has no duplicates and the "
+            "unique indexes in save_args.indexes match the data."
+        )
+    if isinstance(exc, PyMongoError):
+        return DatasetError(f"MongoDB at {host} failed while {action}: {redact(str(exc))}")
+    return None

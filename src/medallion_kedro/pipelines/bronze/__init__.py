@@ -1,0 +1,5 @@
+"""Landing CSV -> bronze Parquet, every value kept as text."""
+
+from medallion_kedro.pipelines.bronze.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

@@ -1,0 +1,63 @@
+"""Bronze: every source row as text, under the project's column names, plus lineage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import polars as pl
+
+from medallion_kedro.schemas import RAW_COLUMNS
+
+
+class SourceLayoutError(ValueError):
+    """A landing file's columns do not match its ``column_map``."""
+
+
+def start_batch() -> dict[str, str]:
+    """Identify this ingestion: one batch id and timestamp shared by every table."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return {"batch_id": uuid.uuid4().hex[:12], "ingested_at": now.isoformat()}
+
+
+def check_layout(columns: list[str], source: dict[str, Any], table: str) -> dict[str, str]:
+    """Return the validated ``column_map`` of ``table``; raise with the fix when it is wrong."""
+    where = f"parameters_bronze.yml bronze.sources.{table}.column_map"
+    column_map = {str(k): str(v) for k, v in (source.get("column_map") or {}).items()}
+    expected = set(RAW_COLUMNS[table])
+    targets = set(column_map.values())
+    if targets != expected or len(column_map) != len(expected):
+        raise SourceLayoutError(
+            f"{where} maps to {sorted(targets)}, but table '{table}' needs exactly "
+            f"{sorted(expected)}: map one source column to each of them."
+        )
+    file = source.get("file", table)
+    missing = [c for c in column_map if c not in columns]
+    if missing:
+        raise SourceLayoutError(
+            f"Landing file {file} has no column {missing} (it has {columns}): fix the export, "
+            f"or map its real header names in {where}."
+        )
+    extra = [c for c in columns if c not in column_map]
+    if extra:
+        raise SourceLayoutError(
+            f"Landing file {file} has column(s) {extra} that {where} does not know: map each "
+            "to a project column, or remove it from the export."
+        )
+    return column_map
+
+
+def ingest(raw: pl.DataFrame, source: dict[str, Any], batch: dict[str, str], table: str) -> (
+    pl.DataFrame
+):
+    """Rename the source columns, keep every value as text and add the lineage columns."""
+    column_map = check_layout(raw.columns, source, table)
+    return raw.select(
+        *(pl.col(src).cast(pl.String).alias(dst) for src, dst in column_map.items())
+    ).select(
+        *RAW_COLUMNS[table],
+        _ingested_at=pl.lit(dt.datetime.fromisoformat(batch["ingested_at"])),
+        _source_file=pl.lit(str(source.get("file", f"{table}.csv"))),
+        _batch_id=pl.lit(batch["batch_id"]),
+    )

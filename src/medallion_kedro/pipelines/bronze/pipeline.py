@@ -1,0 +1,34 @@
+"""``kedro run --pipeline bronze``."""
+
+from __future__ import annotations
+
+from functools import partial, update_wrapper
+
+from kedro.pipeline import Pipeline, node
+
+from medallion_kedro.pipelines.bronze.nodes import ingest, start_batch
+from medallion_kedro.schemas import TABLES
+
+
+def _ingest_node(table: str) -> object:
+    func = update_wrapper(partial(ingest, table=table), ingest)
+    return node(
+        func,
+        inputs={
+            "raw": f"landing.{table}",
+            "source": f"params:bronze.sources.{table}",
+            "batch": "bronze_batch",
+        },
+        outputs=f"bronze.{table}",
+        name=f"ingest_{table}",
+    )
+
+
+def create_pipeline(**kwargs: object) -> Pipeline:
+    return Pipeline(
+        [
+            node(start_batch, inputs=None, outputs="bronze_batch", name="start_batch"),
+            *(_ingest_node(table) for table in TABLES),
+        ],
+        tags="bronze",
+    )

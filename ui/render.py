@@ -1,0 +1,155 @@
+"""HTML fragments of the app: KPI cards, the customer card, messages, the comparison.
+
+Every value shown as HTML also carries ``data-field``/``data-value`` attributes with the
+raw value, so tests (and anyone scraping the page) read numbers, not formatting.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from ui.compare import MAX_DIFFERENCES, ViewComparison
+from ui.sources.base import Customer, Kpis, SourceUnavailableError
+
+
+def _text(message: str) -> str:
+    """Escape ``message`` and show `backticked` commands as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(message))
+
+
+def message(kind: str, title: str, body: str = "") -> str:
+    """A banner: ``kind`` is error, warning, info or ok."""
+    role = ' role="alert"' if kind == "error" else ""
+    detail = f" {_text(body)}" if body else ""
+    return f'<div class="msg msg-{kind}"{role}><b>{html.escape(title)}</b>{detail}</div>'
+
+
+def source_error(label: str, exc: Exception) -> str:
+    title = f"{label} unavailable." if isinstance(exc, SourceUnavailableError) else f"{label} error."
+    return message("error", title, str(exc))
+
+
+def money(value: float | None, currency: str) -> str:
+    return "–" if value is None else f"{currency}\u202f{value:,.2f}"
+
+
+def compact(value: float, currency: str = "") -> str:
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{currency}\u202f{value / size:,.2f}\u202f{suffix}".strip()
+    return f"{currency}\u202f{value:,.2f}".strip() if currency else f"{value:,.0f}"
+
+
+def _raw(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return "" if value is None else repr(value) if isinstance(value, float) else str(value)
+
+
+def _card(field: str, value: Any, label: str, shown: str, unit: str, extra: str = "") -> str:
+    return (
+        f'<div class="kpi-card{extra}" data-field="{field}" data-value="{html.escape(_raw(value))}">'
+        f'<div class="kpi-label">{html.escape(label)}</div>'
+        f'<div class="kpi-value">{html.escape(shown)}</div>'
+        f'<div class="kpi-unit">{html.escape(unit)}</div></div>'
+    )
+
+
+def kpi_cards(kpis: Kpis, currency: str, source: str) -> str:
+    growth = kpis.revenue_growth_last_month
+    if growth is None:
+        growth_text, growth_class = "n/a", ""
+    else:
+        growth_text = f"{growth * 100:+.1f}\u202f%"
+        growth_class = " kpi-up" if growth >= 0 else " kpi-down"
+    active_share = kpis.active_customers / kpis.total_customers if kpis.total_customers else 0.0
+    cards = [
+        _card("total_revenue", kpis.total_revenue, "Revenue",
+              compact(kpis.total_revenue, currency), money(kpis.total_revenue, currency)),
+        _card("total_orders", kpis.total_orders, "Orders",
+              f"{kpis.total_orders:,}", "orders"),
+        _card("total_customers", kpis.total_customers, "Customers",
+              f"{kpis.total_customers:,}", "customers"),
+        _card("active_customers", kpis.active_customers, "Active customers",
+              f"{kpis.active_customers:,}", f"customers · {active_share:.0%} of all"),
+        _card("avg_basket", kpis.avg_basket, "Average basket",
+              money(kpis.avg_basket, currency), "per order"),
+        _card("revenue_growth_last_month", growth, "Last-month growth", growth_text,
+              "revenue vs the month before", growth_class),
+    ]
+    as_of = kpis.as_of.strftime("%d %B %Y")
+    return (
+        f'<div class="kpi-grid">{"".join(cards)}</div>'
+        f'<div class="kpi-asof" data-field="as_of" data-value="{kpis.as_of.isoformat()}">'
+        f"Figures as of <b>{as_of}</b> · source: {html.escape(source)}</div>"
+    )
+
+
+def customer_card(customer: Customer, currency: str) -> str:
+    def item(label: str, value: str) -> str:
+        return f"<div><span>{html.escape(label)}</span><b>{html.escape(value)}</b></div>"
+
+    def when(value: datetime | None) -> str:
+        return "–" if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+    return (
+        f'<div class="customer-card" data-field="customer_id" data-value="{customer.customer_id}">'
+        f"<h3>{html.escape(customer.name)} <small>#{customer.customer_id}</small> "
+        f'<span class="segment">{html.escape(customer.segment)}</span></h3>'
+        f"<p>{html.escape(customer.email)} · {html.escape(customer.country)} · "
+        f"signed up {customer.signup_date.isoformat()}</p>"
+        '<div class="customer-grid">'
+        + item("Total spent", money(customer.total_spent, currency))
+        + item("Orders", f"{customer.order_count:,}")
+        + item("Average basket", money(customer.avg_basket, currency))
+        + item("First order", when(customer.first_order))
+        + item("Last order", when(customer.last_order))
+        + item("Recency", "–" if customer.recency_days is None else f"{customer.recency_days} days")
+        + item("RFM score", customer.rfm_score or "–")
+        + "</div></div>"
+    )
+
+
+def comparison(results: Sequence[ViewComparison], labels: Sequence[str], repeats: int) -> str:
+    """The side-by-side table of the Sources tab; disagreements in red with their fields."""
+    head = "".join(f"<th>{html.escape(label)}<br><small>median · p25–p75</small></th>"
+                   for label in labels)
+    body = []
+    for result in results:
+        cells = []
+        for label in labels:
+            if label in result.errors:
+                cells.append(f'<td class="bad">{_text(result.errors[label])}</td>')
+            elif label in result.latency:
+                lat = result.latency[label]
+                cells.append(f"<td><b>{lat.median:.1f} ms</b><br>"
+                             f"<small>{lat.p25:.1f}–{lat.p75:.1f} ms</small></td>")
+            else:
+                cells.append("<td>–</td>")
+        if result.agree:
+            verdict = '<td class="good">✔ identical</td>'
+        elif not result.compared:
+            verdict = '<td class="warn">not compared</td>'
+        else:
+            shown = "".join(f"<li>{html.escape(d)}</li>"
+                            for d in result.differences[:MAX_DIFFERENCES])
+            more = len(result.differences) - MAX_DIFFERENCES
+            shown += f"<li>… {more} more</li>" if more > 0 else ""
+            fields = ", ".join(result.differing_fields)
+            verdict = (f'<td class="bad" data-differing="{html.escape(fields)}">'
+                       f"✘ differ in: <b>{html.escape(fields)}</b><ul>{shown}</ul></td>")
+        row_class = "" if result.agree or not result.compared else ' class="row-bad"'
+        body.append(f'<tr{row_class} data-view="{result.view}"><th>{result.view}</th>'
+                    f'{"".join(cells)}{verdict}</tr>')
+    agree = sum(r.agree for r in results)
+    summary = message(
+        "ok" if agree == len(results) else "error",
+        f"{agree} of {len(results)} views agree exactly.",
+        f"Each view loaded {repeats}× per source, sources interleaved.",
+    )
+    return (f'{summary}<table class="compare"><thead><tr><th>view</th>{head}'
+            f'<th>same numbers?</th></tr></thead><tbody>{"".join(body)}</tbody></table>')
