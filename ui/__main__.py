@@ -20,13 +20,26 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--host", default=settings.host, help="UI_HOST (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=settings.port, help="UI_PORT (default 7860)")
     parser.add_argument("--api-url", default=settings.api_url, help="API_URL of the GraphQL API")
-    parser.add_argument("--env", default=settings.kedro_env,
-                        help="Kedro environment of the lake, e.g. minio (KEDRO_ENV)")
-    parser.add_argument("--project-path", type=Path, default=settings.project_path,
-                        help="the Kedro project whose catalog reads the lake (KEDRO_PROJECT_PATH)")
+    parser.add_argument(
+        "--env",
+        default=settings.kedro_env,
+        help="Kedro environment of the lake, e.g. minio (KEDRO_ENV)",
+    )
+    parser.add_argument(
+        "--project-path",
+        type=Path,
+        default=settings.project_path,
+        help="the Kedro project whose catalog reads the lake (KEDRO_PROJECT_PATH)",
+    )
     args = parser.parse_args(argv)
-    return replace(settings, host=args.host, port=args.port, api_url=args.api_url,
-                   kedro_env=args.env, project_path=args.project_path.resolve())
+    return replace(
+        settings,
+        host=args.host,
+        port=args.port,
+        api_url=args.api_url,
+        kedro_env=args.env,
+        project_path=args.project_path.resolve(),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import gradio as gr
 import pandas as pd
 import polars as pl
 
+from medallion_kedro.schemas import GOLD
 from ui import render
-from ui.compare import compare_sources, latency_frame
+from ui.compare import VIEWS, compare_sources, latency_frame
 from ui.config import Settings
 from ui.sources import DataSource, GraphQLSource, LakeSource, SourceError
+from ui.sources.base import SEGMENT_COLUMNS
+from ui.style import CSS
 
 log = logging.getLogger(__name__)
 
 ALL = "All"
 T = TypeVar("T")
-CSS = (Path(__file__).parent / "style.css").read_text()
 
-CUSTOMER_COLUMNS = ["customer_id", "name", "email", "country", "segment", "total_spent",
-                    "order_count", "avg_basket", "first_order", "last_order", "recency_days",
-                    "rfm_score", "signup_date"]
+#: Customer fields in the order the app shows them.
+CUSTOMER_COLUMNS = [
+    "customer_id", "name", "email", "country", "segment", "total_spent", "order_count",
+    "avg_basket", "first_order", "last_order", "recency_days", "rfm_score", "signup_date",
+]  # fmt: skip
+TOP_COLUMNS = ["rank", *CUSTOMER_COLUMNS[:-1]]
+LATENCY_COLUMNS = ["view", "source", "runs", "median_ms", "p25_ms", "p75_ms", "min_ms", "max_ms"]
 
 
 def default_sources(settings: Settings) -> dict[str, DataSource]:
@@ -37,6 +42,11 @@ def _pandas(frame: pl.DataFrame) -> pd.DataFrame:
     return frame.to_pandas()
 
 
+def _empty(columns: Sequence[str]) -> pd.DataFrame:
+    """A table with headers and no rows, shown while loading or when a source fails."""
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+
+
 def _guard(source: DataSource, call: Callable[[], T]) -> tuple[T | None, str]:
     """Run ``call``; on failure return the banner saying what is wrong and what to do."""
     try:
@@ -46,8 +56,15 @@ def _guard(source: DataSource, call: Callable[[], T]) -> tuple[T | None, str]:
         return None, render.source_error(source.label, exc)
     except Exception as exc:  # show unexpected failures too, and keep the traceback in the log
         log.exception("%s failed", source.label)
-        return None, render.message("error", f"Unexpected error from {source.label}.",
-                                    f"{type(exc).__name__}: {exc}")
+        return None, render.message(
+            "error", f"Unexpected error from {source.label}.", f"{type(exc).__name__}: {exc}"
+        )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    return value.isoformat(sep=" ") if hasattr(value, "hour") else str(value)
 
 
 class Handlers:
@@ -72,48 +89,60 @@ class Handlers:
 
     def revenue(self, label: str) -> tuple[Any, ...]:
         source = self._source(label)
-        frames, error = _guard(source, lambda: (source.revenue_by_country(),
-                                                source.revenue_by_product(),
-                                                source.monthly_revenue()))
+        frames, error = _guard(
+            source,
+            lambda: (source.revenue_by_country(), source.revenue_by_product(),
+                     source.monthly_revenue()),
+        )  # fmt: skip
         if frames is None:
-            return (error, None, None, None, None, None, None)
+            country_cols, product_cols, month_cols = (
+                GOLD[t].names() for t in ("revenue_by_country", "revenue_by_product",
+                                          "monthly_revenue")
+            )  # fmt: skip
+            return (error, None, _empty(country_cols), None, _empty(product_cols), None,
+                    _empty(month_cols))  # fmt: skip
         country, product, monthly = frames
-        country = country.sort("total_revenue", descending=True)
-        product = product.sort("total_revenue", descending=True)
-        trend = monthly.with_columns(pl.col("month").str.to_date("%Y-%m").alias("month_start"))
+        country = country.sort(["total_revenue", "country"], descending=[True, False])
+        product = product.sort(["total_revenue", "product"], descending=[True, False])
         return ("", _pandas(country), _pandas(country), _pandas(product), _pandas(product),
-                _pandas(trend), _pandas(monthly))
+                _pandas(monthly), _pandas(monthly))  # fmt: skip
 
-    def lookup(self, label: str, query: str) -> tuple[str, pd.DataFrame | None]:
+    def lookup(self, label: str, query: str) -> tuple[str, pd.DataFrame]:
         source = self._source(label)
         text = (query or "").strip()
+        nothing = _empty(["field", "value"])
         if not text:
-            return render.message("info", "Enter a customer id or an email address."), None
+            return render.message("info", "Enter a customer id or an email address."), nothing
         if text.isdigit():
             what, call = f"id {text}", lambda: source.customer_by_id(int(text))
         elif "@" in text:
             what, call = f"email {text}", lambda: source.customer_by_email(text)
         else:
-            return render.message("warning", f"“{text}” is neither an id nor an email.",
-                                  "Enter a customer id (digits) or a full email address."), None
+            return render.message(
+                "warning",
+                f"“{text}” is neither a customer id nor an email address.",
+                "Enter a customer id (digits only) or a full email address.",
+            ), nothing
         customer, error = _guard(source, call)
         if error:
-            return error, None
+            return error, nothing
         if customer is None:
             return render.message(
-                "warning", f"No customer with {what} in {label}.",
-                "Check the id or email (Top customers below lists existing ones). A customer "
-                "added to the sources after the last build appears once you rerun `kedro run`.",
-            ), None
+                "warning",
+                f"No customer with {what} in {label}.",
+                "Check the id or the email (the Top customers table below lists existing "
+                "customers). A customer added to the sources after the last build appears "
+                "once you rebuild with `kedro run`.",
+            ), nothing
         details = pd.DataFrame(
             {"field": CUSTOMER_COLUMNS,
              "value": [_cell(getattr(customer, c)) for c in CUSTOMER_COLUMNS]}
-        )
+        )  # fmt: skip
         return render.customer_card(customer, self.currency), details
 
     def top_customers(
         self, label: str, n: float, country: str | None, segment: str | None
-    ) -> tuple[str, pd.DataFrame | None]:
+    ) -> tuple[str, pd.DataFrame]:
         source = self._source(label)
         size = max(1, min(int(n or 20), 500))
         country_filter = None if country in (None, "", ALL) else country
@@ -122,32 +151,34 @@ class Handlers:
             source, lambda: source.top_customers(size, country_filter, segment_filter)
         )
         if frame is None:
-            return error, None
-        shown = frame.select(CUSTOMER_COLUMNS[:-1]).with_row_index("rank", offset=1)
+            return error, _empty(TOP_COLUMNS)
+        shown = frame.with_row_index("rank", offset=1).select(TOP_COLUMNS)
         note = "" if shown.height else render.message(
             "info", "No customer matches these filters.", "Choose another country or segment."
-        )
+        )  # fmt: skip
         return note, _pandas(shown.with_columns(pl.col("rank").cast(pl.Int64)))
 
-    def segments(self, label: str) -> tuple[str, pd.DataFrame | None, pd.DataFrame | None]:
+    def segments(self, label: str) -> tuple[str, pd.DataFrame | None, pd.DataFrame]:
         source = self._source(label)
         frame, error = _guard(source, source.segments)
         if frame is None:
-            return error, None, None
+            return error, None, _empty(SEGMENT_COLUMNS)
         return "", _pandas(frame), _pandas(frame)
 
     def filters(self, label: str) -> tuple[Any, Any]:
         source = self._source(label)
         frames, _ = _guard(source, lambda: (source.revenue_by_country(), source.segments()))
         if frames is None:
-            return gr.update(), gr.update()
+            return gr.update(choices=[ALL]), gr.update(choices=[ALL])
         countries = sorted(frames[0]["country"].to_list())
         segments = sorted(frames[1]["segment"].to_list())
-        return (gr.update(choices=[ALL, *countries]), gr.update(choices=[ALL, *segments]))
+        return gr.update(choices=[ALL, *countries]), gr.update(choices=[ALL, *segments])
 
     def compare(
-        self, repeats: float, progress: gr.Progress = gr.Progress()  # noqa: B008 - Gradio injects it
-    ) -> tuple[Any, ...]:
+        self,
+        repeats: float,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects it
+    ) -> tuple[str, pd.DataFrame, pd.DataFrame]:
         runs = max(1, min(int(repeats or 5), 50))
         sources = list(self.sources.values())
 
@@ -156,17 +187,27 @@ class Handlers:
 
         results = compare_sources(sources, runs, on_step=step)
         frame = latency_frame(results)
-        plot = frame.with_columns(
-            (pl.col("view") + " · " + pl.col("source").str.split(" ").list.first()).alias("bar")
+        bars = frame.with_columns(
+            pl.format("{} · {}", "view", pl.col("source").str.split(" ").list.first()).alias("bar")
         )
-        return (render.comparison(results, [s.label for s in sources], runs),
-                _pandas(frame), _pandas(plot))
+        html = render.comparison(results, [s.label for s in sources], runs)
+        return html, _pandas(frame), _pandas(bars)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "–"
-    return value.isoformat(sep=" ") if hasattr(value, "hour") else str(value)
+def _table(label: str, scale: int | None = None, value: pd.DataFrame | None = None) -> Any:
+    """A read-only table; click a header to sort."""
+    return gr.Dataframe(value=value, label=label, scale=scale, interactive=False, max_height=420)
+
+
+def _bar(x: str, y: str, title: str, x_title: str, y_title: str, **kwargs: Any) -> gr.BarPlot:
+    options: dict[str, Any] = {"sort": "-y", "tooltip": "all", "height": 320, "scale": 3,
+                               "y_lim": [0, None], "x_label_angle": -40, **kwargs}  # fmt: skip
+    return gr.BarPlot(x=x, y=y, title=title, x_title=x_title, y_title=y_title, **options)
+
+
+def _bar_order(sources: Mapping[str, DataSource]) -> list[str]:
+    """Bars of the latency plot grouped by view, in the order the views are loaded."""
+    return [f"{view} · {label.split(' ')[0]}" for view in VIEWS for label in sources]
 
 
 def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = None) -> gr.Blocks:
@@ -174,109 +215,131 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
     sources = dict(sources or default_sources(settings))
     h = Handlers(sources, settings.currency)
     first = next(iter(sources))
-    table = {"interactive": False, "max_height": 420}
 
     with gr.Blocks(title="Medallion analytics") as app:
         with gr.Row(equal_height=True, elem_id="header"):
-            gr.Markdown("# Medallion analytics\nGold tables of the lakehouse, from the lake "
-                        "or from the GraphQL API.", elem_id="title")
-            source = gr.Radio(list(sources), value=first, label="Source",
-                              info="applies to every tab", elem_id="source-switch", scale=0,
-                              min_width=320)
+            gr.Markdown(
+                "# Medallion analytics\nGold tables of the lakehouse: revenue, customers and "
+                "their segments.",
+                elem_id="title",
+            )
+            source = gr.Radio(
+                list(sources), value=first, label="Source", info="applies to every tab",
+                elem_id="source-switch", scale=0, min_width=340,
+            )  # fmt: skip
         where = gr.Markdown(h.where(first), elem_id="where")
 
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("KPIs", id="kpis", elem_id="tab-kpis"):
-                kpi_html = gr.HTML(elem_id="kpis")
+                kpi_html = gr.HTML(render.message("info", "Loading…"), elem_id="kpis")
                 kpi_refresh = gr.Button("Refresh", size="sm", elem_id="kpi-refresh")
 
             with gr.Tab("Revenue", id="revenue", elem_id="tab-revenue"):
                 revenue_status = gr.HTML(elem_id="revenue-status")
                 with gr.Row():
-                    by_country_plot = gr.BarPlot(
-                        x="country", y="total_revenue", title="Revenue by country",
-                        x_title="Country", y_title="Revenue", sort="-y", x_label_angle=-40,
-                        tooltip="all", height=320, scale=3)
-                    by_country = gr.Dataframe(label="By country", scale=2, **table)
+                    by_country_plot = _bar(
+                        "country", "total_revenue", "Revenue by country", "Country", "Revenue"
+                    )
+                    by_country = _table("By country", 2, _empty(GOLD["revenue_by_country"]))
                 with gr.Row():
-                    by_product_plot = gr.BarPlot(
-                        x="product", y="total_revenue", title="Revenue by product",
-                        x_title="Product", y_title="Revenue", sort="-y", x_label_angle=-40,
-                        tooltip="all", height=320, scale=3)
-                    by_product = gr.Dataframe(label="By product", scale=2, **table)
+                    by_product_plot = _bar(
+                        "product", "total_revenue", "Revenue by product", "Product", "Revenue"
+                    )
+                    by_product = _table("By product", 2, _empty(GOLD["revenue_by_product"]))
                 with gr.Row():
                     monthly_plot = gr.LinePlot(
-                        x="month_start", y="total_revenue", title="Monthly revenue",
-                        x_title="Month", y_title="Revenue", tooltip=["month", "total_orders"],
-                        height=320, scale=3)
-                    monthly = gr.Dataframe(label="Monthly", scale=2, **table)
+                        x="month", y="total_revenue", title="Monthly revenue", x_title="Month",
+                        y_title="Revenue", tooltip="all", x_label_angle=-60, height=320,
+                        scale=3, y_lim=[0, None],
+                    )  # fmt: skip
+                    monthly = _table("Monthly", 2, _empty(GOLD["monthly_revenue"]))
                 revenue_refresh = gr.Button("Refresh", size="sm")
 
             with gr.Tab("Customers", id="customers", elem_id="tab-customers"):
                 gr.Markdown("### Look up a customer")
                 with gr.Row(equal_height=True):
-                    query = gr.Textbox(label="Customer id or email", placeholder="e.g. 42 or "
-                                       "jane.doe@example.com", elem_id="customer-query", scale=4)
-                    lookup_btn = gr.Button("Look up", variant="primary", elem_id="lookup",
-                                           scale=1)
+                    query = gr.Textbox(
+                        label="Customer id or email", placeholder="e.g. 42 or ada@example.com",
+                        elem_id="customer-query", scale=4,
+                    )  # fmt: skip
+                    lookup_btn = gr.Button(
+                        "Look up", variant="primary", elem_id="lookup", scale=1, min_width=120
+                    )
                 customer_html = gr.HTML(elem_id="customer")
-                customer_details = gr.Dataframe(label="All metrics", **table)
+                customer_details = _table("All metrics", value=_empty(["field", "value"]))
                 gr.Markdown("### Top customers")
                 with gr.Row(equal_height=True):
                     top_n = gr.Slider(5, 200, value=20, step=5, label="How many")
-                    country = gr.Dropdown([ALL], value=ALL, label="Country",
-                                          allow_custom_value=True)
-                    segment = gr.Dropdown([ALL], value=ALL, label="Segment",
-                                          allow_custom_value=True)
+                    country = gr.Dropdown(
+                        [ALL], value=ALL, label="Country", allow_custom_value=True
+                    )
+                    segment = gr.Dropdown(
+                        [ALL], value=ALL, label="Segment", allow_custom_value=True
+                    )
                 top_status = gr.HTML()
-                top = gr.Dataframe(label="Top customers by total spent", **table)
+                top = _table("Top customers by total spent", value=_empty(TOP_COLUMNS))
                 gr.Markdown("### Segments")
                 segments_status = gr.HTML()
                 with gr.Row():
-                    segments_plot = gr.BarPlot(
-                        x="segment", y="total_spent", title="Total spent by segment",
-                        x_title="Segment", y_title="Total spent", sort="-y", tooltip="all",
-                        height=300, scale=3)
-                    segments_table = gr.Dataframe(label="Segments", scale=2, **table)
+                    segments_plot = _bar(
+                        "segment", "total_spent", "Total spent by segment", "Segment",
+                        "Total spent", x_label_angle=0,
+                    )  # fmt: skip
+                    segments_table = _table("Segments", 2, _empty(SEGMENT_COLUMNS))
 
             with gr.Tab("Sources", id="sources", elem_id="tab-sources"):
-                gr.Markdown("Loads every view from **both** sources several times, then shows "
-                            "the latency of each (median and p25–p75 spread) and whether the "
-                            "numbers are exactly the same.")
+                gr.Markdown(
+                    "Loads every view from **both** sources several times, then shows the "
+                    "latency of each (median and p25–p75 spread) and whether the numbers "
+                    "are exactly the same."
+                )
                 with gr.Row(equal_height=True):
                     repeats = gr.Slider(1, 30, value=5, step=1, label="Loads per view and source")
-                    compare_btn = gr.Button("Compare sources", variant="primary",
-                                            elem_id="compare")
+                    compare_btn = gr.Button(
+                        "Compare sources", variant="primary", elem_id="compare", min_width=160
+                    )
                 compare_html = gr.HTML(elem_id="compare-result")
                 with gr.Row():
-                    latency_plot = gr.BarPlot(
-                        x="bar", y="median_ms", color="source", title="Median latency (ms)",
-                        x_title="View · source", y_title="ms", x_label_angle=-40,
-                        tooltip="all", height=320, scale=3)
-                    latency_table = gr.Dataframe(label="Latency (ms)", scale=2, **table)
+                    latency_plot = _bar(
+                        "bar", "median_ms", "Median latency", "View · source", "ms",
+                        color="source", sort=_bar_order(sources),
+                    )  # fmt: skip
+                    latency_table = _table("Latency (ms)", 2, _empty(LATENCY_COLUMNS))
 
         on_load = [app.load, source.change]
         gr.on(on_load, h.where, [source], [where], api_name="where", show_progress="hidden")
         gr.on([*on_load, kpi_refresh.click], h.kpis, [source], [kpi_html], api_name="kpis")
-        gr.on([*on_load, revenue_refresh.click], h.revenue, [source],
-              [revenue_status, by_country_plot, by_country, by_product_plot, by_product,
-               monthly_plot, monthly], api_name="revenue")
+        gr.on(
+            [*on_load, revenue_refresh.click], h.revenue, [source],
+            [revenue_status, by_country_plot, by_country, by_product_plot, by_product,
+             monthly_plot, monthly],
+            api_name="revenue",
+        )  # fmt: skip
         gr.on(on_load, h.filters, [source], [country, segment], api_name="filters",
-              show_progress="hidden")
-        gr.on([*on_load, top_n.release, country.change, segment.change], h.top_customers,
-              [source, top_n, country, segment], [top_status, top], api_name="top_customers")
+              show_progress="hidden")  # fmt: skip
+        gr.on(
+            [*on_load, top_n.release, country.change, segment.change], h.top_customers,
+            [source, top_n, country, segment], [top_status, top], api_name="top_customers",
+        )  # fmt: skip
         gr.on(on_load, h.segments, [source], [segments_status, segments_plot, segments_table],
-              api_name="segments")
-        gr.on([lookup_btn.click, query.submit, source.change], h.lookup, [source, query],
-              [customer_html, customer_details], api_name="customer")
-        compare_btn.click(h.compare, [repeats], [compare_html, latency_table, latency_plot],
-                          api_name="compare_sources", concurrency_limit=1)
+              api_name="segments")  # fmt: skip
+        gr.on(
+            [lookup_btn.click, query.submit, source.change], h.lookup, [source, query],
+            [customer_html, customer_details], api_name="customer",
+        )  # fmt: skip
+        compare_btn.click(
+            h.compare, [repeats], [compare_html, latency_table, latency_plot],
+            api_name="compare_sources", concurrency_limit=1,
+        )  # fmt: skip
     return app
 
 
 def launch(settings: Settings, **kwargs: Any) -> gr.Blocks:
+    """Build, queue and serve the app on ``settings.host:settings.port``."""
     app = build_app(settings)
     app.queue(default_concurrency_limit=8)
-    app.launch(server_name=settings.host, server_port=settings.port, theme=gr.themes.Soft(),
-               css=CSS, show_error=True, **kwargs)
+    app.launch(
+        server_name=settings.host, server_port=settings.port, theme=gr.themes.Soft(), css=CSS,
+        show_error=True, **kwargs,
+    )  # fmt: skip
     return app

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from ui.sources.base import Customer, DataSource, Kpis, SourceError
+from ui.sources.base import Customer, DataSource, Kpis, SourceError, SourceUnavailableError
 
 #: The views compared, in the order they are loaded (``customer`` reuses the id of the
 #: first of ``top_customers``).
@@ -63,6 +63,8 @@ class ViewComparison:
     view: str
     latency: dict[str, Latency] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    #: Sources whose error says they are down (not merely failing on this view).
+    unavailable: set[str] = field(default_factory=set)
     differences: list[str] = field(default_factory=list)
     differing_fields: list[str] = field(default_factory=list)
 
@@ -132,6 +134,7 @@ def compare_sources(
     """Load every view ``repeats`` times from each source (interleaved) and compare them."""
     results: list[ViewComparison] = []
     customer_id: int | None = None
+    down: dict[str, str] = {}  # sources found unavailable are not asked again
     total, step = len(VIEWS) * repeats * len(sources), 0
     for view in VIEWS:
         comparison = ViewComparison(view)
@@ -142,6 +145,9 @@ def compare_sources(
                 step += 1
                 if on_step is not None:
                     on_step(step, total, f"{view} from {source.label}")
+                if source.label in down:
+                    comparison.errors[source.label] = down[source.label]
+                    comparison.unavailable.add(source.label)
                 if source.label in comparison.errors:
                     continue
                 started = time.perf_counter()
@@ -149,6 +155,9 @@ def compare_sources(
                     last[source.label] = load_view(source, view, customer_id)
                 except SourceError as exc:
                     comparison.errors[source.label] = str(exc)
+                    if isinstance(exc, SourceUnavailableError):
+                        down[source.label] = str(exc)
+                        comparison.unavailable.add(source.label)
                     continue
                 samples[source.label].append((time.perf_counter() - started) * 1000)
         comparison.latency = {k: Latency(tuple(v)) for k, v in samples.items() if v}

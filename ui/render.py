@@ -29,7 +29,8 @@ def message(kind: str, title: str, body: str = "") -> str:
 
 
 def source_error(label: str, exc: Exception) -> str:
-    title = f"{label} unavailable." if isinstance(exc, SourceUnavailableError) else f"{label} error."
+    down = isinstance(exc, SourceUnavailableError)
+    title = f"{label} unavailable." if down else f"{label} error."
     return message("error", title, str(exc))
 
 
@@ -52,7 +53,8 @@ def _raw(value: Any) -> str:
 
 def _card(field: str, value: Any, label: str, shown: str, unit: str, extra: str = "") -> str:
     return (
-        f'<div class="kpi-card{extra}" data-field="{field}" data-value="{html.escape(_raw(value))}">'
+        f'<div class="kpi-card{extra}" data-field="{field}" '
+        f'data-value="{html.escape(_raw(value))}">'
         f'<div class="kpi-label">{html.escape(label)}</div>'
         f'<div class="kpi-value">{html.escape(shown)}</div>'
         f'<div class="kpi-unit">{html.escape(unit)}</div></div>'
@@ -64,24 +66,49 @@ def kpi_cards(kpis: Kpis, currency: str, source: str) -> str:
     if growth is None:
         growth_text, growth_class = "n/a", ""
     else:
-        growth_text = f"{growth * 100:+.1f}\u202f%"
+        growth_text = f"{growth:+.1f}\u202f%"
         growth_class = " kpi-up" if growth >= 0 else " kpi-down"
     active_share = kpis.active_customers / kpis.total_customers if kpis.total_customers else 0.0
     cards = [
-        _card("total_revenue", kpis.total_revenue, "Revenue",
-              compact(kpis.total_revenue, currency), money(kpis.total_revenue, currency)),
-        _card("total_orders", kpis.total_orders, "Orders",
-              f"{kpis.total_orders:,}", "orders"),
-        _card("total_customers", kpis.total_customers, "Customers",
-              f"{kpis.total_customers:,}", "customers"),
-        _card("active_customers", kpis.active_customers, "Active customers",
-              f"{kpis.active_customers:,}", f"customers · {active_share:.0%} of all"),
-        _card("avg_basket", kpis.avg_basket, "Average basket",
-              money(kpis.avg_basket, currency), "per order"),
-        _card("revenue_growth_last_month", growth, "Last-month growth", growth_text,
-              "revenue vs the month before", growth_class),
+        _card(
+            "total_revenue",
+            kpis.total_revenue,
+            "Revenue",
+            compact(kpis.total_revenue, currency),
+            money(kpis.total_revenue, currency),
+        ),
+        _card("total_orders", kpis.total_orders, "Orders", f"{kpis.total_orders:,}", "orders"),
+        _card(
+            "total_customers",
+            kpis.total_customers,
+            "Customers",
+            f"{kpis.total_customers:,}",
+            "customers",
+        ),
+        _card(
+            "active_customers",
+            kpis.active_customers,
+            "Active customers",
+            f"{kpis.active_customers:,}",
+            f"customers · {active_share:.0%} of all",
+        ),
+        _card(
+            "avg_basket",
+            kpis.avg_basket,
+            "Average basket",
+            money(kpis.avg_basket, currency),
+            "per order",
+        ),
+        _card(
+            "revenue_growth_last_month",
+            growth,
+            "Last-month growth",
+            growth_text,
+            "revenue vs the month before",
+            growth_class,
+        ),
     ]
-    as_of = kpis.as_of.strftime("%d %B %Y")
+    as_of = f"{kpis.as_of.day} {kpis.as_of:%B %Y}"
     return (
         f'<div class="kpi-grid">{"".join(cards)}</div>'
         f'<div class="kpi-asof" data-field="as_of" data-value="{kpis.as_of.isoformat()}">'
@@ -116,40 +143,71 @@ def customer_card(customer: Customer, currency: str) -> str:
 
 def comparison(results: Sequence[ViewComparison], labels: Sequence[str], repeats: int) -> str:
     """The side-by-side table of the Sources tab; disagreements in red with their fields."""
-    head = "".join(f"<th>{html.escape(label)}<br><small>median · p25–p75</small></th>"
-                   for label in labels)
-    body = []
+    failures: dict[str, list[str]] = {}
     for result in results:
-        cells = []
-        for label in labels:
-            if label in result.errors:
-                cells.append(f'<td class="bad">{_text(result.errors[label])}</td>')
-            elif label in result.latency:
-                lat = result.latency[label]
-                cells.append(f"<td><b>{lat.median:.1f} ms</b><br>"
-                             f"<small>{lat.p25:.1f}–{lat.p75:.1f} ms</small></td>")
-            else:
-                cells.append("<td>–</td>")
-        if result.agree:
-            verdict = '<td class="good">✔ identical</td>'
-        elif not result.compared:
-            verdict = '<td class="warn">not compared</td>'
-        else:
-            shown = "".join(f"<li>{html.escape(d)}</li>"
-                            for d in result.differences[:MAX_DIFFERENCES])
-            more = len(result.differences) - MAX_DIFFERENCES
-            shown += f"<li>… {more} more</li>" if more > 0 else ""
-            fields = ", ".join(result.differing_fields)
-            verdict = (f'<td class="bad" data-differing="{html.escape(fields)}">'
-                       f"✘ differ in: <b>{html.escape(fields)}</b><ul>{shown}</ul></td>")
-        row_class = "" if result.agree or not result.compared else ' class="row-bad"'
-        body.append(f'<tr{row_class} data-view="{result.view}"><th>{result.view}</th>'
-                    f'{"".join(cells)}{verdict}</tr>')
-    agree = sum(r.agree for r in results)
-    summary = message(
-        "ok" if agree == len(results) else "error",
-        f"{agree} of {len(results)} views agree exactly.",
-        f"Each view loaded {repeats}× per source, sources interleaved.",
+        for label, error in result.errors.items():
+            if error not in failures.setdefault(label, []):
+                failures[label].append(error)
+    head = "".join(
+        f"<th>{html.escape(label)}<br><small>median · p25–p75</small></th>" for label in labels
     )
-    return (f'{summary}<table class="compare"><thead><tr><th>view</th>{head}'
-            f'<th>same numbers?</th></tr></thead><tbody>{"".join(body)}</tbody></table>')
+    body = [_comparison_row(result, labels) for result in results]
+    agree = sum(r.agree for r in results)
+    compared = sum(r.compared for r in results)
+    if compared == len(results) and agree == compared:
+        summary = message("ok", f"All {agree} views agree exactly.", "")
+    elif compared:
+        summary = message(
+            "error",
+            f"{compared - agree} of {compared} views differ.",
+            "The differing fields are listed in red below.",
+        )
+    else:
+        summary = ""
+    down = {label for result in results for label in result.unavailable}
+    banners = "".join(
+        message(
+            "error", f"{label} {'unavailable' if label in down else 'failed'}.", " ".join(errors)
+        )
+        for label, errors in failures.items()
+    )
+    note = (
+        f'<p class="compare-note">Each view loaded {repeats}× per source, the sources '
+        "taking turns; latency is measured in the app, end to end.</p>"
+    )
+    return (
+        f"{banners}{summary}{note}"
+        f'<table class="compare"><thead><tr><th>view</th>{head}'
+        f"<th>same numbers?</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _comparison_row(result: ViewComparison, labels: Sequence[str]) -> str:
+    cells = []
+    for label in labels:
+        if label in result.errors:
+            cells.append('<td class="bad">failed (see above)</td>')
+        elif label in result.latency:
+            lat = result.latency[label]
+            spread = f"{lat.p25:.1f}–{lat.p75:.1f} ms"
+            cells.append(f"<td><b>{lat.median:.1f} ms</b><br><small>{spread}</small></td>")
+        else:
+            cells.append("<td>–</td>")
+    if result.agree:
+        verdict = '<td class="good">✔ identical</td>'
+    elif not result.compared:
+        verdict = '<td class="warn">not compared</td>'
+    else:
+        shown = "".join(f"<li>{html.escape(d)}</li>" for d in result.differences[:MAX_DIFFERENCES])
+        more = len(result.differences) - MAX_DIFFERENCES
+        shown += f"<li>… {more} more</li>" if more > 0 else ""
+        fields = ", ".join(result.differing_fields)
+        verdict = (
+            f'<td class="bad" data-differing="{html.escape(fields)}">'
+            f"✘ differ in: <b>{html.escape(fields)}</b><ul>{shown}</ul></td>"
+        )
+    row_class = ' class="row-bad"' if result.compared and not result.agree else ""
+    return (
+        f'<tr{row_class} data-view="{result.view}"><th>{result.view}</th>'
+        f"{''.join(cells)}{verdict}</tr>"
+    )

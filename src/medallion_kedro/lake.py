@@ -41,9 +41,7 @@ def _check_s3(lake: str, credentials: dict[str, Any]) -> None:
     bucket = lake.removeprefix("s3://").split("/", 1)[0]
     endpoint = (credentials.get("client_kwargs") or {}).get("endpoint_url", "AWS S3")
     config = {"connect_timeout": 3, "read_timeout": 10, "retries": {"max_attempts": 1}}
-    fs = s3fs.S3FileSystem(
-        **credentials, config_kwargs=config, skip_instance_cache=True, retries=1
-    )
+    fs = s3fs.S3FileSystem(**credentials, config_kwargs=config, skip_instance_cache=True)
     try:
         fs.ls(bucket, refresh=True)
     except FileNotFoundError as exc:

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import polars as pl
-from medallion_kedro.schemas import GOLD
 
+from medallion_kedro.schemas import GOLD
 from ui.sources.base import (
     SEGMENT_COLUMNS,
     Customer,
@@ -190,7 +190,7 @@ class GraphQLSource:
 
     def customer_by_email(self, email: str) -> Customer | None:
         wanted = email.strip().lower()
-        for node in self._customers({"search": wanted}, limit=PAGE_SIZE):
+        for node in self._customers({"email": wanted}, limit=1):
             if str(node["email"]).lower() == wanted:
                 return _customer(node)
         return None

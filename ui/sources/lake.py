@@ -36,7 +36,8 @@ def _build_catalog(project_path: Path, env: str | None) -> Any:
 
     try:
         bootstrap_project(project_path)
-        with KedroSession.create(project_path=project_path, env=env) as session:
+        session: Any = KedroSession.create(project_path=project_path, env=env)
+        with session:
             return session.load_context().catalog
     except Exception as exc:  # any Kedro or configuration error: say where and why
         raise SourceUnavailableError(
@@ -63,9 +64,11 @@ class LakeSource:
         return LABEL
 
     def describe(self) -> str:
-        return f"gold Parquet of the Kedro project {self._project_path} (env {self._env or 'local'})"
+        env = self._env or "local"
+        return f"gold Parquet of the Kedro project {self._project_path} (env {env})"
 
-    def _load(self, table: str) -> pl.DataFrame:
+    def _scan(self, table: str) -> pl.LazyFrame:
+        """``gold.<table>`` as a LazyFrame, whether the catalog loads it eager or lazy."""
         catalog = kedro_catalog(self._project_path, self._env)
         name = f"gold.{table}"
         try:
@@ -73,20 +76,36 @@ class LakeSource:
                 raise FileNotFoundError(name)
             frame = catalog.load(name)
         except Exception as exc:
-            run = "kedro run" + (f" --env {self._env}" if self._env else "")
-            raise SourceUnavailableError(
-                f"The lake has no gold table `{name}` yet ({self.describe()}): build it with "
-                f"`{run} --pipeline generate` then `{run}`."
-                + ("" if isinstance(exc, FileNotFoundError) else f" Cause: {_first_line(exc)}")
-            ) from exc
-        if not isinstance(frame, pl.DataFrame):
-            raise SourceError(f"`{name}` loaded as {type(frame).__name__}, not a polars frame")
-        return frame
+            raise self._not_built(name, exc) from exc
+        if isinstance(frame, pl.DataFrame):
+            return frame.lazy()
+        if isinstance(frame, pl.LazyFrame):
+            return frame
+        raise SourceError(f"`{name}` loaded as {type(frame).__name__}, not a polars frame")
+
+    def _collect(self, table: str, query: pl.LazyFrame) -> pl.DataFrame:
+        try:
+            return query.collect()
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise self._not_built(f"gold.{table}", exc) from exc
+
+    def _load(self, table: str) -> pl.DataFrame:
+        return self._collect(table, self._scan(table))
+
+    def _not_built(self, name: str, exc: Exception) -> SourceUnavailableError:
+        run = "kedro run" + (f" --env {self._env}" if self._env else "")
+        cause = "" if isinstance(exc, FileNotFoundError) else f" Cause: {_first_line(exc)}"
+        return SourceUnavailableError(
+            f"The lake has no readable gold table `{name}` ({self.describe()}): build it "
+            f"with `{run} --pipeline generate` then `{run}`.{cause}"
+        )
 
     def kpis(self) -> Kpis:
         frame = self._load("kpis")
         if frame.height != 1:
-            raise SourceError(f"gold.kpis has {frame.height} rows instead of one: rerun `kedro run`")
+            raise SourceError(
+                f"gold.kpis has {frame.height} rows instead of one: rebuild it with `kedro run`"
+            )
         return Kpis(**frame.row(0, named=True))
 
     def revenue_by_country(self) -> pl.DataFrame:
@@ -98,24 +117,26 @@ class LakeSource:
     def monthly_revenue(self) -> pl.DataFrame:
         return self._load("monthly_revenue").sort("month")
 
-    def customer_by_id(self, customer_id: int) -> Customer | None:
-        found = self._load("customer_metrics").filter(pl.col("customer_id") == customer_id)
+    def _one_customer(self, condition: pl.Expr) -> Customer | None:
+        found = self._collect("customer_metrics", self._scan("customer_metrics").filter(condition))
         return Customer(**found.row(0, named=True)) if found.height else None
 
+    def customer_by_id(self, customer_id: int) -> Customer | None:
+        return self._one_customer(pl.col("customer_id") == customer_id)
+
     def customer_by_email(self, email: str) -> Customer | None:
-        wanted = email.strip().lower()
-        found = self._load("customer_metrics").filter(pl.col("email").str.to_lowercase() == wanted)
-        return Customer(**found.row(0, named=True)) if found.height else None
+        return self._one_customer(pl.col("email").str.to_lowercase() == email.strip().lower())
 
     def top_customers(
         self, n: int, country: str | None = None, segment: str | None = None
     ) -> pl.DataFrame:
-        frame = self._load("customer_metrics")
+        query = self._scan("customer_metrics")
         if country:
-            frame = frame.filter(pl.col("country") == country)
+            query = query.filter(pl.col("country") == country)
         if segment:
-            frame = frame.filter(pl.col("segment") == segment)
-        return frame.sort(["total_spent", "customer_id"], descending=[True, False]).head(n)
+            query = query.filter(pl.col("segment") == segment)
+        query = query.sort(["total_spent", "customer_id"], descending=[True, False]).head(n)
+        return self._collect("customer_metrics", query)
 
     def segments(self) -> pl.DataFrame:
         return summarise_segments(self._load("customer_metrics"))

@@ -1,4 +1,8 @@
-"""The segment breakdown, computed from ``gold.customer_metrics`` (gold has no table of it)."""
+"""The segment breakdown, computed from ``gold.customer_metrics`` (gold has no table of it).
+
+Same definition as the API's ``segments``: customers counted, ``total_spent`` summed, and
+the average basket as total spent over orders, both rounded to 2 decimals after summing.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,22 @@ from ui.sources.base import SEGMENT_COLUMNS
 
 
 def summarise_segments(customers: pl.DataFrame) -> pl.DataFrame:
-    """One row per segment: customers, total spent, and spend per order (2 decimals)."""
-    total = pl.col("total_spent").sum()
-    orders = pl.col("order_count").sum()
-    return (
-        customers.group_by("segment")
-        .agg(
-            pl.len().cast(pl.Int64).alias("customers"),
-            total.round(2).alias("total_spent"),
-            pl.when(orders > 0).then((total / orders).round(2)).alias("avg_basket"),
+    """One row per segment, biggest total spent first."""
+    sums = customers.group_by("segment").agg(
+        pl.len().alias("customers"),
+        pl.col("total_spent").sum().alias("spent"),
+        pl.col("order_count").sum().alias("orders"),
+    )
+    rows = [
+        (
+            row["segment"],
+            int(row["customers"]),
+            round(float(row["spent"]), 2),
+            round(float(row["spent"]) / row["orders"], 2) if row["orders"] else None,
         )
-        .select(SEGMENT_COLUMNS)
-        .sort(["total_spent", "segment"], descending=[True, False])
+        for row in sums.iter_rows(named=True)
+    ]
+    schema = dict(zip(SEGMENT_COLUMNS, (pl.String, pl.Int64, pl.Float64, pl.Float64), strict=True))
+    return pl.DataFrame(rows, schema=schema, orient="row").sort(
+        ["total_spent", "segment"], descending=[True, False]
     )

@@ -26,6 +26,7 @@ DEFAULT_CLIENT_ARGS: dict[str, int] = {
     "socketTimeoutMS": 60000,
 }
 _AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed
+_DUPLICATE_KEY = 11000
 _START_HINT = (
     "is the server running? Locally start one with `medallion-mongo start`; otherwise "
     "check MONGO_URI (credentials `mongo.uri`) and the network"
@@ -115,19 +116,23 @@ def explain(exc: BaseException, uri: str, action: str) -> DatasetError | None:
         )
     if not isinstance(exc, PyMongoError) and _raised_during_auth(exc):
         return DatasetError(
-            f"MongoDB at {host} failed the authentication handshake while {action} "
-            f"({type(exc).__name__}: {exc}): check the user and password in MONGO_URI "
-            "(credentials `mongo.uri`), or remove them if the server has no users."
+            f"MongoDB at {host}: authentication failed while {action} (the server broke off "
+            f"the login handshake: {type(exc).__name__}: {exc}). Check the user, password and "
+            "authSource in MONGO_URI (credentials `mongo.uri`), or remove them if the server "
+            "has no users (nx-27017 has none)."
         )
     if isinstance(exc, ConnectionFailure):
         return DatasetError(
             f"Cannot reach MongoDB at {host} while {action}: {_START_HINT}. "
             f"Driver said: {redact(str(exc)).split(', Timeout:')[0]}"
         )
-    if isinstance(exc, BulkWriteError):
-        first = (exc.details.get("writeErrors") or [{}])[0]
+    if isinstance(exc, BulkWriteError | OperationFailure) and (
+        exc.code == _DUPLICATE_KEY or "UNIQUE constraint" in str(exc)
+    ):
+        details = exc.details or {}
+        first = (details.get("writeErrors") or [details])[0]
         return DatasetError(
-            f"MongoDB at {host} rejected documents while {action}: "
+            f"MongoDB at {host} found duplicate keys while {action}: "
             f"{first.get('errmsg', exc)}. Check the key column has no duplicates and the "
             "unique indexes in save_args.indexes match the data."
         )

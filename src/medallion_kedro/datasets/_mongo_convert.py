@@ -26,9 +26,11 @@ _NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
 
 def as_polars(data: Any) -> pl.DataFrame:
-    """``data`` (a polars or pandas DataFrame) as a polars DataFrame."""
+    """``data`` (a polars DataFrame or LazyFrame, or a pandas DataFrame) as a polars DataFrame."""
     if isinstance(data, pl.DataFrame):
         return data
+    if isinstance(data, pl.LazyFrame):
+        return data.collect()
     if isinstance(data, pd.DataFrame):
         try:
             return pl.from_pandas(data)
@@ -131,9 +133,16 @@ def batches(df: pl.DataFrame, size: int) -> Iterator[list[dict[str, Any]]]:
         yield df.slice(offset, size).to_dicts()
 
 
-def to_pandas(docs: list[dict[str, Any]]) -> pd.DataFrame:
-    """Documents as a pandas DataFrame; integer and boolean columns stay nullable ints/bools."""
+def to_pandas(docs: list[dict[str, Any]], dtypes: dict[str, str] | None = None) -> pd.DataFrame:
+    """Documents as a pandas DataFrame; integer and boolean columns stay nullable ints/bools.
+
+    ``dtypes`` (column -> pandas dtype) types columns BSON cannot, e.g. all-null ones.
+    """
     if not docs:
-        return pd.DataFrame()
-    frame = pl.from_dicts(docs, infer_schema_length=None)
-    return frame.to_pandas(types_mapper=_NULLABLE.get)
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in (dtypes or {}).items()})
+    frame = pl.from_dicts(docs, infer_schema_length=None).to_pandas(types_mapper=_NULLABLE.get)
+    wanted = {c: t for c, t in (dtypes or {}).items() if c in frame.columns}
+    try:
+        return frame.astype(wanted) if wanted else frame
+    except (TypeError, ValueError) as exc:
+        raise DatasetError(f"load_args.dtypes {wanted} do not fit the documents: {exc}") from exc

@@ -6,7 +6,7 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Pipeline, node
 
-from medallion_kedro.pipelines.bronze.nodes import ingest, start_batch
+from medallion_kedro.pipelines.bronze.nodes import ingest, publish, start_batch
 from medallion_kedro.schemas import TABLES
 
 
@@ -19,7 +19,7 @@ def _ingest_node(table: str) -> object:
             "source": f"params:bronze.sources.{table}",
             "batch": "bronze_batch",
         },
-        outputs=f"bronze.{table}",
+        outputs=f"ingested_{table}",
         name=f"ingest_{table}",
     )
 
@@ -29,6 +29,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
         [
             node(start_batch, inputs=None, outputs="bronze_batch", name="start_batch"),
             *(_ingest_node(table) for table in TABLES),
+            node(
+                publish,
+                inputs=[f"ingested_{table}" for table in TABLES],
+                outputs=[f"bronze.{table}" for table in TABLES],
+                name="publish_bronze",
+            ),
         ],
         tags="bronze",
     )

@@ -39,25 +39,44 @@ def _typed(column: str) -> str:
     return TYPED + column
 
 
-def _flag(bronze: pl.DataFrame, typed: dict[str, pl.Expr], checks: list[tuple[pl.Expr, str]],
-          table: str) -> pl.DataFrame:
+Frame = pl.DataFrame | pl.LazyFrame
+
+
+def _flag(
+    bronze: Frame, typed: dict[str, pl.Expr], checks: list[tuple[pl.Expr, str]], table: str
+) -> pl.DataFrame:
     """Add typed columns and the ``reason`` of the first failed check, then flag duplicates."""
     flagged = (
-        bronze.with_row_index(ROW_NUMBER)
+        bronze.lazy()
+        .with_row_index(ROW_NUMBER)
         .with_columns(**{_typed(c): e for c, e in typed.items()})
         .with_columns(r.first_failure(checks).alias(REASON))
     )
-    key, valid = pl.col(_typed(KEYS[table])), pl.col(REASON).is_null()
-    last_valid = pl.when(valid).then(pl.col(ROW_NUMBER)).max().over(key)
+    return _flag_duplicates(flagged.collect(), _typed(KEYS[table]))
+
+
+def _flag_duplicates(flagged: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Mark valid rows whose key has a later valid row as duplicates.
+
+    Sorting the valid keys finds the few repeated ones cheaply; only their rows go through
+    the (costly) hash-based "last distinct" check.
+    """
+    valid = pl.col(REASON).is_null()
+    keys = flagged.filter(valid).get_column(key).sort()
+    repeated = keys.filter(keys == keys.shift(1)).unique()
+    if repeated.is_empty():
+        return flagged
+    candidates = flagged.filter(valid & pl.col(key).is_in(repeated.implode()))
+    losers = candidates.filter(~pl.col(key).is_last_distinct()).get_column(ROW_NUMBER)
     return flagged.with_columns(
-        pl.when(valid & (pl.col(ROW_NUMBER) != last_valid))
+        pl.when(pl.col(ROW_NUMBER).is_in(losers.implode()))
         .then(pl.lit(DUPLICATE_REASON))
         .otherwise(pl.col(REASON))
         .alias(REASON)
     )
 
 
-def flag_customers(bronze: pl.DataFrame, rules: dict[str, Any]) -> pl.DataFrame:
+def flag_customers(bronze: Frame, rules: dict[str, Any]) -> pl.DataFrame:
     """Type, normalise and check customers (country mapped, email lower-cased)."""
     lookup = r.country_lookup(rules["countries"], rules["country_aliases"])
     t = {
@@ -78,9 +97,7 @@ def flag_customers(bronze: pl.DataFrame, rules: dict[str, Any]) -> pl.DataFrame:
     return _flag(bronze, t, checks, "customers")
 
 
-def flag_orders(
-    bronze: pl.DataFrame, customers: pl.DataFrame, rules: dict[str, Any]
-) -> pl.DataFrame:
+def flag_orders(bronze: Frame, customers: pl.DataFrame, rules: dict[str, Any]) -> pl.DataFrame:
     """Type and check orders; an order whose customer is not in silver is an orphan."""
     t = {
         "order_id": r.parse_int("order_id"),
@@ -112,24 +129,31 @@ def split_flagged(flagged: pl.DataFrame, table: str) -> tuple[pl.DataFrame, pl.D
     return check_schema(silver, SILVER[table], f"silver.{table}"), rejected
 
 
-def _balance(table: str, bronze: pl.DataFrame, silver: pl.DataFrame, rejected: pl.DataFrame
-             ) -> dict[str, Any]:
+def _rows(frame: Frame) -> int:
+    """Row count; a lazy Parquet scan answers from the file footer without reading data."""
+    return int(frame.lazy().select(pl.len()).collect().item())
+
+
+def _balance(
+    table: str, bronze: Frame, silver: pl.DataFrame, rejected: pl.DataFrame
+) -> dict[str, Any]:
     duplicates = rejected.filter(pl.col(REASON) == DUPLICATE_REASON).height
+    bronze_rows = _rows(bronze)
     return {
         "table": table,
-        "bronze_rows": bronze.height,
+        "bronze_rows": bronze_rows,
         "silver_rows": silver.height,
         "rejected_rows": rejected.height - duplicates,
         "duplicates_removed": duplicates,
-        "balanced": bronze.height == silver.height + rejected.height,
+        "balanced": bronze_rows == silver.height + rejected.height,
     }
 
 
 def reconcile(
-    bronze_customers: pl.DataFrame,
+    bronze_customers: Frame,
     silver_customers: pl.DataFrame,
     rejected_customers: pl.DataFrame,
-    bronze_orders: pl.DataFrame,
+    bronze_orders: Frame,
     silver_orders: pl.DataFrame,
     rejected_orders: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:

@@ -1,0 +1,274 @@
+"""Bounded load test of the GraphQL API on a local uvicorn and nx-27017.
+
+Starts its own nx-27017 server and API process on free loopback ports, seeds
+``--customers`` customers (50k by default) plus the small marts, then, for each of three
+queries in turn, runs ``--clients`` concurrent clients for ``--duration`` seconds and prints
+requests/s, p50 and p99 latency and the error count. Targets: zero errors, p99 < 100 ms for
+``kpis`` and ``customer(id)``.
+
+    KEDRO_DISABLE_TELEMETRY=1 python bench/api_load.py [--clients 20 --duration 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pymongo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import MongoServer, free_port, wait_for_port  # noqa: E402
+
+DB = "bench"
+COUNTRIES = ["France", "Germany", "Italy", "Spain", "Japan", "Brazil", "Canada", "India"]
+PRODUCTS = ["Laptop", "Mouse", "Keyboard", "Monitor", "Cable", "Headset", "Webcam"]
+SEGMENTS = ["Champions", "Loyal", "Potential", "At Risk", "Hibernating"]
+
+KPIS = "{ kpis { totalRevenue totalOrders totalCustomers activeCustomers avgBasket asOf } }"
+CUSTOMER = """query($id: Int!) { customer(id: $id) {
+  id name email country signupDate totalSpent orderCount avgBasket lastOrder segment } }"""
+PAGE = """query($first: Int) { customers(first: $first) {
+  edges { cursor node { id name country totalSpent orderCount segment } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+
+def seed(uri: str, customers: int) -> None:
+    rng = random.Random(42)
+    as_of = datetime(2024, 6, 30)
+    with pymongo.MongoClient[dict[str, Any]](uri) as client:
+        db = client[DB]
+        for name in ("kpis", "revenue_by_country", "revenue_by_product", "monthly_revenue"):
+            db.drop_collection(name)
+        db["kpis"].insert_one(
+            {
+                "_id": "kpis",
+                "total_revenue": 1234567.89,
+                "total_orders": 123456,
+                "total_customers": customers,
+                "active_customers": int(customers * 0.9),
+                "avg_basket": 10.0,
+                "revenue_growth_last_month": 0.042,
+                "as_of": as_of,
+            }
+        )
+        db["revenue_by_country"].insert_many(
+            {
+                "_id": c,
+                "country": c,
+                "total_revenue": 1000.0 * i,
+                "total_orders": 10 * i,
+                "avg_basket": 100.0,
+            }
+            for i, c in enumerate(COUNTRIES, 1)
+        )
+        db["revenue_by_product"].insert_many(
+            {
+                "_id": p,
+                "product": p,
+                "total_revenue": 500.0 * i,
+                "total_orders": 5 * i,
+                "avg_price": 100.0,
+            }
+            for i, p in enumerate(PRODUCTS, 1)
+        )
+        db["monthly_revenue"].insert_many(
+            {
+                "_id": f"2024-{m:02d}",
+                "month": f"2024-{m:02d}",
+                "total_revenue": 100.0 * m,
+                "total_orders": m,
+                "avg_basket": 100.0,
+            }
+            for m in range(1, 7)
+        )
+        col = db["customer_metrics"]
+        col.drop()
+        batch: list[dict[str, Any]] = []
+        for cid in range(1, customers + 1):
+            orders = rng.choice([0] + [rng.randint(1, 20)] * 9)
+            spent = round(rng.uniform(5, 2000), 2) if orders else 0.0
+            last = as_of - timedelta(days=rng.randint(0, 500)) if orders else None
+            batch.append(
+                {
+                    "_id": cid,
+                    "customer_id": cid,
+                    "name": f"Customer {cid:06d}",
+                    "email": f"customer{cid}@example.com",
+                    "signup_date": datetime(2023, 1, 1) + timedelta(days=cid % 365),
+                    "country": rng.choice(COUNTRIES),
+                    "total_spent": spent,
+                    "order_count": orders,
+                    "avg_basket": round(spent / orders, 2) if orders else None,
+                    "first_order": last - timedelta(days=30) if last else None,
+                    "last_order": last,
+                    "recency_days": (as_of - last).days if last else None,
+                    "rfm_score": "".join(rng.choice("12345") for _ in range(3)) if orders else None,
+                    "segment": rng.choice(SEGMENTS) if orders else "Inactive",
+                }
+            )
+            if len(batch) == 5_000:
+                col.insert_many(batch)
+                batch = []
+        if batch:
+            col.insert_many(batch)
+        col.create_index("email", unique=True)
+        col.create_index("country")
+        col.create_index("segment")
+        col.create_index([("total_spent", -1), ("customer_id", 1)])
+
+
+class RawClient:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams.
+
+    httpx costs more CPU per request than the API itself; on a 2-core machine that
+    CPU is taken from the server under test, so the load loop uses this instead.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post_json(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = next(
+            int(line.split(":", 1)[1])
+            for line in lines
+            if line.lower().startswith("content-length")
+        )
+        return status, await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
+
+
+async def load(
+    port: int, make_body: Callable[[random.Random], dict[str, Any]], clients: int, seconds: float
+) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client_loop(seed: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed)
+        client = RawClient("127.0.0.1", port)
+        try:
+            while time.perf_counter() < deadline:
+                body = json.dumps(make_body(rng)).encode()
+                started = time.perf_counter()
+                try:
+                    status, raw = await client.post_json("/graphql", body)
+                    payload = json.loads(raw)
+                    ok = status == 200 and "errors" not in payload and bool(payload["data"])
+                except (OSError, asyncio.IncompleteReadError, ValueError, KeyError):
+                    ok = False
+                    await client.close()
+                    client = RawClient("127.0.0.1", port)
+                latencies.append(time.perf_counter() - started)
+                errors += not ok
+        finally:
+            await client.close()
+
+    await asyncio.gather(*(client_loop(i) for i in range(clients)))
+    return latencies, errors
+
+
+def report(name: str, latencies: list[float], errors: int, seconds: float) -> str:
+    ms = sorted(x * 1000 for x in latencies)
+    p50 = statistics.median(ms)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return f"{name:<14} {len(ms):>8} {len(ms) / seconds:>9.1f} {p50:>8.1f} {p99:>8.1f} {errors:>7}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per query")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds per query, unmeasured")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="api-bench-") as tmp:
+        mongo = MongoServer(db_path=Path(tmp) / "bench.db", port=free_port()).start()
+        api: subprocess.Popen[bytes] | None = None
+        try:
+            started = time.perf_counter()
+            seed(mongo.uri, args.customers)
+            print(f"seeded {args.customers} customers in {time.perf_counter() - started:.1f}s")
+            port = free_port()
+            env = {
+                **os.environ,
+                "MONGO_URI": mongo.uri,
+                "MONGO_DB": DB,
+                "API_PORT": str(port),
+                "KEDRO_DISABLE_TELEMETRY": "1",
+            }
+            log = open(Path(tmp) / "api.log", "wb")  # noqa: SIM115
+            api = subprocess.Popen(
+                [sys.executable, "-m", "graphql_api"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            wait_for_port(port, timeout=30)
+            base = f"http://127.0.0.1:{port}"
+            assert httpx.get(f"{base}/health", timeout=10).status_code == 200
+            scenarios: list[tuple[str, Callable[[random.Random], dict[str, Any]]]] = [
+                ("kpis", lambda rng: {"query": KPIS}),
+                (
+                    "customer(id)",
+                    lambda rng: {
+                        "query": CUSTOMER,
+                        "variables": {"id": rng.randint(1, args.customers)},
+                    },
+                ),
+                ("customers[20]", lambda rng: {"query": PAGE, "variables": {"first": 20}}),
+            ]
+            print(f"{args.clients} clients, {args.duration:.0f}s per query, {os.cpu_count()} CPUs")
+            print(
+                f"{'query':<14} {'requests':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+            )
+            for name, body in scenarios:
+                asyncio.run(load(port, body, args.clients, args.warmup))
+                latencies, errors = asyncio.run(load(port, body, args.clients, args.duration))
+                print(report(name, latencies, errors, args.duration), flush=True)
+        finally:
+            if api is not None and api.poll() is None:
+                os.killpg(api.pid, signal.SIGTERM)
+                api.wait(timeout=10)
+            mongo.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,38 @@
+"""A tiny per-process TTL cache for small, hot, read-only results (kpis, segments)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class TTLCache(Generic[T]):
+    """Cache one value per key for ``ttl`` seconds; concurrent misses load it only once."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._values: dict[str, tuple[float, T]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def get(self, key: str, load: Callable[[], Awaitable[T]]) -> T:
+        if self.ttl <= 0:
+            return await load()
+        hit = self._values.get(key)
+        if hit is not None and hit[0] > self._clock():
+            return hit[1]
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            hit = self._values.get(key)
+            if hit is not None and hit[0] > self._clock():
+                return hit[1]
+            value = await load()
+            self._values[key] = (self._clock() + self.ttl, value)
+            return value
+
+    def clear(self) -> None:
+        self._values.clear()

@@ -1,0 +1,236 @@
+"""Every MongoDB read of the API, on one ``AsyncDatabase`` shared by the process.
+
+Resolvers never build Mongo queries themselves: they pass typed values (strings, numbers,
+:class:`CustomerCriteria`, :class:`~graphql_api.cursors.CursorKey`) and this module turns
+them into filters, so no client value can ever become a Mongo operator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure
+
+from graphql_api.cache import TTLCache
+from graphql_api.cursors import CursorKey
+from graphql_api.errors import ServiceUnavailable
+from graphql_api.settings import Settings
+
+Document = dict[str, Any]
+
+KPIS, COUNTRIES, PRODUCTS, MONTHS, CUSTOMERS = (
+    "kpis",
+    "revenue_by_country",
+    "revenue_by_product",
+    "monthly_revenue",
+    "customer_metrics",
+)
+KPIS_ID = "kpis"
+#: Tie-breaker of every customer ordering. ``customer_id`` equals ``_id``, but nx-27017
+#: sorts integer ``_id`` values as text, so the field is used for ordering and keysets.
+CUSTOMER_KEY = "customer_id"
+
+#: Sort specifications of the small revenue marts, by ``RevenueOrder`` name.
+REVENUE_SORTS: dict[str, list[tuple[str, int]]] = {
+    "REVENUE_DESC": [("total_revenue", -1)],
+    "REVENUE_ASC": [("total_revenue", 1)],
+    "ORDERS_DESC": [("total_orders", -1)],
+    "NAME_ASC": [],
+}
+
+
+@dataclass(frozen=True)
+class CustomerOrdering:
+    """A customer ordering: an optional sort field, then ``customer_id`` as tie-breaker."""
+
+    field: str | None
+    direction: int
+    key_direction: int
+
+    @property
+    def sort(self) -> list[tuple[str, int]]:
+        head = [(self.field, self.direction)] if self.field else []
+        return [*head, (CUSTOMER_KEY, self.key_direction)]
+
+
+CUSTOMER_ORDERINGS: dict[str, CustomerOrdering] = {
+    "TOTAL_SPENT_DESC": CustomerOrdering("total_spent", -1, 1),
+    "TOTAL_SPENT_ASC": CustomerOrdering("total_spent", 1, -1),
+    "ID_ASC": CustomerOrdering(None, 1, 1),
+}
+
+
+@dataclass(frozen=True)
+class CustomerCriteria:
+    """Validated customer filter values; each maps to an indexed or bounded condition."""
+
+    country: str | None = None
+    segment: str | None = None
+    min_total_spent: float | None = None
+    email: str | None = None
+    name_prefix: str | None = None
+
+    def to_mongo(self) -> Document:
+        query: Document = {}
+        if self.country is not None:
+            query["country"] = self.country
+        if self.segment is not None:
+            query["segment"] = self.segment
+        if self.min_total_spent is not None:
+            query["total_spent"] = {"$gte": self.min_total_spent}
+        if self.email is not None:
+            query["email"] = self.email  # exact match on the unique index
+        if self.name_prefix is not None:  # a range, not a $regex
+            query["name"] = {"$gte": self.name_prefix, "$lt": self.name_prefix + "\U0010ffff"}
+        return query
+
+
+@asynccontextmanager
+async def translate_errors() -> AsyncIterator[None]:
+    """Turn "MongoDB is unreachable" into an error the client can act on."""
+    try:
+        yield
+    except ConnectionFailure as exc:  # includes server selection and network timeouts
+        raise ServiceUnavailable(
+            "The database did not answer in time; retry later (GET /health shows its state)."
+        ) from exc
+
+
+def create_client(settings: Settings, **kwargs: Any) -> AsyncMongoClient[Document]:
+    """The process's one client; it connects lazily, so creating it needs no server."""
+    timeout = settings.mongo_timeout_ms
+    return AsyncMongoClient(
+        settings.mongo_uri,
+        serverSelectionTimeoutMS=timeout,
+        connectTimeoutMS=timeout,
+        socketTimeoutMS=max(10_000, timeout),
+        appname="medallion-api",
+        **kwargs,
+    )
+
+
+class GoldStore:
+    """Reads of the gold collections, with a short per-process cache for the hot marts."""
+
+    def __init__(self, db: AsyncDatabase[Document], cache_ttl: float = 0.0) -> None:
+        self.db = db
+        self._cache: TTLCache[Any] = TTLCache(cache_ttl)
+
+    async def ping(self) -> None:
+        await self.db.command("ping")
+
+    async def _find(
+        self, collection: str, query: Document, sort: Sequence[tuple[str, int]], limit: int = 0
+    ) -> list[Document]:
+        async with translate_errors():
+            cursor = self.db[collection].find(query)
+            if sort:
+                cursor = cursor.sort(list(sort))
+            if limit:
+                cursor = cursor.limit(limit)
+            return await cursor.to_list()
+
+    async def kpis(self) -> Document | None:
+        async def load() -> Document | None:
+            async with translate_errors():
+                return await self.db[KPIS].find_one({"_id": KPIS_ID})
+
+        result: Document | None = await self._cache.get(KPIS, load)
+        return result
+
+    async def revenue(
+        self, collection: str, key: str, order: str, limit: int | None
+    ) -> list[Document]:
+        sort = [*REVENUE_SORTS[order], (key, 1)]
+        return await self._find(collection, {}, sort, limit or 0)
+
+    async def months(self, first: str | None, last: str | None) -> list[Document]:
+        bounds: Document = {}
+        if first is not None:
+            bounds["$gte"] = first
+        if last is not None:
+            bounds["$lte"] = last
+        return await self._find(MONTHS, {"month": bounds} if bounds else {}, [("month", 1)])
+
+    async def by_ids(self, collection: str, ids: Sequence[Any]) -> list[Document | None]:
+        """Documents by ``_id`` in one round trip, in the order of ``ids`` (None if absent)."""
+        docs = await self._find(collection, {"_id": {"$in": list(ids)}}, [])
+        found = {doc["_id"]: doc for doc in docs}
+        return [found.get(i) for i in ids]
+
+    async def customer_page(
+        self,
+        criteria: CustomerCriteria,
+        order: str,
+        first: int,
+        after: CursorKey | None,
+    ) -> tuple[list[Document], bool]:
+        """Up to ``first`` customers after ``after``, and whether more follow.
+
+        The keyset condition "(value, id) after the cursor" is written as two simple
+        queries (the rest of the tie group, then strictly further values) instead of one
+        ``$or``, which nx-27017 can only answer by scanning the collection.
+        """
+        ordering = CUSTOMER_ORDERINGS[order]
+        base = criteria.to_mongo()
+        want = first + 1
+        if after is None:
+            docs = await self._find(CUSTOMERS, base, ordering.sort, want)
+            return docs[:first], len(docs) > first
+        key_op = "$gt" if ordering.key_direction == 1 else "$lt"
+        if ordering.field is None or after.value is None:
+            query = {**base, CUSTOMER_KEY: {key_op: after.customer_id}}
+            docs = await self._find(CUSTOMERS, query, ordering.sort, want)
+            return docs[:first], len(docs) > first
+        field, value = ordering.field, after.value
+        docs = []
+        floor = criteria.min_total_spent
+        if floor is None or value >= floor:
+            ties = {**base, field: value, CUSTOMER_KEY: {key_op: after.customer_id}}
+            docs = await self._find(CUSTOMERS, ties, [(CUSTOMER_KEY, ordering.key_direction)], want)
+        if len(docs) < want:
+            value_op = "$lt" if ordering.direction == -1 else "$gt"
+            bounds = {**base.get(field, {}), value_op: value}
+            docs += await self._find(
+                CUSTOMERS, {**base, field: bounds}, ordering.sort, want - len(docs)
+            )
+        return docs[:first], len(docs) > first
+
+    async def count_customers(self, criteria: CustomerCriteria) -> int:
+        query = criteria.to_mongo()
+        async with translate_errors():
+            if not query:
+                return await self.db[CUSTOMERS].estimated_document_count()
+            # $count in a pipeline uses the indexes; count_documents scans on nx-27017.
+            rows = await (
+                await self.db[CUSTOMERS].aggregate([{"$match": query}, {"$count": "n"}])
+            ).to_list()
+        return int(rows[0]["n"]) if rows else 0
+
+    async def top_customers(self, country: str, first: int) -> list[Document]:
+        sort = CUSTOMER_ORDERINGS["TOTAL_SPENT_DESC"].sort
+        return await self._find(CUSTOMERS, {"country": country}, sort, first)
+
+    async def segments(self) -> list[Document]:
+        async def load() -> list[Document]:
+            pipeline: list[Document] = [
+                {
+                    "$group": {
+                        "_id": "$segment",
+                        "customers": {"$sum": 1},
+                        "total_spent": {"$sum": "$total_spent"},
+                        "order_count": {"$sum": "$order_count"},
+                    }
+                }
+            ]
+            async with translate_errors():
+                rows = await (await self.db[CUSTOMERS].aggregate(pipeline)).to_list()
+            return sorted(rows, key=lambda r: (-float(r["total_spent"]), str(r["_id"])))
+
+        result: list[Document] = await self._cache.get("segments", load)
+        return result

@@ -1,0 +1,349 @@
+"""``MongoDBDataset``: a DataFrame stored as one MongoDB collection, replaced safely on save."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+import polars as pl
+from kedro.io.core import AbstractDataset, DatasetError
+from kedro_datasets._typing import TablePreview
+from pymongo import ASCENDING
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import OperationFailure
+
+from medallion_kedro.datasets import _mongo_client as mc
+from medallion_kedro.datasets._mongo_convert import ID, as_polars, batches, bson_ready, to_pandas
+
+logger = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+#: Index keys ``[(field, direction), ...]`` and ``create_index`` options (``unique``, ``name``...).
+IndexSpec = tuple[list[tuple[str, Any]], dict[str, Any]]
+
+
+class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame, pd.DataFrame]):
+    """A table stored as one MongoDB collection: load to pandas, save pandas or polars.
+
+    ``save()`` never leaves readers with a half-written collection: it writes the rows to
+    a fresh ``<collection>__staging_<token>`` in batches, builds the indexes declared in
+    ``save_args.indexes`` there, then swaps it into place with
+    ``renameCollection(dropTarget=True)``, which is atomic on MongoDB. Servers that refuse
+    that (nx-27017) get a drop of the live collection followed by the rename, and a
+    warning says the swap was not atomic. A failure before the swap leaves the previous
+    collection as it was; a staging collection left by a failed run is dropped by the
+    next save, so re-running is idempotent. (The staging name is new on every save
+    because nx-27017 keeps serving a renamed collection under its old name.) One writer
+    per collection at a time: a save drops other saves' staging collections.
+
+    Each document carries its business key in ``_id`` (``save_args.key``, a column that
+    is also kept as a normal field) or, for a one-row table, ``save_args.fixed_id``.
+    Dates become BSON dates (midnight), decimals and floats doubles, ints stay ints and
+    nulls stay nulls; nested, binary, time and duration columns are refused before
+    anything is written. ``load()`` leaves ``_id`` out unless ``load_args.include_id``;
+    a column whose values are all null has no type in BSON, so ``load_args.dtypes``
+    (column -> pandas dtype) can state it.
+
+    ``save_args``: ``key`` or ``fixed_id``, ``indexes`` (``{keys: {field: 1 | -1}, unique:
+    true, name: ...}`` or a field name), ``batch_size`` (documents per ``insert_many``,
+    default 5000) and ``writers`` (batches in flight, default 2: building one batch
+    overlaps the server's work on another).
+
+    Clients are created on first use and shared by every dataset with the same URI, so
+    building a catalog opens no socket. Timeouts default to 5 s for server selection and
+    connection (60 s per operation) unless the URI sets them; every driver error becomes
+    a ``DatasetError`` that names the host and says what to check.
+
+    Example catalog entry (``conf/base/catalog_export.yml``)::
+
+        "mongo.{collection}":
+          type: medallion_kedro.datasets.MongoDBDataset
+          database: ${oc.env:MONGO_DB,medallion}
+          collection: "{collection}"
+          credentials: mongo
+
+        mongo.customer_metrics:
+          type: medallion_kedro.datasets.MongoDBDataset
+          database: ${oc.env:MONGO_DB,medallion}
+          collection: customer_metrics
+          credentials: mongo
+          load_args:
+            filter: {segment: champions}
+            projection: {customer_id: 1, total_spent: 1}
+            sort: [[total_spent, -1]]
+            limit: 100
+          save_args:
+            key: customer_id
+            indexes:
+              - {keys: {customer_id: 1}, unique: true}
+              - {keys: {segment: 1, total_spent: -1}}
+
+    Credentials entry (``conf/base/credentials.yml``; a real password goes in
+    ``conf/local/credentials.yml`` or the environment)::
+
+        mongo:
+          uri: ${oc.env:MONGO_URI,mongodb://127.0.0.1:27017}
+          # e.g. mongodb://user:pass@host:27017/?authSource=admin
+
+    Example (with a server on 127.0.0.1:27017, e.g. ``medallion-mongo start``)::
+
+        >>> import polars as pl
+        >>> from medallion_kedro.datasets import MongoDBDataset
+        >>> ds = MongoDBDataset(
+        ...     database="demo", collection="cities",
+        ...     credentials={"uri": "mongodb://127.0.0.1:27017"},
+        ...     save_args={"key": "city", "indexes": [{"keys": {"city": 1}, "unique": True}]},
+        ... )
+        >>> ds.save(pl.DataFrame({"city": ["Lyon", "Porto"], "population": [522_000, 232_000]}))
+        >>> ds.load()
+            city  population
+        0   Lyon      522000
+        1  Porto      232000
+    """
+
+    DEFAULT_LOAD_ARGS: dict[str, Any] = {
+        "filter": None,
+        "projection": None,
+        "sort": None,
+        "limit": 0,
+        "batch_size": 10_000,
+        "include_id": False,
+        "dtypes": None,
+    }
+    DEFAULT_SAVE_ARGS: dict[str, Any] = {
+        "key": None,
+        "fixed_id": None,
+        "indexes": [],
+        "batch_size": 5_000,
+        "writers": 2,
+        "staging_suffix": "__staging",
+    }
+
+    def __init__(  # noqa: PLR0913
+        self,
+        *,
+        database: str,
+        collection: str,
+        credentials: dict[str, Any] | None = None,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        creds = dict(credentials or {})
+        uri = creds.pop("uri", None)
+        if not uri or not isinstance(uri, str):
+            raise DatasetError(
+                f"MongoDBDataset {database}.{collection} needs credentials with a `uri`, e.g. "
+                "`credentials: mongo` and in credentials.yml `mongo: {uri: "
+                "mongodb://127.0.0.1:27017}`."
+            )
+        self._uri = uri
+        self._client_args = creds  # any other MongoClient option (tls, timeouts, ...)
+        self._database = database
+        self._collection = collection
+        self._load_args = {**copy.deepcopy(self.DEFAULT_LOAD_ARGS), **(load_args or {})}
+        self._save_args = {**copy.deepcopy(self.DEFAULT_SAVE_ARGS), **(save_args or {})}
+        self.metadata = metadata
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _db(self) -> Database[Document]:
+        return mc.get_client(self._uri, self._client_args)[self._database]
+
+    @contextmanager
+    def _driver_errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except DatasetError:
+            raise
+        except Exception as exc:
+            error = mc.explain(exc, self._uri, action)
+            if error is None:
+                raise
+            raise error from exc
+
+    @property
+    def _name(self) -> str:
+        return f"{self._database}.{self._collection}"
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "database": self._database,
+            "collection": self._collection,
+            "load_args": self._load_args,
+            "save_args": self._save_args,
+        }
+
+    # -- load -----------------------------------------------------------------------------
+
+    def _find_args(self, limit: int | None = None) -> dict[str, Any]:
+        args = self._load_args
+        projection = args["projection"]
+        if isinstance(projection, list | tuple):
+            projection = dict.fromkeys(projection, 1)
+        if not args["include_id"] and ID not in (projection or {}):
+            projection = {**(projection or {}), ID: 0}
+        sort = args["sort"]
+        if isinstance(sort, dict):
+            sort = list(sort.items())
+        elif isinstance(sort, str):
+            sort = [(sort, ASCENDING)]
+        return {
+            "filter": args["filter"] or {},
+            "projection": projection,
+            "sort": [tuple(s) for s in sort] if sort else None,
+            "limit": args["limit"] if limit is None else limit,
+            "batch_size": args["batch_size"],
+        }
+
+    def _find(self, limit: int | None = None) -> list[Document]:
+        with self._driver_errors(f"reading {self._name}"):
+            return list(self._db()[self._collection].find(**self._find_args(limit)))
+
+    def load(self) -> pd.DataFrame:
+        return to_pandas(self._find(), self._load_args["dtypes"])
+
+    def _exists(self) -> bool:
+        with self._driver_errors(f"checking whether {self._name} exists"):
+            return self._collection in self._db().list_collection_names()
+
+    def preview(self, nrows: int = 10) -> TablePreview:
+        """The first ``nrows`` documents as a table for Kedro-Viz."""
+        frame = pl.from_dicts(self._find(limit=nrows), infer_schema_length=None)
+        data = [[_plain(v) for v in row] for row in frame.rows()]
+        return TablePreview(
+            {"columns": frame.columns, "index": list(range(frame.height)), "data": data}
+        )
+
+    # -- save -----------------------------------------------------------------------------
+
+    def _index_specs(self, columns: list[str]) -> list[IndexSpec]:
+        specs: list[IndexSpec] = []
+        for spec in self._save_args["indexes"] or []:
+            spec = {"keys": spec} if isinstance(spec, str | list) else dict(spec)
+            keys = spec.pop("keys", None)
+            if isinstance(keys, str):
+                keys = [(keys, ASCENDING)]
+            elif isinstance(keys, dict):
+                keys = list(keys.items())
+            if not keys or not all(isinstance(k, list | tuple) and len(k) == 2 for k in keys):
+                raise DatasetError(
+                    f"{self._name}: save_args.indexes entry {spec} needs `keys`, e.g. "
+                    "{keys: {country: 1}, unique: true}."
+                )
+            missing = [k[0] for k in keys if k[0] not in columns]
+            if missing:
+                raise DatasetError(
+                    f"{self._name}: index on {missing} but the table has no such column "
+                    f"(columns: {columns}). Fix save_args.indexes. Nothing was written."
+                )
+            specs.append(([(str(f), d) for f, d in keys], spec))
+        return specs
+
+    def save(self, data: pd.DataFrame | pl.DataFrame | pl.LazyFrame) -> None:
+        started = time.perf_counter()
+        args = self._save_args
+        frame = bson_ready(as_polars(data), args["key"], args["fixed_id"])
+        indexes = self._index_specs(frame.columns)
+        prefix = f"{self._collection}{args['staging_suffix']}"
+        staging = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        db = self._db()
+        with self._driver_errors(f"dropping leftover staging collections {prefix}_*"):
+            self._drop_leftovers(db, prefix)
+        try:
+            with self._driver_errors(f"writing {self._database}.{staging}"):
+                self._write_staging(db, staging, frame, indexes)
+        except BaseException:
+            self._drop_quietly(db, staging)
+            raise
+        with self._driver_errors(f"swapping {self._database}.{staging} into {self._name}"):
+            self._swap(db, staging)
+        elapsed = time.perf_counter() - started
+        logger.info(
+            "Wrote %d documents to MongoDB %s in %.2f s (%.0f docs/s)",
+            frame.height,
+            self._name,
+            elapsed,
+            frame.height / elapsed if elapsed else 0.0,
+        )
+
+    def _write_staging(
+        self, db: Database[Document], staging: str, frame: pl.DataFrame, indexes: list[IndexSpec]
+    ) -> None:
+        target: Collection[Document] = db.create_collection(staging)
+        self._insert(target, frame)
+        for keys, options in indexes:  # one by one: some servers refuse batched createIndexes
+            target.create_index(keys, **options)
+
+    def _drop_leftovers(self, db: Database[Document], prefix: str) -> None:
+        for name in db.list_collection_names():
+            if name.startswith(f"{prefix}_"):
+                logger.info("Dropping %s.%s, left by a failed save", self._database, name)
+                db.drop_collection(name)
+
+    def _insert(self, target: Collection[Document], frame: pl.DataFrame) -> None:
+        """Insert the rows in batches, ``writers`` batches in flight while the next is built.
+
+        Building a batch (Python dicts) and the server's work on the previous one overlap,
+        so the dataset keeps up with a bare ``insert_many`` loop despite its extra steps.
+        """
+        writers = max(1, int(self._save_args["writers"]))
+        size = int(self._save_args["batch_size"])
+        if writers == 1:
+            for docs in batches(frame, size):
+                target.insert_many(docs, ordered=False)
+            return
+        pool = ThreadPoolExecutor(writers, thread_name_prefix=f"mongo-{self._collection}")
+        in_flight: deque[Future[Any]] = deque()
+        try:
+            for docs in batches(frame, size):
+                if len(in_flight) >= writers:
+                    in_flight.popleft().result()
+                in_flight.append(pool.submit(target.insert_many, docs, ordered=False))
+            while in_flight:
+                in_flight.popleft().result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _swap(self, db: Database[Document], staging: str) -> None:
+        source, target = f"{db.name}.{staging}", f"{db.name}.{self._collection}"
+        admin = db.client.admin
+        try:
+            admin.command("renameCollection", source, to=target, dropTarget=True)
+        except OperationFailure as exc:
+            if "already exists" not in str(exc):
+                raise
+            logger.warning(
+                "MongoDB at %s refused renameCollection with dropTarget (%s); dropped %s and "
+                "renamed %s into place instead. The swap was not atomic: readers may have "
+                "found the collection missing for a moment.",
+                mc.hosts_of(self._uri),
+                exc.details.get("errmsg") if exc.details else exc,
+                target,
+                source,
+            )
+            db.drop_collection(self._collection)
+            admin.command("renameCollection", source, to=target)
+
+    def _drop_quietly(self, db: Database[Document], staging: str) -> None:
+        try:
+            db.drop_collection(staging)
+        except Exception:  # noqa: BLE001 - the server may be gone; the next save cleans up
+            logger.debug("Could not drop %s.%s after a failed save", self._database, staging)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly value for Kedro-Viz previews."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value

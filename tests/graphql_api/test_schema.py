@@ -1,0 +1,376 @@
+"""Schema-level tests: ``schema.execute`` on the seeded nx-27017 server, values as variables."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any, cast
+
+import pytest
+from strawberry.types import ExecutionResult
+
+from graphql_api.context import build_context
+from graphql_api.errors import MASKED_MESSAGE
+from graphql_api.schema import schema
+from graphql_api.store import GoldStore
+from tests.graphql_api import data
+from tests.graphql_api.conftest import CommandCounter, Execute
+
+SPENT = {d["_id"]: d["total_spent"] for d in data.customer_documents()}
+
+
+def ok(result: ExecutionResult) -> dict[str, Any]:
+    assert result.errors is None, [e.message for e in result.errors or []]
+    assert result.data is not None
+    return result.data
+
+
+def error_message(result: ExecutionResult) -> str:
+    assert result.errors, f"expected an error, got {result.data}"
+    return " | ".join(e.message for e in result.errors)
+
+
+def test_kpis_match_the_orders(gql: Execute) -> None:
+    kpis = ok(
+        gql(
+            "{ kpis { totalRevenue totalOrders totalCustomers activeCustomers "
+            "avgBasket revenueGrowthLastMonth asOf } }"
+        )
+    )["kpis"]
+    total = sum(o[2] for o in data.ORDERS)
+    assert kpis == {
+        "totalRevenue": pytest.approx(round(total, 2)),
+        "totalOrders": 16,
+        "totalCustomers": 12,
+        "activeCustomers": 9,
+        "avgBasket": pytest.approx(round(total / 16, 2)),
+        "revenueGrowthLastMonth": pytest.approx((459.99 - 360.0) / 360.0, abs=1e-4),
+        "asOf": "2024-06-30",
+    }
+
+
+def test_revenue_by_country_order_and_limit(gql: Execute) -> None:
+    query = """query($order: RevenueOrder, $limit: Int) {
+      revenueByCountry(orderBy: $order, limit: $limit) {
+        country totalRevenue totalOrders avgBasket
+      }
+    }"""
+    rows = ok(gql(query))["revenueByCountry"]
+    expected: dict[str, float] = defaultdict(float)
+    for cid, _, amount, _ in data.ORDERS:
+        expected[data.CUSTOMERS[cid][2]] += amount
+    assert [r["country"] for r in rows] == sorted(expected, key=lambda c: -expected[c])
+    for row in rows:
+        assert row["totalRevenue"] == pytest.approx(expected[row["country"]])
+    assert [r["country"] for r in ok(gql(query, {"order": "NAME_ASC"}))["revenueByCountry"]] == [
+        "France",
+        "Germany",
+        "Italy",
+    ]
+    limited = ok(gql(query, {"order": "REVENUE_ASC", "limit": 1}))["revenueByCountry"]
+    assert [r["country"] for r in limited] == [min(expected, key=lambda c: expected[c])]
+
+
+def test_revenue_by_product(gql: Execute) -> None:
+    rows = ok(gql("{ revenueByProduct(orderBy: ORDERS_DESC) { product totalOrders avgPrice } }"))
+    products = rows["revenueByProduct"]
+    assert products[0] == {"product": "Mouse", "totalOrders": 5, "avgPrice": pytest.approx(63.6)}
+    assert len(products) == len({o[3] for o in data.ORDERS})
+
+
+def test_monthly_revenue_range(gql: Execute) -> None:
+    query = """query($from: String, $to: String) {
+      monthlyRevenue(from: $from, to: $to) { month totalOrders }
+    }"""
+    everything = ok(gql(query))["monthlyRevenue"]
+    assert [m["month"] for m in everything] == [
+        "2023-12",
+        "2024-01",
+        "2024-02",
+        "2024-03",
+        "2024-04",
+        "2024-05",
+        "2024-06",
+    ]
+    window = ok(gql(query, {"from": "2024-02", "to": "2024-04"}))["monthlyRevenue"]
+    assert window == [
+        {"month": "2024-02", "totalOrders": 3},
+        {"month": "2024-03", "totalOrders": 2},
+        {"month": "2024-04", "totalOrders": 2},
+    ]
+    assert [m["month"] for m in ok(gql(query, {"from": "2024-06"}))["monthlyRevenue"]] == [
+        "2024-06"
+    ]
+
+
+CUSTOMER = """query($id: Int!) { customer(id: $id) {
+  id name email country signupDate totalSpent orderCount avgBasket firstOrder lastOrder
+  recencyDays rfmScore segment countryRevenue { country totalOrders } } }"""
+
+
+def test_customer_by_id(gql: Execute) -> None:
+    assert ok(gql(CUSTOMER, {"id": 1}))["customer"] == {
+        "id": 1,
+        "name": "Alice Martin",
+        "email": "alice@example.com",
+        "country": "France",
+        "signupDate": "2023-01-10",
+        "totalSpent": 500.75,
+        "orderCount": 3,
+        "avgBasket": pytest.approx(166.92),
+        "firstOrder": "2024-01-05T10:00:00",
+        "lastOrder": "2024-06-20T09:15:00",
+        "recencyDays": 10,
+        "rfmScore": "545",
+        "segment": "Champions",
+        "countryRevenue": {"country": "France", "totalOrders": 6},
+    }
+
+
+def test_customer_without_orders_has_nulls(gql: Execute) -> None:
+    customer = ok(gql(CUSTOMER, {"id": 9}))["customer"]
+    assert customer["totalSpent"] == 0 and customer["orderCount"] == 0
+    assert customer["segment"] == "Inactive"
+    for field in ("avgBasket", "firstOrder", "lastOrder", "recencyDays", "rfmScore"):
+        assert customer[field] is None
+
+
+@pytest.mark.parametrize("unknown", [999, 0, -5])
+def test_unknown_customer_is_null_not_an_error(gql: Execute, unknown: int) -> None:
+    assert ok(gql(CUSTOMER, {"id": unknown})) == {"customer": None}
+
+
+PAGE = """query($filter: CustomerFilter, $order: CustomerOrder, $first: Int, $after: String) {
+  customers(filter: $filter, orderBy: $order, first: $first, after: $after) {
+    totalCount
+    edges { cursor node { id totalSpent } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"""
+
+
+def walk(gql: Execute, order: str, first: int, filter: dict[str, Any] | None = None) -> list[int]:
+    ids: list[int] = []
+    after = None
+    for _ in range(50):
+        variables = {"order": order, "first": first, "after": after, "filter": filter}
+        page = ok(gql(PAGE, variables))["customers"]
+        assert len(page["edges"]) <= first
+        assert page["pageInfo"]["hasPreviousPage"] is (after is not None)
+        ids += [e["node"]["id"] for e in page["edges"]]
+        if page["edges"]:
+            assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return ids
+        after = page["pageInfo"]["endCursor"]
+    raise AssertionError("pagination did not end")
+
+
+def expected_ids(order: str, keep: Any = lambda cid: True) -> list[int]:
+    ids = [cid for cid in data.CUSTOMERS if keep(cid)]
+    if order == "TOTAL_SPENT_DESC":
+        return sorted(ids, key=lambda cid: (-SPENT[cid], cid))
+    if order == "TOTAL_SPENT_ASC":
+        return sorted(ids, key=lambda cid: (SPENT[cid], -cid))
+    return sorted(ids)
+
+
+@pytest.mark.parametrize("order", ["TOTAL_SPENT_DESC", "TOTAL_SPENT_ASC", "ID_ASC"])
+@pytest.mark.parametrize("first", [1, 5, 100])
+def test_pagination_walks_every_customer_once(gql: Execute, order: str, first: int) -> None:
+    assert walk(gql, order, first) == expected_ids(order)
+
+
+def test_default_page_and_total_count(gql: Execute) -> None:
+    page = ok(gql(PAGE))["customers"]
+    assert page["totalCount"] == 12
+    assert [e["node"]["id"] for e in page["edges"]] == expected_ids("TOTAL_SPENT_DESC")
+    assert page["pageInfo"]["hasNextPage"] is False
+
+
+@pytest.mark.parametrize(
+    ("filter", "keep"),
+    [
+        ({"country": "France"}, lambda c: data.CUSTOMERS[c][2] == "France"),
+        ({"segment": "At Risk"}, lambda c: data.CUSTOMERS[c][5] == "At Risk"),
+        ({"minTotalSpent": 150}, lambda c: SPENT[c] >= 150),
+        (
+            {"country": "France", "minTotalSpent": 150.0},
+            lambda c: data.CUSTOMERS[c][2] == "France" and SPENT[c] >= 150,
+        ),
+        ({"email": " ALICE@Example.com "}, lambda c: c == 1),
+        ({"email": "nobody@example.com"}, lambda c: False),
+        ({"namePrefix": "Al"}, lambda c: data.CUSTOMERS[c][0].startswith("Al")),
+        ({"namePrefix": "al"}, lambda c: False),
+        ({"namePrefix": "Gü"}, lambda c: c == 8),
+        ({"country": "France", "segment": "Inactive"}, lambda c: c in (9, 11)),
+    ],
+)
+def test_filters_with_pagination(gql: Execute, filter: dict[str, Any], keep: Any) -> None:
+    for order in ("TOTAL_SPENT_DESC", "TOTAL_SPENT_ASC"):
+        assert walk(gql, order, 1, filter) == expected_ids(order, keep)
+    count = ok(gql(PAGE, {"filter": filter}))["customers"]["totalCount"]
+    assert count == len(expected_ids("ID_ASC", keep))
+
+
+def test_segments(gql: Execute) -> None:
+    rows = ok(gql("{ segments { segment customers totalSpent avgBasket } }"))["segments"]
+    by_segment = {r["segment"]: r for r in rows}
+    assert set(by_segment) == {"Champions", "Loyal", "At Risk", "Inactive"}
+    assert sum(r["customers"] for r in rows) == 12
+    assert [r["totalSpent"] for r in rows] == sorted((r["totalSpent"] for r in rows), reverse=True)
+    champions = [1, 5]
+    assert by_segment["Champions"]["totalSpent"] == pytest.approx(sum(SPENT[c] for c in champions))
+    assert by_segment["Champions"]["avgBasket"] == pytest.approx(round((500.75 + 160) / 6, 2))
+    assert by_segment["Inactive"] == {
+        "segment": "Inactive",
+        "customers": 3,
+        "totalSpent": 0,
+        "avgBasket": None,
+    }
+
+
+def test_customer_lookups_are_batched(gql: Execute) -> None:
+    counter = CommandCounter()
+    query = """query($a: Int!, $b: Int!, $c: Int!) {
+      a: customer(id: $a) { name countryRevenue { totalRevenue } }
+      b: customer(id: $b) { name countryRevenue { totalRevenue } }
+      c: customer(id: $c) { name }
+    }"""
+    result = ok(gql(query, {"a": 1, "b": 2, "c": 4242}, counter=counter))
+    assert [result["a"]["name"], result["b"]["name"], result["c"]] == [
+        "Alice Martin",
+        "Bruno Keller",
+        None,
+    ]
+    assert counter.reads() == [("find", "customer_metrics"), ("find", "revenue_by_country")]
+
+
+def test_a_page_costs_one_query_per_collection(gql: Execute) -> None:
+    counter = CommandCounter()
+    query = """{ customers(first: 100) { edges { node { id countryRevenue { avgBasket }
+                 } } } }"""
+    edges = ok(gql(query, counter=counter))["customers"]["edges"]
+    assert len(edges) == 12
+    assert counter.reads() == [("find", "customer_metrics"), ("find", "revenue_by_country")]
+
+
+def test_nested_top_customers(gql: Execute) -> None:
+    query = """query($first: Int!) { revenueByCountry(orderBy: NAME_ASC) {
+      country topCustomers(first: $first) { id } } }"""
+    rows = ok(gql(query, {"first": 2}))["revenueByCountry"]
+    assert rows[0] == {"country": "France", "topCustomers": [{"id": 1}, {"id": 4}]}
+
+
+# --- bad input: every case is a GraphQL error that says what was wrong, and no query runs.
+
+
+def cursor_of(payload: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
+    (PAGE, {"first": 0}, "`first` must be between 1 and 100; got 0"),
+    (PAGE, {"first": 101}, "`first` must be between 1 and 100; got 101"),
+    (PAGE, {"first": -3}, "`first` must be between 1 and 100"),
+    (PAGE, {"after": "not a cursor!"}, "`after` is not a valid cursor"),
+    (PAGE, {"after": "x" * 500}, "`after` is not a valid cursor"),
+    (PAGE, {"after": cursor_of('["c1","TOTAL_SPENT_DESC",{"$gt":0},1]')}, "not a finite number"),
+    (PAGE, {"after": cursor_of('["c1","TOTAL_SPENT_DESC",1.5,{"$ne":1}]')}, "not an integer"),
+    (PAGE, {"after": cursor_of('["c1","TOTAL_SPENT_DESC",1.5,"1"]')}, "not an integer"),
+    (PAGE, {"after": cursor_of('{"$where":"sleep(1000)"}')}, "expected shape"),
+    (PAGE, {"after": cursor_of('["c1","ID_ASC",null,1]')}, "issued for orderBy 'ID_ASC'"),
+    (PAGE, {"order": "ID_ASC", "after": cursor_of('["c1","ID_ASC",3.5,1]')}, "sort value"),
+    (PAGE, {"order": "BOGUS"}, "Value 'BOGUS' does not exist in 'CustomerOrder' enum"),
+    (PAGE, {"filter": {"country": {"$ne": None}}}, "String cannot represent a non string value"),
+    (PAGE, {"filter": {"$where": "1"}}, "not to include unknown field '$where'"),
+    (PAGE, {"filter": {"email": "   "}}, "`filter.email` must be 1 to 254 characters"),
+    (
+        PAGE,
+        {"filter": {"minTotalSpent": -1}},
+        "`filter.minTotalSpent` must be a number of at least 0",
+    ),
+    (PAGE, {"filter": {"namePrefix": "a" * 101}}, "`filter.namePrefix` must be 1 to 100"),
+    (
+        "query($f: String, $t: String) { monthlyRevenue(from: $f, to: $t) { month } }",
+        {"f": "2024-05", "t": "2024-02"},
+        "`from` (2024-05) must not be later than `to` (2024-02)",
+    ),
+    (
+        "query($f: String) { monthlyRevenue(from: $f) { month } }",
+        {"f": "2024-13"},
+        "`from` must be a month written YYYY-MM",
+    ),
+    (
+        "query($t: String) { monthlyRevenue(to: $t) { month } }",
+        {"t": "2024-1"},
+        "`to` must be a month written YYYY-MM",
+    ),
+    (
+        "query($o: RevenueOrder) { revenueByProduct(orderBy: $o) { product } }",
+        {"o": "CHEAPEST"},
+        "Value 'CHEAPEST' does not exist in 'RevenueOrder' enum",
+    ),
+    (
+        "query($l: Int) { revenueByCountry(limit: $l) { country } }",
+        {"l": 0},
+        "`limit` must be between 1 and 1000; got 0",
+    ),
+    (
+        "query($n: Int!) { revenueByCountry { topCustomers(first: $n) { id } } }",
+        {"n": 1000},
+        "`first` must be between 1 and 100; got 1000",
+    ),
+    ("query($id: Int!) { customer(id: $id) { id } }", {"id": "1"}, "Int cannot represent"),
+    ("query($id: Int!) { customer(id: $id) { id } }", {"id": 2**40}, "Int cannot represent"),
+]
+
+
+@pytest.mark.parametrize(("query", "variables", "message"), BAD_INPUTS)
+def test_bad_input_is_a_clear_error(
+    gql: Execute, query: str, variables: dict[str, Any], message: str
+) -> None:
+    counter = CommandCounter()
+    result = gql(query, variables, counter=counter)
+    assert message in error_message(result)
+    assert counter.reads() == [] or query.startswith("query($n")  # parents load first
+
+
+DEEP = (
+    "{ customers { edges { node { countryRevenue { topCustomers { countryRevenue { "
+    "topCustomers { countryRevenue { topCustomers { id } } } } } } } } } }"
+)
+
+
+def test_query_deeper_than_the_limit_is_refused(gql: Execute) -> None:
+    counter = CommandCounter()
+    assert "exceeds maximum operation depth of 8" in error_message(gql(DEEP, counter=counter))
+    assert counter.reads() == []
+
+
+def test_too_many_aliases_are_refused(gql: Execute) -> None:
+    query = "{ " + " ".join(f"k{i}: kpis {{ totalOrders }}" for i in range(30)) + " }"
+    assert "aliases found" in error_message(gql(query)).lower()
+
+
+def test_too_many_tokens_are_refused(gql: Execute) -> None:
+    query = "{ kpis { " + " ".join(["totalOrders"] * 3000) + " } }"
+    assert "more than 2000 tokens" in error_message(gql(query))
+
+
+class ExplodingStore:
+    """A store whose every read fails the way a bug would."""
+
+    async def kpis(self) -> None:
+        raise RuntimeError("secret internal detail")
+
+
+def test_unexpected_errors_are_masked() -> None:
+    store = cast(GoldStore, ExplodingStore())
+    result = asyncio.run(
+        schema.execute("{ kpis { totalOrders } }", context_value=build_context(store))
+    )
+    assert error_message(result) == MASKED_MESSAGE
+    assert "secret" not in str(result.errors)

@@ -1,0 +1,80 @@
+"""A small hand-made source data set with every kind of dirt, and what silver must keep.
+
+The expected silver rows below are written by hand from the CSV text, so tests can compute
+gold expectations from them without calling the project's code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+AS_OF = dt.date(2026, 11, 1)
+
+CUSTOMERS_CSV = """customer_id,name,email,signup_date,country
+1,Alice Martin,Alice@Example.com,2024-01-10,France
+2,Bob Stone,bob@example.com,2024-02-11,  germany
+3,Carla Diaz,carla@example.com,2024-03-12,ESPAÑA
+4,Dan Wu,dan@example.com,2024-04-13,Narnia
+5,,eve@example.com,2024-05-14,France
+6,Finn Hale,not-an-email,2024-06-15,France
+7,Gus Lee,gus@example.com,2024-02-30,Italy
+x8,Hal Moe,hal@example.com,2024-01-01,Italy
+2,Bob Stone,bob.new@example.com,2024-02-11,Germany
+9,Ivy Chen,ivy@example.com,2024-07-01,USA
+"""
+
+ORDERS_CSV = """order_id,customer_id,order_ts,amount,product
+100,1,2026-10-15 10:00:00,10.50,laptop
+101,1,2026-09-20 12:30:00,20.25,Mouse
+102,2,2026-10-01 08:00:00,100.00,laptop
+103,3,2026-08-05 09:15:00,5.10,headphones
+104,3,2026-09-10 18:45:00,7.35,  mouse
+105,2,2026-09-30 23:59:59,-3.00,laptop
+106,2,2026-10-02 10:00:00,0,laptop
+107,4,2026-10-03 10:00:00,12.00,laptop
+108,99,2026-10-04 10:00:00,12.00,laptop
+109,1,2026-13-01 10:00:00,12.00,laptop
+110,,2026-10-05 10:00:00,12.00,laptop
+111,1,2026-10-06 10:00:00,,laptop
+112,1,2026-10-07 10:00:00,8.00,
+100,1,2026-10-15 10:00:00,10.50,laptop
+113,2,2025-11-20 10:00:00,50.00,keyboard
+abc,2,2025-11-20 10:00:00,50.00,keyboard
+"""
+
+#: (customer_id, name, email, signup_date, country) kept in silver.
+SILVER_CUSTOMERS = [
+    (1, "Alice Martin", "alice@example.com", dt.date(2024, 1, 10), "France"),
+    (2, "Bob Stone", "bob.new@example.com", dt.date(2024, 2, 11), "Germany"),
+    (3, "Carla Diaz", "carla@example.com", dt.date(2024, 3, 12), "Spain"),
+    (9, "Ivy Chen", "ivy@example.com", dt.date(2024, 7, 1), "United States"),
+]
+REJECTED_CUSTOMERS = {"4": "unknown country", "5": "missing name", "6": "invalid email",
+                      "7": "invalid signup_date", "x8": "invalid customer_id"}
+DUPLICATE_CUSTOMERS = 1
+
+#: (order_id, customer_id, order_ts, amount, product) kept in silver.
+SILVER_ORDERS = [
+    (100, 1, dt.datetime(2026, 10, 15, 10, 0, 0), Decimal("10.50"), "Laptop"),
+    (101, 1, dt.datetime(2026, 9, 20, 12, 30, 0), Decimal("20.25"), "Mouse"),
+    (102, 2, dt.datetime(2026, 10, 1, 8, 0, 0), Decimal("100.00"), "Laptop"),
+    (103, 3, dt.datetime(2026, 8, 5, 9, 15, 0), Decimal("5.10"), "Headphones"),
+    (104, 3, dt.datetime(2026, 9, 10, 18, 45, 0), Decimal("7.35"), "Mouse"),
+    (113, 2, dt.datetime(2025, 11, 20, 10, 0, 0), Decimal("50.00"), "Keyboard"),
+]
+REJECTED_ORDERS = {"105": "invalid amount", "106": "invalid amount", "107": "unknown customer",
+                   "108": "unknown customer", "109": "invalid order_ts",
+                   "110": "invalid customer_id", "111": "invalid amount",
+                   "112": "missing product", "abc": "invalid order_id"}
+DUPLICATE_ORDERS = 1
+
+
+def write_landing(lake: Path, customers: str = CUSTOMERS_CSV, orders: str = ORDERS_CSV,
+                  names: tuple[str, str] = ("customers.csv", "orders.csv")) -> Path:
+    landing = lake / "landing"
+    landing.mkdir(parents=True, exist_ok=True)
+    (landing / names[0]).write_text(customers, encoding="utf-8")
+    (landing / names[1]).write_text(orders, encoding="utf-8")
+    return landing

@@ -1,0 +1,127 @@
+"""The export pipeline through Kedro, against a real nx-27017 server.
+
+These tests write the real collection names (``customer_metrics``, ``kpis``...). nx-27017
+in single-file mode shares collection names across databases, so they use a server of
+their own rather than the session one, where other tests may hold the same names.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pymongo
+import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from omegaconf.resolvers import oc
+from polars.testing import assert_frame_equal
+
+from medallion_kedro.datasets import _mongo_client as mc
+from medallion_kedro.pipelines.export.pipeline import create_pipeline
+from medallion_kedro.schemas import GOLD, GOLD_KEYS
+from tests.pipelines.export.gold_samples import gold_tables
+from tests.servers import MongoServer, mongo_server
+
+# Kedro warns about dotted dataset names (our "<layer>.<table>" convention) and OmegaConf
+# about the resolver registration Kedro does; neither is ours to fix here.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:One or more dataset names contain:UserWarning"),
+    pytest.mark.filterwarnings("ignore:register_new_resolver:UserWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
+    with mongo_server(tmp_path_factory.mktemp("export") / "export.db") as srv:
+        yield srv
+    mc.close_clients()
+
+
+@pytest.fixture
+def mongo_env(server: MongoServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    database = "medallion_export_test"
+    monkeypatch.setenv("MONGO_URI", server.uri)
+    monkeypatch.setenv("MONGO_DB", database)
+    return database
+
+
+def _catalog(project_root: Path, gold: dict[str, pl.DataFrame]) -> DataCatalog:
+    loader = OmegaConfigLoader(
+        str(project_root / "conf"),
+        base_env="base",
+        default_run_env="local",
+        custom_resolvers={"oc.env": oc.env},
+    )
+    catalog = DataCatalog.from_config(loader["catalog"], loader["credentials"])
+    for name, frame in gold.items():
+        catalog[f"gold.{name}"] = MemoryDataset(frame, copy_mode="assign")
+    return catalog
+
+
+def _assert_published(server: MongoServer, database: str, gold: dict[str, pl.DataFrame]) -> None:
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(server.uri)
+    try:
+        db = client[database]
+        assert set(GOLD) <= set(db.list_collection_names())
+        assert not [n for n in db.list_collection_names() if "__staging" in n]
+        for name, frame in gold.items():
+            docs = list(db[name].find())
+            key = GOLD_KEYS[name]
+            expected_ids = sorted(frame[key].to_list()) if key else ["kpis"]
+            assert sorted(d["_id"] for d in docs) == expected_ids, name
+            loaded = pl.from_dicts(docs).drop("_id").sort(key or "as_of")
+            want = frame.with_columns(pl.col(pl.Date).cast(pl.Datetime("us")))
+            assert_frame_equal(loaded, want.sort(key or "as_of"), check_dtypes=name != "kpis")
+        indexes = db["customer_metrics"].index_information().values()
+        unique = {spec["key"][0][0] for spec in indexes if spec.get("unique")}
+        assert "customer_id" in unique
+    finally:
+        client.close()
+
+
+def test_export_runs_on_the_project_catalog(
+    project_root: Path, server: MongoServer, mongo_env: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    gold = gold_tables(n_customers=500)
+    with caplog.at_level(logging.INFO, logger="medallion_kedro"):
+        SequentialRunner().run(create_pipeline(), _catalog(project_root, gold))
+    _assert_published(server, mongo_env, gold)
+    for name, frame in gold.items():
+        assert f"Wrote {frame.height} documents to MongoDB {mongo_env}.{name} in" in caplog.text
+
+    # re-running replaces, never duplicates
+    smaller = gold_tables(n_customers=100)
+    SequentialRunner().run(create_pipeline(), _catalog(project_root, smaller))
+    _assert_published(server, mongo_env, smaller)
+
+
+@pytest.mark.slow
+def test_kedro_run_pipeline_export(
+    project_root: Path,
+    server: MongoServer,
+    mongo_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gold = gold_tables(n_customers=150)
+    (tmp_path / "gold").mkdir()
+    for name, frame in gold.items():
+        frame.write_parquet(tmp_path / "gold" / f"{name}.parquet")
+    monkeypatch.setenv("LAKE_PATH", str(tmp_path))
+    monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    bootstrap_project(project_root)
+    cwd = os.getcwd()
+    try:
+        with KedroSession.create(project_path=project_root, save_on_close=False) as session:
+            session.run(pipeline_names=["export"])
+    finally:
+        os.chdir(cwd)
+    _assert_published(server, mongo_env, gold)

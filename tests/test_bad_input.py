@@ -1,0 +1,119 @@
+"""Bad source files and configuration: a clear error naming the file, and the lake intact."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from tests import handmade as hm
+from tests.kedro_run import kedro_run
+
+LAKEHOUSE = ["bronze", "silver", "gold"]
+
+
+def _fingerprint(lake: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(lake)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(lake.rglob("*.parquet"))
+    }
+
+
+@pytest.fixture(scope="module")
+def built_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lake = tmp_path_factory.mktemp("built") / "lake"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAKE_PATH", str(lake))
+        hm.write_landing(lake)
+        kedro_run(LAKEHOUSE)
+    return lake
+
+
+@pytest.fixture
+def lake(built_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of a lake built from good data, which the test then damages."""
+    import shutil
+
+    copy = tmp_path / "lake"
+    shutil.copytree(built_lake, copy)
+    monkeypatch.setenv("LAKE_PATH", str(copy))
+    return copy
+
+
+def _run_fails(lake: Path, match: str, **kwargs: object) -> BaseException:
+    before = _fingerprint(lake)
+    with pytest.raises(Exception, match=match) as info:
+        kedro_run(LAKEHOUSE, **kwargs)  # type: ignore[arg-type]
+    assert _fingerprint(lake) == before, "a failed run changed the lake"
+    return info.value
+
+
+ORDERS = "orders.csv"
+
+
+def _landing(lake: Path, name: str = ORDERS) -> Path:
+    return lake / "landing" / name
+
+
+def test_missing_column_names_file_and_fix(lake: Path) -> None:
+    text = hm.ORDERS_CSV.replace(",product\n", "\n", 1)
+    text = "\n".join(line.rsplit(",", 1)[0] if i else line for i, line in enumerate(
+        text.splitlines()))
+    _landing(lake).write_text(text + "\n")
+    err = _run_fails(lake, r"orders\.csv has no column \['product'\]")
+    assert "column_map" in str(err)
+
+
+def test_unknown_extra_column(lake: Path) -> None:
+    lines = hm.ORDERS_CSV.splitlines()
+    text = "\n".join([lines[0] + ",coupon"] + [line + ",X" for line in lines[1:]])
+    _landing(lake).write_text(text + "\n")
+    _run_fails(lake, r"orders\.csv has column\(s\) \['coupon'\].*map each")
+
+
+def test_empty_file(lake: Path) -> None:
+    _landing(lake).write_text("")
+    _run_fails(lake, r"landing/orders\.csv is empty")
+
+
+def test_header_only_file(lake: Path) -> None:
+    _landing(lake).write_text(hm.ORDERS_CSV.splitlines()[0] + "\n")
+    _run_fails(lake, r"orders\.csv has a header but no data rows")
+
+
+def test_file_that_is_not_csv(lake: Path) -> None:
+    # a Parquet file dropped in place of the CSV export
+    _landing(lake).write_bytes((lake / "silver" / "orders.parquet").read_bytes())
+    _run_fails(lake, r"orders\.csv is (binary|not a UTF-8 CSV)")
+
+
+def test_wrong_column_map(lake: Path) -> None:
+    _run_fails(
+        lake,
+        r"bronze\.sources\.orders\.column_map maps to .*'price'.*needs exactly",
+        # what `--params bronze.sources.orders.column_map.amount=price` passes
+        params={"bronze": {"sources": {"orders": {"column_map": {"amount": "price"}}}}},
+    )
+
+
+def test_missing_landing_file(lake: Path) -> None:
+    _landing(lake).unlink()
+    _run_fails(lake, r"orders\.csv does not exist: run `kedro run --pipeline generate`")
+
+
+def test_unwritable_lake_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the lake's parent folder should be")
+    monkeypatch.setenv("LAKE_PATH", str(blocker / "lake"))
+    with pytest.raises(Exception, match=r"lake folder .* cannot be created.*globals\.yml"):
+        kedro_run(LAKEHOUSE)
+
+
+def test_bad_generator_settings_are_refused(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKE_PATH", str(tmp_path / "lake"))
+    with pytest.raises(Exception, match="dirty_share must be between 0 and 0.5"):
+        kedro_run(["generate"], params={"dirty_share": 2})
+    with pytest.raises(Exception, match=r"as_of='yesterday' is not a date"):
+        kedro_run(["generate"], params={"as_of": "yesterday"})

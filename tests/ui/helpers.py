@@ -1,0 +1,58 @@
+"""Reading the app's outputs (as gradio_client returns them) back into plain values."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+_FIELD = re.compile(r'data-field="(\w+)" data-value="([^"]*)"')
+
+
+def html_fields(fragment: str) -> dict[str, str]:
+    """``data-field`` -> ``data-value`` of every value the app rendered as HTML."""
+    return {k: html.unescape(v) for k, v in _FIELD.findall(fragment)}
+
+
+def table(value: dict[str, Any]) -> pl.DataFrame:
+    """A gr.Dataframe output as a polars frame (the columns the app sent, as strings if mixed)."""
+    headers, rows = value["headers"], value["data"]
+    return pl.DataFrame(rows, schema=headers, orient="row", infer_schema_length=None)
+
+
+def shown(value: Any) -> str:
+    """How the app writes a customer field in its "All metrics" table."""
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def segments_of(customers: pl.DataFrame) -> dict[str, tuple[int, float, float | None]]:
+    """The segment breakdown as DESIGN/the API define it, computed independently."""
+    out: dict[str, tuple[int, float, float | None]] = {}
+    for row in (
+        customers.group_by("segment")
+        .agg(pl.len().alias("n"), pl.col("total_spent").sum(), pl.col("order_count").sum())
+        .iter_rows(named=True)
+    ):
+        spent, orders = float(row["total_spent"]), int(row["order_count"])
+        out[row["segment"]] = (
+            row["n"],
+            round(spent, 2),
+            round(spent / orders, 2) if orders else None,
+        )
+    return out
+
+
+def top_of(customers: pl.DataFrame, n: int, **filters: str) -> list[int]:
+    for column, value in filters.items():
+        customers = customers.filter(pl.col(column) == value)
+    ranked = customers.sort(["total_spent", "customer_id"], descending=[True, False])
+    return ranked["customer_id"].head(n).to_list()
