@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from tests.servers import MongoServer, free_port, wait_for_port  # noqa: E402
 
 DB = "bench"
+WIDTHS = (8, 9, 8, 8, 7)
 COUNTRIES = ["France", "Germany", "Italy", "Spain", "Japan", "Brazil", "Canada", "India"]
 PRODUCTS = ["Laptop", "Mouse", "Keyboard", "Monitor", "Cable", "Headset", "Webcam"]
 SEGMENTS = ["Champions", "Loyal", "Potential", "At Risk", "Hibernating"]
@@ -255,8 +256,10 @@ def main() -> int:
                 ("customers[20]", lambda rng: {"query": PAGE, "variables": {"first": 20}}),
             ]
             print(f"{args.clients} clients, {args.duration:.0f}s per query, {os.cpu_count()} CPUs")
+            columns = ("requests", "req/s", "p50 ms", "p99 ms", "errors")
             print(
-                f"{'query':<14} {'requests':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+                f"{'query':<14} "
+                + " ".join(f"{c:>{w}}" for c, w in zip(columns, WIDTHS, strict=True))
             )
             for name, body in scenarios:
                 asyncio.run(load(port, body, args.clients, args.warmup))

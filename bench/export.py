@@ -11,6 +11,7 @@ the same nx-27017 server (a fresh one in a temporary folder, or ``--uri``):
 Prints documents/s for both and the ratio (the target: dataset >= 0.9 x plain).
 
     python bench/export.py [--sizes 50000 500000] [--batch-size 5000] [--writers 2]
+                           [--transactions auto|false] [--repeat 1]
                            [--uri mongodb://...]
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -50,8 +52,9 @@ def plain(uri: str, frame: Any, batch_size: int) -> float:
     docs = [
         doc for batch in batches(bson_ready(frame, key="customer_id"), batch_size) for doc in batch
     ]
+    client: pymongo.MongoClient[dict[str, Any]]
     with pymongo.MongoClient(uri) as client:
-        collection = client[DATABASE]["plain_customer_metrics"]
+        collection: Any = client[DATABASE]["plain_customer_metrics"]
         collection.drop()
         started = time.perf_counter()
         for offset in range(0, len(docs), batch_size):
@@ -61,29 +64,41 @@ def plain(uri: str, frame: Any, batch_size: int) -> float:
     return elapsed
 
 
-def dataset(uri: str, frame: Any, batch_size: int, writers: int) -> float:
+def dataset(uri: str, frame: Any, batch_size: int, writers: int, tx: str | bool) -> float:
     """Seconds for MongoDBDataset.save(frame) with the catalog's save_args."""
     ds = MongoDBDataset(
         database=DATABASE,
         collection="customer_metrics",
         credentials={"uri": uri},
-        save_args={**catalog_save_args(), "batch_size": batch_size, "writers": writers},
+        save_args={
+            **catalog_save_args(),
+            "batch_size": batch_size,
+            "writers": writers,
+            "transactions": tx,
+        },
     )
     started = time.perf_counter()
     ds.save(frame)
     elapsed = time.perf_counter() - started
+    client: pymongo.MongoClient[dict[str, Any]]
     with pymongo.MongoClient(uri) as client:
         client[DATABASE].drop_collection("customer_metrics")
     return elapsed
 
 
-def run(uri: str, sizes: list[int], batch_size: int, writers: int) -> bool:
+def run(
+    uri: str, sizes: list[int], batch_size: int, writers: int, tx: str | bool, repeat: int
+) -> bool:
+    """Median seconds of ``repeat`` runs each, plain and dataset alternating."""
     ok = True
     print(f"{'customers':>10} {'plain docs/s':>13} {'dataset docs/s':>15} {'ratio':>6}")
     for n in sizes:
         frame = customer_metrics(n)
-        base = plain(uri, frame, batch_size)
-        ours = dataset(uri, frame, batch_size, writers)
+        timings: dict[str, list[float]] = {"plain": [], "dataset": []}
+        for _ in range(repeat):
+            timings["plain"].append(plain(uri, frame, batch_size))
+            timings["dataset"].append(dataset(uri, frame, batch_size, writers, tx))
+        base, ours = (statistics.median(timings[k]) for k in ("plain", "dataset"))
         ratio = base / ours
         ok = ok and ratio >= 0.9
         print(f"{n:>10} {n / base:>13,.0f} {n / ours:>15,.0f} {ratio:>6.2f}", flush=True)
@@ -95,21 +110,24 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 500_000])
     parser.add_argument("--batch-size", type=int, default=5_000)
     parser.add_argument("--writers", type=int, default=2, help="save_args.writers")
+    parser.add_argument("--transactions", default="auto", choices=["auto", "false"])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size (median)")
     parser.add_argument("--uri", help="an existing server (default: a fresh nx-27017)")
     args = parser.parse_args()
+    tx = "auto" if args.transactions == "auto" else False
     logging.basicConfig(level=logging.ERROR)  # the swap warning is expected on nx-27017
     if args.uri:
-        ok = run(args.uri, args.sizes, args.batch_size, args.writers)
+        ok = run(args.uri, args.sizes, args.batch_size, args.writers, tx, args.repeat)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             server = MongoServer(db_path=Path(tmp) / "bench.db", port=free_port()).start()
             try:
                 print(
                     f"nx-27017 on 127.0.0.1:{server.port}, batches of {args.batch_size}, "
-                    f"dataset writers={args.writers}"
+                    f"dataset writers={args.writers} transactions={args.transactions}"
                 )
                 uri = server.uri.replace("5000", "30000")
-                ok = run(uri, args.sizes, args.batch_size, args.writers)
+                ok = run(uri, args.sizes, args.batch_size, args.writers, tx, args.repeat)
             finally:
                 server.stop()
     print("dataset within 10% of plain insert_many:", "yes" if ok else "NO")

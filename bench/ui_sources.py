@@ -92,7 +92,8 @@ def main() -> None:
             lat = r.latency.get(label)
             cells += (f"{'failed':>24}{'':>16}" if lat is None else
                       f"{lat.median:>24.1f}{f'{lat.p25:.1f}-{lat.p75:.1f}':>16}")  # fmt: skip
-        verdict = "yes" if r.agree else ", ".join(r.differing_fields) or "; ".join(r.errors.values())
+        failed = "; ".join(r.errors.values())
+        verdict = "yes" if r.agree else ", ".join(r.differing_fields) or failed
         print(f"{r.view:<20}{cells}  {verdict}")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry import Schema
 from strawberry.extensions import (
     AddValidationRules,
@@ -39,7 +39,10 @@ def build_schema(settings: Settings | None = None) -> Schema:
     created per request would defeat ``ValidationCache``, whose key includes the rules.
     """
     limits = settings or Settings.from_env()
-    rules = [max_depth_rule(limits.max_depth, None, None), max_aliases_rule(limits.max_aliases)]
+    rules: list[type[ASTValidationRule]] = [
+        max_depth_rule(limits.max_depth, None, None),
+        max_aliases_rule(limits.max_aliases),
+    ]
     return GoldSchema(
         query=Query,
         extensions=[

@@ -24,8 +24,11 @@ def revenue_by(orders: list[tuple[Any, ...]], key: Any) -> dict[str, dict[str, A
         sums[key(order)] += order[3]
         counts[key(order)] += 1
     return {
-        k: {"total_revenue": money(sums[k]), "total_orders": counts[k],
-            "avg": money(sums[k] / counts[k])}
+        k: {
+            "total_revenue": money(sums[k]),
+            "total_orders": counts[k],
+            "avg": money(sums[k] / counts[k]),
+        }
         for k in sums
     }
 
@@ -51,8 +54,9 @@ def segment(r: int, f: int) -> str:
     return "Needs Attention"
 
 
-def customer_metrics(customers: list[tuple[Any, ...]], orders: list[tuple[Any, ...]],
-                     as_of: dt.date) -> dict[int, dict[str, Any]]:
+def customer_metrics(
+    customers: list[tuple[Any, ...]], orders: list[tuple[Any, ...]], as_of: dt.date
+) -> dict[int, dict[str, Any]]:
     by_customer: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for order in orders:
         by_customer[order[1]].append(order)
@@ -62,10 +66,15 @@ def customer_metrics(customers: list[tuple[Any, ...]], orders: list[tuple[Any, .
         spent = sum((o[3] for o in mine), Decimal(0))
         last = max((o[2] for o in mine), default=None)
         out[cid] = {
-            "name": name, "email": email, "signup_date": signup, "country": country,
-            "total_spent": money(spent), "order_count": len(mine),
+            "name": name,
+            "email": email,
+            "signup_date": signup,
+            "country": country,
+            "total_spent": money(spent),
+            "order_count": len(mine),
             "avg_basket": money(spent / len(mine)) if mine else None,
-            "first_order": min((o[2] for o in mine), default=None), "last_order": last,
+            "first_order": min((o[2] for o in mine), default=None),
+            "last_order": last,
             "recency_days": (as_of - last.date()).days if last else None,
         }
     scored = {c: m for c, m in out.items() if m["order_count"]}
@@ -82,8 +91,12 @@ def customer_metrics(customers: list[tuple[Any, ...]], orders: list[tuple[Any, .
     return out
 
 
-def kpis(customers: list[tuple[Any, ...]], orders: list[tuple[Any, ...]], as_of: dt.date,
-         active_days: int = 90) -> dict[str, Any]:
+def kpis(
+    customers: list[tuple[Any, ...]],
+    orders: list[tuple[Any, ...]],
+    as_of: dt.date,
+    active_days: int = 90,
+) -> dict[str, Any]:
     total = sum((o[3] for o in orders), Decimal(0))
     metrics = customer_metrics(customers, orders, as_of)
     last_month_end = as_of.replace(day=1) - dt.timedelta(days=1)
@@ -96,7 +109,8 @@ def kpis(customers: list[tuple[Any, ...]], orders: list[tuple[Any, ...]], as_of:
         "total_orders": len(orders),
         "total_customers": len(customers),
         "active_customers": sum(
-            1 for m in metrics.values()
+            1
+            for m in metrics.values()
             if m["recency_days"] is not None and m["recency_days"] <= active_days
         ),
         "avg_basket": money(total / len(orders)),

@@ -51,8 +51,13 @@ SILVER_CUSTOMERS = [
     (3, "Carla Diaz", "carla@example.com", dt.date(2024, 3, 12), "Spain"),
     (9, "Ivy Chen", "ivy@example.com", dt.date(2024, 7, 1), "United States"),
 ]
-REJECTED_CUSTOMERS = {"4": "unknown country", "5": "missing name", "6": "invalid email",
-                      "7": "invalid signup_date", "x8": "invalid customer_id"}
+REJECTED_CUSTOMERS = {
+    "4": "unknown country",
+    "5": "missing name",
+    "6": "invalid email",
+    "7": "invalid signup_date",
+    "x8": "invalid customer_id",
+}
 DUPLICATE_CUSTOMERS = 1
 
 #: (order_id, customer_id, order_ts, amount, product) kept in silver.
@@ -64,15 +69,26 @@ SILVER_ORDERS = [
     (104, 3, dt.datetime(2026, 9, 10, 18, 45, 0), Decimal("7.35"), "Mouse"),
     (113, 2, dt.datetime(2025, 11, 20, 10, 0, 0), Decimal("50.00"), "Keyboard"),
 ]
-REJECTED_ORDERS = {"105": "invalid amount", "106": "invalid amount", "107": "unknown customer",
-                   "108": "unknown customer", "109": "invalid order_ts",
-                   "110": "invalid customer_id", "111": "invalid amount",
-                   "112": "missing product", "abc": "invalid order_id"}
+REJECTED_ORDERS = {
+    "105": "invalid amount",
+    "106": "invalid amount",
+    "107": "unknown customer",
+    "108": "unknown customer",
+    "109": "invalid order_ts",
+    "110": "invalid customer_id",
+    "111": "invalid amount",
+    "112": "missing product",
+    "abc": "invalid order_id",
+}
 DUPLICATE_ORDERS = 1
 
 
-def write_landing(lake: Path, customers: str = CUSTOMERS_CSV, orders: str = ORDERS_CSV,
-                  names: tuple[str, str] = ("customers.csv", "orders.csv")) -> Path:
+def write_landing(
+    lake: Path,
+    customers: str = CUSTOMERS_CSV,
+    orders: str = ORDERS_CSV,
+    names: tuple[str, str] = ("customers.csv", "orders.csv"),
+) -> Path:
     landing = lake / "landing"
     landing.mkdir(parents=True, exist_ok=True)
     (landing / names[0]).write_text(customers, encoding="utf-8")

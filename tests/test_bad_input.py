@@ -58,8 +58,9 @@ def _landing(lake: Path, name: str = ORDERS) -> Path:
 
 def test_missing_column_names_file_and_fix(lake: Path) -> None:
     text = hm.ORDERS_CSV.replace(",product\n", "\n", 1)
-    text = "\n".join(line.rsplit(",", 1)[0] if i else line for i, line in enumerate(
-        text.splitlines()))
+    text = "\n".join(
+        line.rsplit(",", 1)[0] if i else line for i, line in enumerate(text.splitlines())
+    )
     _landing(lake).write_text(text + "\n")
     err = _run_fails(lake, r"orders\.csv has no column \['product'\]")
     assert "column_map" in str(err)
@@ -110,8 +111,9 @@ def test_unwritable_lake_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         kedro_run(LAKEHOUSE)
 
 
-def test_bad_generator_settings_are_refused(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_generator_settings_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LAKE_PATH", str(tmp_path / "lake"))
     with pytest.raises(Exception, match="dirty_share must be between 0 and 0.5"):
         kedro_run(["generate"], params={"dirty_share": 2})

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pymongo
 import pytest
@@ -52,13 +53,15 @@ def test_start_status_stop(port: int, data_dir: Path, capsys: pytest.CaptureFixt
 
 
 def test_data_survive_a_restart(port: int, data_dir: Path) -> None:
+    uri = f"mongodb://127.0.0.1:{port}/"
+    kept: dict[str, Any] = {"_id": "kpis", "total_orders": 3}
     assert main(_args("start", port, data_dir)) == 0
-    with pymongo.MongoClient(f"mongodb://127.0.0.1:{port}/") as client:
-        client.medallion.kept.insert_one({"_id": "kpis", "total_orders": 3})
+    with pymongo.MongoClient[dict[str, Any]](uri) as client:
+        client.medallion.kept.insert_one(kept)
     assert main(_args("stop", port, data_dir)) == 0
     assert main(_args("start", port, data_dir)) == 0
-    with pymongo.MongoClient(f"mongodb://127.0.0.1:{port}/") as client:
-        assert client.medallion.kept.find_one() == {"_id": "kpis", "total_orders": 3}
+    with pymongo.MongoClient[dict[str, Any]](uri) as client:
+        assert client.medallion.kept.find_one() == kept
 
 
 def test_does_nothing_when_another_server_answers(

@@ -42,9 +42,7 @@ def test_handmade_lake_builds_expected_gold(lake: Path) -> None:
     customers = _read(lake, "silver", "customers").sort("customer_id")
     assert customers.rows() == hm.SILVER_CUSTOMERS
     orders = _read(lake, "silver", "orders").sort("order_id")
-    assert [r[:3] + (r[4],) for r in orders.rows()] == [
-        o[:3] + (o[4],) for o in hm.SILVER_ORDERS
-    ]
+    assert [r[:3] + (r[4],) for r in orders.rows()] == [o[:3] + (o[4],) for o in hm.SILVER_ORDERS]
     assert orders["amount"].to_list() == [float(o[3]) for o in hm.SILVER_ORDERS]
 
     rejected = _read(lake, "quality", "rejected_orders")
@@ -53,8 +51,9 @@ def test_handmade_lake_builds_expected_gold(lake: Path) -> None:
         assert reasons[order_id].startswith(reason), (order_id, reasons[order_id])
     assert rejected.filter(pl.col("reason").str.starts_with("duplicate")).height == 1
     rejected_customers = _read(lake, "quality", "rejected_customers")
-    reasons = dict(zip(rejected_customers["customer_id"], rejected_customers["reason"],
-                       strict=True))
+    reasons = dict(
+        zip(rejected_customers["customer_id"], rejected_customers["reason"], strict=True)
+    )
     for customer_id, reason in hm.REJECTED_CUSTOMERS.items():
         assert reasons[customer_id].startswith(reason), (customer_id, reasons[customer_id])
 
@@ -82,8 +81,9 @@ def _check_gold(lake: Path) -> None:
 
     by_product = expected.revenue_by(hm.SILVER_ORDERS, lambda o: o[4])
     got = _by(_read(lake, "gold", "revenue_by_product"), "product")
-    assert {p: (g["total_revenue"], g["total_orders"], g["avg_price"]) for p, g in got.items()} \
-        == {p: (e["total_revenue"], e["total_orders"], e["avg"]) for p, e in by_product.items()}
+    assert {p: (g["total_revenue"], g["total_orders"], g["avg_price"]) for p, g in got.items()} == {
+        p: (e["total_revenue"], e["total_orders"], e["avg"]) for p, e in by_product.items()
+    }
 
     monthly = expected.revenue_by(hm.SILVER_ORDERS, lambda o: o[2].strftime("%Y-%m"))
     got_monthly = _read(lake, "gold", "monthly_revenue")
@@ -99,7 +99,11 @@ def _check_gold(lake: Path) -> None:
         row = got[cid]
         for field, value in exp.items():
             assert row[field] == (approx(value) if isinstance(value, float) else value), (
-                cid, field, row[field], value)
+                cid,
+                field,
+                row[field],
+                value,
+            )
 
     kpis = _read(lake, "gold", "kpis")
     assert kpis.height == 1
@@ -114,7 +118,8 @@ def test_french_layout_builds_the_same_tables(lake: Path) -> None:
         "customer_id,name,email,signup_date,country", "id_client,nom,email,date_inscription,pays"
     )
     fr_orders = hm.ORDERS_CSV.replace(
-        "order_id,customer_id,order_ts,amount,product", "id_achat,id_client,date_achat,montant,produit"
+        "order_id,customer_id,order_ts,amount,product",
+        "id_achat,id_client,date_achat,montant,produit",
     )
     hm.write_landing(lake, fr_customers, fr_orders, names=("clients.csv", "achats.csv"))
     kedro_run(LAKEHOUSE, env="fr_layout")
@@ -140,7 +145,12 @@ def test_generate_then_lakehouse_reconciles_dirty_data(lake: Path) -> None:
         assert row["rejected_rows"] + row["duplicates_removed"] == rejected.height
         assert row["duplicates_removed"] > 0 and row["rejected_rows"] > 0
     reasons = set(_read(lake, "quality", "rejected_orders")["reason"].str.extract(r"^(\w+ \w+)"))
-    assert {"invalid amount", "invalid order_ts", "unknown customer", "duplicate key",
-            "invalid customer_id"} <= reasons
+    assert {
+        "invalid amount",
+        "invalid order_ts",
+        "unknown customer",
+        "duplicate key",
+        "invalid customer_id",
+    } <= reasons
     kpis = _read(lake, "gold", "kpis")
     assert kpis["total_orders"][0] == _read(lake, "silver", "orders").height

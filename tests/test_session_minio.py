@@ -18,13 +18,17 @@ from tests.kedro_run import kedro_run
 from tests.servers import S3Server, free_port, wait_for_port
 
 PARAMS = {"n_customers": 200, "n_orders": 3000, "dirty_share": 0.1, "seed": 11}
-GOLD = ("revenue_by_country", "revenue_by_product", "monthly_revenue", "customer_metrics",
-        "kpis")
+GOLD = ("revenue_by_country", "revenue_by_product", "monthly_revenue", "customer_metrics", "kpis")
 
 
 def _client(s3: S3Server):  # type: ignore[no-untyped-def]
-    return boto3.client("s3", endpoint_url=s3.endpoint_url, aws_access_key_id=s3.key,
-                        aws_secret_access_key=s3.secret, region_name="us-east-1")
+    return boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint_url,
+        aws_access_key_id=s3.key,
+        aws_secret_access_key=s3.secret,
+        region_name="us-east-1",
+    )
 
 
 @pytest.fixture
@@ -43,9 +47,15 @@ def test_minio_env_builds_the_same_gold_as_local(
     kedro_run(["bronze", "silver", "gold"], env="minio", params=PARAMS)
 
     keys = {o["Key"] for o in _client(s3).list_objects_v2(Bucket=bucket)["Contents"]}
-    expected = {"landing/customers.csv", "landing/orders.csv", "bronze/orders.parquet",
-                "silver/orders.parquet", "quality/reconciliation.parquet",
-                "quality/rejected_orders.parquet", *(f"gold/{t}.parquet" for t in GOLD)}
+    expected = {
+        "landing/customers.csv",
+        "landing/orders.csv",
+        "bronze/orders.parquet",
+        "silver/orders.parquet",
+        "quality/reconciliation.parquet",
+        "quality/rejected_orders.parquet",
+        *(f"gold/{t}.parquet" for t in GOLD),
+    }
     assert expected <= keys
 
     monkeypatch.setenv("LAKE_PATH", str(tmp_path / "lake"))
@@ -90,7 +100,9 @@ def strict_s3() -> Iterator[S3Server]:
     env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port)
@@ -100,8 +112,9 @@ def strict_s3() -> Iterator[S3Server]:
         proc.wait(timeout=10)
 
 
-def test_wrong_credentials_are_reported(strict_s3: S3Server,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_credentials_are_reported(
+    strict_s3: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for key, value in strict_s3.env("lake").items():
         monkeypatch.setenv(key, value)
     with pytest.raises(Exception, match=r"refused the access key .*AWS_SECRET_ACCESS_KEY"):

@@ -13,11 +13,14 @@ class Kpis:
     total_revenue: float = strawberry.field(description="Sum of all valid order amounts.")
     total_orders: int = strawberry.field(description="Number of valid orders.")
     total_customers: int = strawberry.field(description="Number of known customers.")
-    active_customers: int = strawberry.field(description="Customers with at least one order.")
+    active_customers: int = strawberry.field(
+        description="Customers whose last order is at most 90 days (gold's "
+        "`active_window_days`) before `asOf`."
+    )
     avg_basket: float = strawberry.field(description="Average order amount.")
     revenue_growth_last_month: float | None = strawberry.field(
-        description="Revenue growth of the last full month over the month before, as a "
-        "ratio (0.1 = +10 %); null when there is no earlier month to compare with."
+        description="Revenue growth of the last full month before `asOf` over the month "
+        "before it, in percent (8.5 = +8.5 %); null when that month had no revenue."
     )
     as_of: date = strawberry.field(description="The reference date the data was built for.")
     document: strawberry.Private[Document]

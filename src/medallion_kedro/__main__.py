@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from kedro.framework.cli.utils import find_run_command
@@ -17,4 +16,4 @@ def main(*args: str, **kwargs: object) -> object:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

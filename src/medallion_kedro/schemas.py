@@ -8,8 +8,14 @@ fails loudly instead of drifting.
 from __future__ import annotations
 
 import polars as pl
+from polars._typing import PolarsDataType
 
 TABLES = ("customers", "orders")
+
+
+def _schema(columns: dict[str, PolarsDataType]) -> pl.Schema:
+    return pl.Schema(columns)
+
 
 #: Column names of each source table once ``column_map`` has been applied.
 RAW_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -29,7 +35,7 @@ REASON = "reason"
 DUPLICATE_REASON = "duplicate key: a later row with the same key wins"
 
 SILVER: dict[str, pl.Schema] = {
-    "customers": pl.Schema(
+    "customers": _schema(
         {
             "customer_id": pl.Int64,
             "name": pl.String,
@@ -38,7 +44,7 @@ SILVER: dict[str, pl.Schema] = {
             "country": pl.String,
         }
     ),
-    "orders": pl.Schema(
+    "orders": _schema(
         {
             "order_id": pl.Int64,
             "customer_id": pl.Int64,
@@ -49,7 +55,7 @@ SILVER: dict[str, pl.Schema] = {
     ),
 }
 
-RECONCILIATION = pl.Schema(
+RECONCILIATION = _schema(
     {
         "table": pl.String,
         "bronze_rows": pl.Int64,
@@ -61,7 +67,7 @@ RECONCILIATION = pl.Schema(
 )
 
 GOLD: dict[str, pl.Schema] = {
-    "revenue_by_country": pl.Schema(
+    "revenue_by_country": _schema(
         {
             "country": pl.String,
             "total_revenue": pl.Float64,
@@ -69,7 +75,7 @@ GOLD: dict[str, pl.Schema] = {
             "avg_basket": pl.Float64,
         }
     ),
-    "revenue_by_product": pl.Schema(
+    "revenue_by_product": _schema(
         {
             "product": pl.String,
             "total_revenue": pl.Float64,
@@ -77,7 +83,7 @@ GOLD: dict[str, pl.Schema] = {
             "avg_price": pl.Float64,
         }
     ),
-    "monthly_revenue": pl.Schema(
+    "monthly_revenue": _schema(
         {
             "month": pl.String,
             "total_revenue": pl.Float64,
@@ -85,7 +91,7 @@ GOLD: dict[str, pl.Schema] = {
             "avg_basket": pl.Float64,
         }
     ),
-    "customer_metrics": pl.Schema(
+    "customer_metrics": _schema(
         {
             "customer_id": pl.Int64,
             "name": pl.String,
@@ -102,7 +108,7 @@ GOLD: dict[str, pl.Schema] = {
             "segment": pl.String,
         }
     ),
-    "kpis": pl.Schema(
+    "kpis": _schema(
         {
             "total_revenue": pl.Float64,
             "total_orders": pl.Int64,

@@ -27,6 +27,7 @@ from polars.testing import assert_frame_equal
 
 from medallion_kedro.datasets import MongoDBDataset
 from medallion_kedro.datasets import _mongo_client as mc
+from medallion_kedro.datasets import mongodb_dataset as mdd
 from medallion_kedro.schemas import GOLD, GOLD_KEYS
 from tests.pipelines.export.gold_samples import customer_metrics, gold_tables
 from tests.servers import MongoServer, free_port
@@ -219,6 +220,39 @@ def test_rerun_is_idempotent(make: Any, raw: Any, coll: str, caplog: Any) -> Non
     assert raw[coll].index_information() == first
     assert [n for n in raw.list_collection_names() if n.startswith(coll)] == [coll]
     assert "not atomic" in caplog.text  # nx-27017 refuses renameCollection(dropTarget)
+
+
+@pytest.mark.parametrize("writers", [1, 3])
+def test_plain_inserts_without_transactions(make: Any, writers: int) -> None:
+    gold = customer_metrics(120)
+    ds = make(
+        save_args={
+            **_save_args("customer_metrics"),
+            "transactions": False,
+            "writers": writers,
+            "batch_size": 25,
+        }
+    )
+    ds.save(gold)
+    loaded = pl.from_pandas(ds.load()).sort("customer_id")  # batches may land out of order
+    assert_frame_equal(loaded, _expected(gold))
+
+
+def test_falls_back_where_the_server_has_no_transactions(
+    make: Any, mongo: MongoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Any, *args: Any, **kwargs: Any) -> Any:  # what a standalone mongod says
+        raise pymongo.errors.OperationFailure(
+            "Transaction numbers are only allowed on a replica set member or mongos", code=20
+        )
+
+    monkeypatch.setattr(pymongo.client_session.ClientSession, "start_transaction", refuse)
+    monkeypatch.setattr(mdd, "_TRANSACTIONS", {})
+    gold = customer_metrics(40)
+    ds = make(save_args={**_save_args("customer_metrics"), "batch_size": 10})
+    ds.save(gold)
+    assert mdd._TRANSACTIONS[f"127.0.0.1:{mongo.port}"] is False
+    assert_frame_equal(pl.from_pandas(ds.load()), _expected(gold))
 
 
 def _v1_then_fail(make: Any, bad: Any, **save_args: Any) -> str:

@@ -374,3 +374,20 @@ def test_unexpected_errors_are_masked() -> None:
     )
     assert error_message(result) == MASKED_MESSAGE
     assert "secret" not in str(result.errors)
+
+
+class EmptyStore:
+    """A store on a database the export pipeline has not filled yet."""
+
+    async def kpis(self) -> None:
+        return None
+
+
+def test_missing_kpis_say_to_run_the_export() -> None:
+    store = cast(GoldStore, EmptyStore())
+    result = asyncio.run(
+        schema.execute("{ kpis { totalOrders } }", context_value=build_context(store))
+    )
+    assert "run the export pipeline" in error_message(result)
+    assert result.errors is not None
+    assert result.errors[0].extensions == {"code": "DATA_NOT_EXPORTED"}

@@ -26,13 +26,17 @@ def test_bronze_to_gold_in_memory(tmp_path: Path) -> None:
     catalog = DataCatalog(
         {
             "landing.customers": MemoryDataset(
-                pl.read_csv(landing / "customers.csv", infer_schema=False)),
+                pl.read_csv(landing / "customers.csv", infer_schema=False)
+            ),
             "landing.orders": MemoryDataset(
-                pl.read_csv(landing / "orders.csv", infer_schema=False)),
+                pl.read_csv(landing / "orders.csv", infer_schema=False)
+            ),
             "params:bronze.sources.customers": MemoryDataset(
-                _params("bronze")["bronze"]["sources"]["customers"]),  # type: ignore[index]
+                _params("bronze")["bronze"]["sources"]["customers"]
+            ),  # type: ignore[index]
             "params:bronze.sources.orders": MemoryDataset(
-                _params("bronze")["bronze"]["sources"]["orders"]),  # type: ignore[index]
+                _params("bronze")["bronze"]["sources"]["orders"]
+            ),  # type: ignore[index]
             "params:silver": MemoryDataset(_params("silver")["silver"]),
             "params:gold": MemoryDataset(_params("gold")["gold"]),
             "params:as_of": MemoryDataset("2026-11-01"),

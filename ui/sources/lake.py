@@ -6,6 +6,7 @@ The catalog is built once per process and per (project, environment), so the app
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -38,13 +39,16 @@ def _build_catalog(project_path: Path, env: str | None) -> Any:
         bootstrap_project(project_path)
         session: Any = KedroSession.create(project_path=project_path, env=env)
         with session:
-            return session.load_context().catalog
+            catalog = session.load_context().catalog
     except Exception as exc:  # any Kedro or configuration error: say where and why
         raise SourceUnavailableError(
             f"Cannot load the Kedro project at {project_path} (env {env or 'local'}): "
             f"{_first_line(exc)}. Run the app from the project folder or set "
             "KEDRO_PROJECT_PATH, and check conf/ and KEDRO_ENV."
         ) from exc
+    # Every request loads a gold table; Kedro would log each load at INFO.
+    logging.getLogger("kedro.io.data_catalog").setLevel(logging.WARNING)
+    return catalog
 
 
 def _first_line(exc: BaseException) -> str:

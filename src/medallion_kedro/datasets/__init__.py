@@ -2,5 +2,6 @@
 
 from medallion_kedro.datasets.landing_csv import LandingCSVDataset
 from medallion_kedro.datasets.mongodb_dataset import MongoDBDataset
+from medallion_kedro.datasets.parquet_table import ParquetTableDataset
 
-__all__ = ["LandingCSVDataset", "MongoDBDataset"]
+__all__ = ["LandingCSVDataset", "MongoDBDataset", "ParquetTableDataset"]

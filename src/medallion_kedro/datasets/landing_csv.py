@@ -9,6 +9,9 @@ from typing import Any
 import fsspec
 import polars as pl
 from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
+from kedro_datasets._typing import TablePreview
+
+from medallion_kedro.datasets._preview import table_preview
 
 _SNIFF_BYTES = 64 * 1024
 
@@ -53,8 +56,10 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
 
     @property
     def _location(self) -> str:
-        return f"{self._protocol}://{self._filepath}" if self._protocol != "file" else str(
-            self._filepath
+        return (
+            f"{self._protocol}://{self._filepath}"
+            if self._protocol != "file"
+            else str(self._filepath)
         )
 
     def _describe(self) -> dict[str, Any]:
@@ -128,7 +133,6 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
                 "is writable (conf/*/globals.yml `lake`) and, on S3, the bucket exists."
             ) from exc
 
-    def preview(self, nrows: int = 10) -> dict[str, Any]:
+    def preview(self, nrows: int = 10) -> TablePreview:
         """First rows as a table for Kedro-Viz."""
-        df = self.load().head(nrows)
-        return {"columns": df.columns, "index": list(range(df.height)), "data": df.rows()}
+        return table_preview(self.load().head(nrows))

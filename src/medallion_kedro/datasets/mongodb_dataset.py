@@ -28,6 +28,8 @@ from medallion_kedro.datasets._mongo_convert import ID, as_polars, batches, bson
 logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
+#: Whether the server at a host list runs transactions (probed once per process).
+_TRANSACTIONS: dict[str, bool] = {}
 #: Index keys ``[(field, direction), ...]`` and ``create_index`` options (``unique``, ``name``...).
 IndexSpec = tuple[list[tuple[str, Any]], dict[str, Any]]
 
@@ -40,7 +42,8 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
     ``save_args.indexes`` there, then swaps it into place with
     ``renameCollection(dropTarget=True)``, which is atomic on MongoDB. Servers that refuse
     that (nx-27017) get a drop of the live collection followed by the rename, and a
-    warning says the swap was not atomic. A failure before the swap leaves the previous
+    warning says the swap was not atomic (should the process die between the two, the
+    collection is missing until the next save). A failure before the swap leaves the previous
     collection as it was; a staging collection left by a failed run is dropped by the
     next save, so re-running is idempotent. (The staging name is new on every save
     because nx-27017 keeps serving a renamed collection under its old name.) One writer
@@ -52,12 +55,15 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
     nulls stay nulls; nested, binary, time and duration columns are refused before
     anything is written. ``load()`` leaves ``_id`` out unless ``load_args.include_id``;
     a column whose values are all null has no type in BSON, so ``load_args.dtypes``
-    (column -> pandas dtype) can state it.
+    (column -> pandas dtype) can state it. Rows come in the server's natural order
+    (the saved order with one writer); set ``load_args.sort`` when order matters.
 
     ``save_args``: ``key`` or ``fixed_id``, ``indexes`` (``{keys: {field: 1 | -1}, unique:
     true, name: ...}`` or a field name), ``batch_size`` (documents per ``insert_many``,
-    default 5000) and ``writers`` (batches in flight, default 2: building one batch
-    overlaps the server's work on another).
+    default 5000), ``transactions`` (``auto``: one transaction per batch where the server
+    has them, i.e. nx-27017 or a replica set, else plain inserts; ``true``/``false``) and
+    ``writers`` (batches in flight without transactions, default 2). The next batch is
+    built while the previous one is written.
 
     Clients are created on first use and shared by every dataset with the same URI, so
     building a catalog opens no socket. Timeouts default to 5 s for server selection and
@@ -126,10 +132,11 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
         "indexes": [],
         "batch_size": 5_000,
         "writers": 2,
+        "transactions": "auto",
         "staging_suffix": "__staging",
     }
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         *,
         database: str,
@@ -292,28 +299,56 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
                 db.drop_collection(name)
 
     def _insert(self, target: Collection[Document], frame: pl.DataFrame) -> None:
-        """Insert the rows in batches, ``writers`` batches in flight while the next is built.
+        """Insert the rows in batches while the next batch is being built.
 
-        Building a batch (Python dicts) and the server's work on the previous one overlap,
-        so the dataset keeps up with a bare ``insert_many`` loop despite its extra steps.
+        With ``writers`` > 1 that many batches are in flight; with ``transactions`` each
+        batch is one transaction (one commit instead of one per document on servers that
+        commit every insert, such as nx-27017; one batch at a time, since concurrent
+        transactions there share one SQLite connection). ``"auto"`` tries a transaction
+        once and falls back to plain inserts where the server has none (a standalone
+        mongod).
         """
-        writers = max(1, int(self._save_args["writers"]))
         size = int(self._save_args["batch_size"])
-        if writers == 1:
-            for docs in batches(frame, size):
-                target.insert_many(docs, ordered=False)
-            return
+        transactions = self._transactions(target)
+        writers = 1 if transactions else max(1, int(self._save_args["writers"]))
         pool = ThreadPoolExecutor(writers, thread_name_prefix=f"mongo-{self._collection}")
-        in_flight: deque[Future[Any]] = deque()
+        in_flight: deque[Future[None]] = deque()
         try:
             for docs in batches(frame, size):
                 if len(in_flight) >= writers:
                     in_flight.popleft().result()
-                in_flight.append(pool.submit(target.insert_many, docs, ordered=False))
+                in_flight.append(pool.submit(self._insert_batch, target, docs, transactions))
             while in_flight:
                 in_flight.popleft().result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _transactions(self, target: Collection[Document]) -> bool:
+        setting = self._save_args["transactions"]
+        if setting != "auto":
+            return bool(setting)
+        key = mc.hosts_of(self._uri)
+        if key not in _TRANSACTIONS:
+            try:
+                self._insert_batch(target, [], transactions=True)
+                _TRANSACTIONS[key] = True
+            except OperationFailure as exc:
+                logger.debug("No transactions on %s (%s): plain inserts", key, exc)
+                _TRANSACTIONS[key] = False
+        return _TRANSACTIONS[key]
+
+    @staticmethod
+    def _insert_batch(
+        target: Collection[Document], docs: list[Document], transactions: bool
+    ) -> None:
+        if not transactions:
+            target.insert_many(docs, ordered=False)
+            return
+        with target.database.client.start_session() as session, session.start_transaction():
+            if docs:
+                target.insert_many(docs, ordered=False, session=session)
+            else:  # a probe: does the server run transactions at all?
+                target.find_one({}, session=session)
 
     def _swap(self, db: Database[Document], staging: str) -> None:
         source, target = f"{db.name}.{staging}", f"{db.name}.{self._collection}"

@@ -9,16 +9,24 @@ from medallion_kedro.pipelines.bronze.nodes import SourceLayoutError, ingest, st
 
 FR = {
     "file": "achats.csv",
-    "column_map": {"id_achat": "order_id", "id_client": "customer_id", "date_achat": "order_ts",
-                   "montant": "amount", "produit": "product"},
+    "column_map": {
+        "id_achat": "order_id",
+        "id_client": "customer_id",
+        "date_achat": "order_ts",
+        "montant": "amount",
+        "produit": "product",
+    },
 }
 BATCH = {"batch_id": "abc123", "ingested_at": "2026-11-27T10:00:00"}
 
 
 def _raw(**overrides: list[str | None]) -> pl.DataFrame:
     data: dict[str, list[str | None]] = {
-        "produit": ["laptop", None], "id_achat": ["1", "2"], "id_client": ["7", "x"],
-        "date_achat": ["2026-01-01 00:00:00", "bad"], "montant": ["1.50", "-2"],
+        "produit": ["laptop", None],
+        "id_achat": ["1", "2"],
+        "id_client": ["7", "x"],
+        "date_achat": ["2026-01-01 00:00:00", "bad"],
+        "montant": ["1.50", "-2"],
     }
     data.update(overrides)
     return pl.DataFrame(data)
@@ -26,8 +34,16 @@ def _raw(**overrides: list[str | None]) -> pl.DataFrame:
 
 def test_renames_orders_columns_keeps_text_and_adds_lineage() -> None:
     out = ingest(_raw(), FR, BATCH, "orders")
-    assert out.columns == ["order_id", "customer_id", "order_ts", "amount", "product",
-                           "_ingested_at", "_source_file", "_batch_id"]
+    assert out.columns == [
+        "order_id",
+        "customer_id",
+        "order_ts",
+        "amount",
+        "product",
+        "_ingested_at",
+        "_source_file",
+        "_batch_id",
+    ]
     assert out["customer_id"].to_list() == ["7", "x"]
     assert out["amount"].to_list() == ["1.50", "-2"]
     assert out["product"].to_list() == ["laptop", None]

@@ -52,7 +52,7 @@ def customer_metrics(n: int, seed: int = 7) -> pl.DataFrame:
             "segment": ["Inactive" if i else SEGMENTS[k % 4] for k, i in enumerate(idle)],
         }
     )
-    return frame.cast(dict(GOLD["customer_metrics"]))  # type: ignore[arg-type]
+    return frame.cast(dict(GOLD["customer_metrics"]))
 
 
 def _revenue(key: str, values: list[str], avg: str) -> pl.DataFrame:
@@ -90,6 +90,6 @@ def gold_tables(n_customers: int = 200) -> dict[str, pl.DataFrame]:
         ),
     }
     return {
-        name: frame.cast(dict(GOLD[name])).select(GOLD[name].names())  # type: ignore[arg-type]
+        name: frame.cast(dict(GOLD[name])).select(GOLD[name].names())
         for name, frame in tables.items()
     }

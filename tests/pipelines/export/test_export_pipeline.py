@@ -121,7 +121,7 @@ def test_kedro_run_pipeline_export(
     cwd = os.getcwd()
     try:
         with KedroSession.create(project_path=project_root, save_on_close=False) as session:
-            session.run(pipeline_names=["export"])
+            session.run(pipeline_names=["export"])  # type: ignore[call-arg]
     finally:
         os.chdir(cwd)
     _assert_published(server, mongo_env, gold)

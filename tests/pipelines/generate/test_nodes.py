@@ -65,8 +65,10 @@ def test_every_kind_of_dirty_customer_appears() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"n": 0}, "n_orders must be a whole number >= 1"),
-     ({"share": 0.9}, "dirty_share must be between 0 and 0.5")],
+    [
+        ({"n": 0}, "n_orders must be a whole number >= 1"),
+        ({"share": 0.9}, "dirty_share must be between 0 and 0.5"),
+    ],
 )
 def test_bad_settings(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -11,8 +11,12 @@ ORDERS = pl.DataFrame(
     {
         "order_id": [1, 2, 3, 4],
         "customer_id": [1, 1, 2, 2],
-        "order_ts": [dt.datetime(2026, 9, 5), dt.datetime(2026, 10, 1),
-                     dt.datetime(2026, 10, 20), dt.datetime(2026, 8, 31, 23)],
+        "order_ts": [
+            dt.datetime(2026, 9, 5),
+            dt.datetime(2026, 10, 1),
+            dt.datetime(2026, 10, 20),
+            dt.datetime(2026, 8, 31, 23),
+        ],
         "amount": [10.005, 0.01, 3.333, 100.0],
         "product": ["Laptop", "Mouse", "Mouse", "Laptop"],
     }
@@ -31,8 +35,12 @@ CUSTOMERS = pl.DataFrame(
 def test_money_is_rounded_only_in_gold() -> None:
     by_product = nodes.revenue_by_product(ORDERS.lazy())
     laptop = by_product.filter(pl.col("product") == "Laptop").row(0, named=True)
-    assert laptop == {"product": "Laptop", "total_revenue": pytest.approx(110.0),
-                      "total_orders": 2, "avg_price": pytest.approx(55.0)}
+    assert laptop == {
+        "product": "Laptop",
+        "total_revenue": pytest.approx(110.0),
+        "total_orders": 2,
+        "avg_price": pytest.approx(55.0),
+    }
     mouse = by_product.filter(pl.col("product") == "Mouse").row(0, named=True)
     assert mouse["total_revenue"] == pytest.approx(3.34)  # 0.01 + 3.333 summed, then rounded
 
@@ -63,7 +71,8 @@ def test_kpis_growth_of_last_complete_month() -> None:
     row = kpis.row(0, named=True)
     october, september = 0.01 + 3.333, 10.005
     assert row["revenue_growth_last_month"] == pytest.approx(
-        round((round(october, 2) / round(september, 2) - 1) * 100, 2))
+        round((round(october, 2) / round(september, 2) - 1) * 100, 2)
+    )
     assert row["active_customers"] == 1  # customer 2, 12 days; customer 1 is 31 days ago
     assert (row["total_orders"], row["total_customers"]) == (4, 3)
     assert row["as_of"] == dt.date(2026, 11, 1)
@@ -74,5 +83,12 @@ def test_rfm_quintiles_and_segments() -> None:
     assert scores.to_series().to_list() == [1, 2, 3, 4, 5, None]
     frame = pl.DataFrame({"r": [5, 3, 4, 1, 2, 3, None], "f": [4, 3, 1, 4, 2, 1, None]})
     segments = frame.select(rfm.segment(pl.col("r"), pl.col("f"))).to_series().to_list()
-    assert segments == ["Champions", "Loyal", "New", "At Risk", "Hibernating",
-                        "Needs Attention", "Inactive"]
+    assert segments == [
+        "Champions",
+        "Loyal",
+        "New",
+        "At Risk",
+        "Hibernating",
+        "Needs Attention",
+        "Inactive",
+    ]

@@ -48,9 +48,9 @@ def check_layout(columns: list[str], source: dict[str, Any], table: str) -> dict
     return column_map
 
 
-def ingest(raw: pl.DataFrame, source: dict[str, Any], batch: dict[str, str], table: str) -> (
-    pl.DataFrame
-):
+def ingest(
+    raw: pl.DataFrame, source: dict[str, Any], batch: dict[str, str], table: str
+) -> pl.DataFrame:
     """Rename the source columns, keep every value as text and add the lineage columns."""
     column_map = check_layout(raw.columns, source, table)
     return raw.select(

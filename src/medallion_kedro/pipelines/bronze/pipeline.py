@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from functools import partial, update_wrapper
 
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Node, Pipeline, node
 
 from medallion_kedro.pipelines.bronze.nodes import ingest, publish, start_batch
 from medallion_kedro.schemas import TABLES
 
 
-def _ingest_node(table: str) -> object:
+def _ingest_node(table: str) -> Node:
     func = update_wrapper(partial(ingest, table=table), ingest)
     return node(
         func,

@@ -29,7 +29,7 @@ def resolve_as_of(as_of: str | dt.date | None, orders: Frame) -> dt.date:
     latest = orders.lazy().select(pl.col("order_ts").max()).collect().item()
     if latest is None:
         raise ValueError("as_of is not set and silver.orders is empty: set params as_of")
-    return latest.date() + dt.timedelta(days=1)  # type: ignore[union-attr]
+    return latest.date() + dt.timedelta(days=1)
 
 
 def _revenue_by(orders: Frame, key: str, avg_name: str) -> pl.DataFrame:
@@ -72,17 +72,25 @@ def customer_metrics(orders: Frame, customers: Frame, as_of: str | None) -> pl.D
     recency and score, and the segment ``Inactive`` (see :mod:`.rfm` for the rule).
     """
     reference = resolve_as_of(as_of, orders)
-    per_customer = orders.lazy().group_by("customer_id").agg(
-        total_spent=pl.col("amount").sum(),
-        order_count=pl.len().cast(pl.Int64),
-        first_order=pl.col("order_ts").min(),
-        last_order=pl.col("order_ts").max(),
+    per_customer = (
+        orders.lazy()
+        .group_by("customer_id")
+        .agg(
+            total_spent=pl.col("amount").sum(),
+            order_count=pl.len().cast(pl.Int64),
+            first_order=pl.col("order_ts").min(),
+            last_order=pl.col("order_ts").max(),
+        )
     )
-    metrics = customers.lazy().join(per_customer, on="customer_id", how="left").with_columns(
-        total_spent=_money(pl.col("total_spent").fill_null(0.0)),
-        order_count=pl.col("order_count").fill_null(0),
-        avg_basket=_money(pl.col("total_spent") / pl.col("order_count")),
-        recency_days=(pl.lit(reference) - pl.col("last_order").dt.date()).dt.total_days(),
+    metrics = (
+        customers.lazy()
+        .join(per_customer, on="customer_id", how="left")
+        .with_columns(
+            total_spent=_money(pl.col("total_spent").fill_null(0.0)),
+            order_count=pl.col("order_count").fill_null(0),
+            avg_basket=_money(pl.col("total_spent") / pl.col("order_count")),
+            recency_days=(pl.lit(reference) - pl.col("last_order").dt.date()).dt.total_days(),
+        )
     )
     out = rfm.score(metrics.collect()).select(GOLD["customer_metrics"].names())
     out = out.sort("customer_id")

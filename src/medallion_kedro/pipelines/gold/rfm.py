@@ -37,12 +37,18 @@ def quintile(value: pl.Expr, *, higher_is_better: bool = True) -> pl.Expr:
 
 def segment(r: pl.Expr, f: pl.Expr) -> pl.Expr:
     return (
-        pl.when(r.is_null()).then(pl.lit("Inactive"))
-        .when((r >= 4) & (f >= 4)).then(pl.lit("Champions"))
-        .when((r >= 3) & (f >= 3)).then(pl.lit("Loyal"))
-        .when(r >= 4).then(pl.lit("New"))
-        .when((r <= 2) & (f >= 3)).then(pl.lit("At Risk"))
-        .when(r <= 2).then(pl.lit("Hibernating"))
+        pl.when(r.is_null())
+        .then(pl.lit("Inactive"))
+        .when((r >= 4) & (f >= 4))
+        .then(pl.lit("Champions"))
+        .when((r >= 3) & (f >= 3))
+        .then(pl.lit("Loyal"))
+        .when(r >= 4)
+        .then(pl.lit("New"))
+        .when((r <= 2) & (f >= 3))
+        .then(pl.lit("At Risk"))
+        .when(r <= 2)
+        .then(pl.lit("Hibernating"))
         .otherwise(pl.lit("Needs Attention"))
     )
 
@@ -57,8 +63,6 @@ def score(customers: pl.DataFrame) -> pl.DataFrame:
         _m=quintile(pl.when(ordered).then(pl.col("total_spent"))),
     )
     return scores.with_columns(
-        rfm_score=pl.when(ordered).then(
-            pl.concat_str(pl.col("_r"), pl.col("_f"), pl.col("_m"))
-        ),
+        rfm_score=pl.when(ordered).then(pl.concat_str(pl.col("_r"), pl.col("_f"), pl.col("_m"))),
         segment=segment(pl.col("_r"), pl.col("_f")),
     ).drop("_r", "_f", "_m")

@@ -49,7 +49,7 @@ def _flag(
     flagged = (
         bronze.lazy()
         .with_row_index(ROW_NUMBER)
-        .with_columns(**{_typed(c): e for c, e in typed.items()})
+        .select(ROW_NUMBER, **{_typed(c): e for c, e in typed.items()})
         .with_columns(r.first_failure(checks).alias(REASON))
     )
     return _flag_duplicates(flagged.collect(), _typed(KEYS[table]))
@@ -62,11 +62,13 @@ def _flag_duplicates(flagged: pl.DataFrame, key: str) -> pl.DataFrame:
     the (costly) hash-based "last distinct" check.
     """
     valid = pl.col(REASON).is_null()
-    keys = flagged.filter(valid).get_column(key).sort()
+    keys = flagged.select(pl.col(key).filter(valid).sort()).to_series()
     repeated = keys.filter(keys == keys.shift(1)).unique()
     if repeated.is_empty():
         return flagged
-    candidates = flagged.filter(valid & pl.col(key).is_in(repeated.implode()))
+    candidates = flagged.filter(valid & pl.col(key).is_in(repeated.implode())).select(
+        ROW_NUMBER, key
+    )
     losers = candidates.filter(~pl.col(key).is_last_distinct()).get_column(ROW_NUMBER)
     return flagged.with_columns(
         pl.when(pl.col(ROW_NUMBER).is_in(losers.implode()))
@@ -111,7 +113,10 @@ def flag_orders(bronze: Frame, customers: pl.DataFrame, rules: dict[str, Any]) -
     checks = [
         (missing["order_id"], "invalid order_id: not a whole number"),
         (missing["customer_id"], "invalid customer_id: not a whole number"),
-        (missing["order_ts"], f"invalid order_ts: not a timestamp like {rules['timestamp_format']}"),
+        (
+            missing["order_ts"],
+            f"invalid order_ts: not a timestamp like {rules['timestamp_format']}",
+        ),
         (missing["amount"], "invalid amount: not a positive number"),
         (missing["product"], "missing product"),
         (~known, "unknown customer: customer_id is not in silver.customers"),
@@ -119,13 +124,25 @@ def flag_orders(bronze: Frame, customers: pl.DataFrame, rules: dict[str, Any]) -
     return _flag(bronze, t, checks, "orders")
 
 
-def split_flagged(flagged: pl.DataFrame, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Valid rows as typed silver columns; the others as their bronze text plus ``reason``."""
+def split_flagged(
+    flagged: pl.DataFrame, bronze: Frame, table: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Valid rows as typed silver columns; the others as their bronze text plus ``reason``.
+
+    ``flagged`` holds only row numbers, typed values and reasons; the few rejected rows
+    take their original text back from bronze by row number.
+    """
     valid = pl.col(REASON).is_null()
-    silver = flagged.filter(valid).select(
-        pl.col(_typed(c)).alias(c) for c in SILVER[table].names()
+    silver = flagged.filter(valid).select(pl.col(_typed(c)).alias(c) for c in SILVER[table].names())
+    reasons = flagged.filter(~valid).select(ROW_NUMBER, REASON)
+    rejected = (
+        bronze.lazy()
+        .with_row_index(ROW_NUMBER)
+        .filter(pl.col(ROW_NUMBER).is_in(reasons.get_column(ROW_NUMBER).implode()))
+        .join(reasons.lazy(), on=ROW_NUMBER, how="left", maintain_order="left")
+        .select(*RAW_COLUMNS[table], *BRONZE_META, REASON)
+        .collect()
     )
-    rejected = flagged.filter(~valid).select(*RAW_COLUMNS[table], *BRONZE_META, REASON)
     return check_schema(silver, SILVER[table], f"silver.{table}"), rejected
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial, update_wrapper
 
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Node, Pipeline, node
 
 from medallion_kedro.pipelines.silver.nodes import (
     flag_customers,
@@ -15,10 +15,10 @@ from medallion_kedro.pipelines.silver.nodes import (
 from medallion_kedro.schemas import TABLES
 
 
-def _split_node(table: str) -> object:
+def _split_node(table: str) -> Node:
     return node(
         update_wrapper(partial(split_flagged, table=table), split_flagged),
-        inputs=f"flagged_{table}",
+        inputs=[f"flagged_{table}", f"bronze.{table}"],
         outputs=[f"unchecked_{table}", f"unchecked_rejected_{table}"],
         name=f"split_{table}",
     )

@@ -65,16 +65,13 @@ def country_lookup(countries: list[str], aliases: dict[str, str]) -> dict[str, s
 
 def parse_country(column: str, lookup: dict[str, str]) -> pl.Expr:
     return (
-        text(column)
-        .str.to_lowercase()
-        .replace_strict(lookup, default=None, return_dtype=pl.String)
+        text(column).str.to_lowercase().replace_strict(lookup, default=None, return_dtype=pl.String)
     )
 
 
 def first_failure(checks: list[tuple[pl.Expr, str]]) -> pl.Expr:
     """The reason of the first failing check, or null when all pass."""
-    expr: pl.Expr | pl.When | pl.Then | None = None
-    for failed, reason in checks:
-        expr = (pl.when(failed) if expr is None else expr.when(failed)).then(pl.lit(reason))  # type: ignore[union-attr]
-    assert expr is not None
-    return expr.otherwise(None)  # type: ignore[union-attr]
+    reason: pl.Expr = pl.lit(None, dtype=pl.String)
+    for failed, why in reversed(checks):
+        reason = pl.when(failed).then(pl.lit(why)).otherwise(reason)
+    return reason

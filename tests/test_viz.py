@@ -1,0 +1,106 @@
+"""Kedro-Viz serves the lineage of every lake dataset, with previews, over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests import handmade as hm
+from tests.kedro_run import PROJECT_ROOT, kedro_run
+from tests.servers import free_port
+
+LAYERS = ["landing", "bronze", "silver", "quality", "gold"]
+
+
+@pytest.fixture(scope="module")
+def viz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    lake = tmp_path_factory.mktemp("viz") / "lake"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAKE_PATH", str(lake))
+        hm.write_landing(lake)
+        kedro_run(["bronze", "silver", "gold"])
+    port = free_port(below=49_000)  # Kedro-Viz refuses ports above 49151
+    env = {**os.environ, "LAKE_PATH": str(lake), "KEDRO_DISABLE_TELEMETRY": "1"}
+    log = (lake.parent / "viz.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kedro",
+            "viz",
+            "run",
+            "--no-browser",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/api/main", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail("kedro viz exited: " + (lake.parent / "viz.log").read_text()[-2000:])
+            time.sleep(0.5)
+        else:
+            pytest.fail("kedro viz did not answer within 90 s")
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)  # viz leaves a child serving: stop the group
+            proc.wait(timeout=20)
+        log.close()
+
+
+def test_every_lake_dataset_is_in_its_layer_with_a_preview(viz: str) -> None:
+    main = httpx.get(f"{viz}/api/main", timeout=10).json()
+    assert set(LAYERS) <= set(main["layers"])
+    data = {n["name"]: n for n in main["nodes"] if n["type"] == "data"}
+    expected = {
+        "landing.customers",
+        "landing.orders",
+        "bronze.customers",
+        "bronze.orders",
+        "silver.customers",
+        "silver.orders",
+        "quality.rejected_customers",
+        "quality.rejected_orders",
+        "quality.reconciliation",
+        "gold.kpis",
+        "gold.revenue_by_country",
+        "gold.revenue_by_product",
+        "gold.monthly_revenue",
+        "gold.customer_metrics",
+    }
+    assert expected <= set(data)
+    for name in expected:
+        node = data[name]
+        assert node["layer"] == name.split(".")[0], name
+        response = httpx.get(f"{viz}/api/nodes/{node['id']}", timeout=10)
+        assert response.status_code == 200, (name, response.status_code, response.text[:300])
+        detail = response.json()
+        preview = detail.get("preview")
+        assert preview and preview["columns"] and preview["data"], name
+    kpis = httpx.get(f"{viz}/api/nodes/{data['gold.kpis']['id']}", timeout=10).json()
+    assert "total_revenue" in kpis["preview"]["columns"]
+    edges = {(e["source"], e["target"]) for e in main["edges"]}
+    flag = next(n["id"] for n in main["nodes"] if n["name"] == "flag_orders")
+    assert (data["bronze.orders"]["id"], flag) in edges
