@@ -38,5 +38,9 @@ def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
 
 @pytest.fixture
 def mongo_db_name(request: pytest.FixtureRequest) -> str:
-    """A database name of this test's own, so tests sharing the server never collide."""
+    """A database name of this test's own.
+
+    nx-27017 in single-file mode shares collection names across databases, so tests that
+    share the session server also use collection names of their own.
+    """
     return "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:50]

@@ -53,7 +53,12 @@ def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> 
 
 @dataclass
 class MongoServer:
-    """An ``nx-27017`` process (MongoDB wire protocol over SQLite) on a loopback port."""
+    """An ``nx-27017`` process (MongoDB wire protocol over SQLite) on a loopback port.
+
+    It runs in single-file mode (``--db``): collection names are shared across logical
+    databases there, so tests that write the same collection names need a server of their
+    own. (``--data-dir`` isolates databases but breaks ``renameCollection``.)
+    """
 
     db_path: Path
     port: int

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import logging
 import time
 import uuid
@@ -24,6 +23,7 @@ from pymongo.errors import OperationFailure
 
 from medallion_kedro.datasets import _mongo_client as mc
 from medallion_kedro.datasets._mongo_convert import ID, as_polars, batches, bson_ready, to_pandas
+from medallion_kedro.datasets._preview import table_preview
 
 logger = logging.getLogger(__name__)
 
@@ -226,11 +226,7 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
 
     def preview(self, nrows: int = 10) -> TablePreview:
         """The first ``nrows`` documents as a table for Kedro-Viz."""
-        frame = pl.from_dicts(self._find(limit=nrows), infer_schema_length=None)
-        data = [[_plain(v) for v in row] for row in frame.rows()]
-        return TablePreview(
-            {"columns": frame.columns, "index": list(range(frame.height)), "data": data}
-        )
+        return table_preview(pl.from_dicts(self._find(limit=nrows), infer_schema_length=None))
 
     # -- save -----------------------------------------------------------------------------
 
@@ -375,10 +371,3 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
             db.drop_collection(staging)
         except Exception:  # noqa: BLE001 - the server may be gone; the next save cleans up
             logger.debug("Could not drop %s.%s after a failed save", self._database, staging)
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-friendly value for Kedro-Viz previews."""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value

@@ -11,9 +11,6 @@ from medallion_kedro.pipelines.export.pipeline import create_pipeline
 from medallion_kedro.schemas import GOLD, SchemaError
 from tests.pipelines.export.gold_samples import gold_tables
 
-# Kedro warns about dotted dataset names, our "<layer>.<table>" convention.
-pytestmark = pytest.mark.filterwarnings("ignore:One or more dataset names contain:UserWarning")
-
 
 @pytest.mark.parametrize("name", list(GOLD))
 def test_to_collection_returns_the_table_unchanged(name: str) -> None:

@@ -30,13 +30,6 @@ from medallion_kedro.schemas import GOLD, GOLD_KEYS
 from tests.pipelines.export.gold_samples import gold_tables
 from tests.servers import MongoServer, mongo_server
 
-# Kedro warns about dotted dataset names (our "<layer>.<table>" convention) and OmegaConf
-# about the resolver registration Kedro does; neither is ours to fix here.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:One or more dataset names contain:UserWarning"),
-    pytest.mark.filterwarnings("ignore:register_new_resolver:UserWarning"),
-]
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
