@@ -16,13 +16,12 @@ import asyncio
 import json
 import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ import pymongo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import MongoServer, free_port, wait_for_port  # noqa: E402
+from tests.servers import api_server, mongo_server  # noqa: E402
 
 DB = "bench"
 WIDTHS = (8, 9, 8, 8, 7)
@@ -217,59 +216,35 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds per query, unmeasured")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="api-bench-") as tmp:
-        mongo = MongoServer(db_path=Path(tmp) / "bench.db", port=free_port()).start()
-        api: subprocess.Popen[bytes] | None = None
-        try:
-            started = time.perf_counter()
-            seed(mongo.uri, args.customers)
-            print(f"seeded {args.customers} customers in {time.perf_counter() - started:.1f}s")
-            port = free_port()
-            env = {
-                **os.environ,
-                "MONGO_URI": mongo.uri,
-                "MONGO_DB": DB,
-                "API_PORT": str(port),
-                "KEDRO_DISABLE_TELEMETRY": "1",
-            }
-            log = open(Path(tmp) / "api.log", "wb")  # noqa: SIM115
-            api = subprocess.Popen(
-                [sys.executable, "-m", "graphql_api"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            wait_for_port(port, timeout=30)
-            base = f"http://127.0.0.1:{port}"
-            assert httpx.get(f"{base}/health", timeout=10).status_code == 200
-            scenarios: list[tuple[str, Callable[[random.Random], dict[str, Any]]]] = [
-                ("kpis", lambda rng: {"query": KPIS}),
-                (
-                    "customer(id)",
-                    lambda rng: {
-                        "query": CUSTOMER,
-                        "variables": {"id": rng.randint(1, args.customers)},
-                    },
-                ),
-                ("customers[20]", lambda rng: {"query": PAGE, "variables": {"first": 20}}),
-            ]
-            print(f"{args.clients} clients, {args.duration:.0f}s per query, {os.cpu_count()} CPUs")
-            columns = ("requests", "req/s", "p50 ms", "p99 ms", "errors")
-            print(
-                f"{'query':<14} "
-                + " ".join(f"{c:>{w}}" for c, w in zip(columns, WIDTHS, strict=True))
-            )
-            for name, body in scenarios:
-                asyncio.run(load(port, body, args.clients, args.warmup))
-                latencies, errors = asyncio.run(load(port, body, args.clients, args.duration))
-                print(report(name, latencies, errors, args.duration), flush=True)
-        finally:
-            if api is not None and api.poll() is None:
-                os.killpg(api.pid, signal.SIGTERM)
-                api.wait(timeout=10)
-            mongo.stop()
+    with tempfile.TemporaryDirectory(prefix="api-bench-") as tmp, ExitStack() as stack:
+        mongo = stack.enter_context(mongo_server(Path(tmp) / "bench.db"))
+        started = time.perf_counter()
+        seed(mongo.uri, args.customers)
+        print(f"seeded {args.customers} customers in {time.perf_counter() - started:.1f}s")
+        api = stack.enter_context(api_server(mongo.uri, DB, Path(tmp) / "api.log"))
+        port = int(api.url.rsplit(":", 1)[1])
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{base}/health", timeout=10).status_code == 200
+        scenarios: list[tuple[str, Callable[[random.Random], dict[str, Any]]]] = [
+            ("kpis", lambda rng: {"query": KPIS}),
+            (
+                "customer(id)",
+                lambda rng: {
+                    "query": CUSTOMER,
+                    "variables": {"id": rng.randint(1, args.customers)},
+                },
+            ),
+            ("customers[20]", lambda rng: {"query": PAGE, "variables": {"first": 20}}),
+        ]
+        print(f"{args.clients} clients, {args.duration:.0f}s per query, {os.cpu_count()} CPUs")
+        columns = ("requests", "req/s", "p50 ms", "p99 ms", "errors")
+        print(
+            f"{'query':<14} " + " ".join(f"{c:>{w}}" for c, w in zip(columns, WIDTHS, strict=True))
+        )
+        for name, body in scenarios:
+            asyncio.run(load(port, body, args.clients, args.warmup))
+            latencies, errors = asyncio.run(load(port, body, args.clients, args.duration))
+            print(report(name, latencies, errors, args.duration), flush=True)
     return 0
 
 

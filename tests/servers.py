@@ -51,6 +51,85 @@ def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> 
     raise TimeoutError(f"nothing answered on {host}:{port} within {timeout}s")
 
 
+def stop_process_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Stop a process started with ``start_new_session=True`` and every child it left."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@dataclass
+class Server:
+    """A server process of ours listening on a loopback port."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        stop_process_group(self.process)
+
+
+def start_server(
+    cmd: list[str],
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    path: str = "",
+    cwd: Path | None = None,
+    timeout: float = 60.0,
+) -> Server:
+    """Start ``cmd`` in a session of its own, output to ``log``; wait for ``port``."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(f"http://127.0.0.1:{port}{path}", process, log)
+    try:
+        wait_for_port(port, timeout=timeout)
+    except TimeoutError:
+        server.stop()
+        raise RuntimeError(f"{cmd} did not start:\n{log.read_text()[-3000:]}") from None
+    return server
+
+
+@contextmanager
+def api_server(mongo_uri: str, db_name: str, log: Path, **env: str) -> Iterator[Server]:
+    """``python -m graphql_api`` on a free port over ``mongo_uri``/``db_name``."""
+    port = free_port()
+    environ = {
+        **os.environ,
+        "MONGO_URI": mongo_uri,
+        "MONGO_DB": db_name,
+        "API_HOST": "127.0.0.1",
+        "API_PORT": str(port),
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        **env,
+    }
+    server = start_server(
+        [sys.executable, "-m", "graphql_api"],
+        environ,
+        port,
+        log,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=30,
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @dataclass
 class MongoServer:
     """An ``nx-27017`` process (MongoDB wire protocol over SQLite) on a loopback port.
@@ -90,15 +169,8 @@ class MongoServer:
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process_group(self.process, sig)
         self.process = None
 
     def kill(self) -> None:

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +18,7 @@ from graphql_api.context import build_context
 from graphql_api.schema import schema
 from graphql_api.store import GoldStore
 from tests.graphql_api import data
-from tests.servers import MongoServer, free_port, wait_for_port
+from tests.servers import MongoServer, api_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,45 +82,12 @@ def gql(seeded: MongoServer) -> Execute:
 @contextmanager
 def api_process(mongo_uri: str, db_name: str, **env: str) -> Iterator[str]:
     """``python -m graphql_api`` on a free port; yields its base URL, stops it after."""
-    port = free_port()
-    environ = {
-        **os.environ,
-        "MONGO_URI": mongo_uri,
-        "MONGO_DB": db_name,
-        "API_HOST": "127.0.0.1",
-        "API_PORT": str(port),
-        "KEDRO_DISABLE_TELEMETRY": "1",
-        **env,
-    }
-    log = tempfile.NamedTemporaryFile(prefix="api-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graphql_api"],
-        cwd=PROJECT_ROOT,
-        env=environ,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        try:
-            wait_for_port(port, timeout=30)
-        except TimeoutError:
-            proc.kill()
-            proc.wait(timeout=10)
-            output = Path(log.name).read_text(errors="replace")
-            raise RuntimeError(f"the API did not start:\n{output}") from None
-        yield f"http://127.0.0.1:{port}"
-        assert proc.poll() is None, "the API process died during the test"
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        log.close()
-        Path(log.name).unlink(missing_ok=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="api-") as tmp,
+        api_server(mongo_uri, db_name, Path(tmp) / "api.log", **env) as server,
+    ):
+        yield server.url
+        assert server.process.poll() is None, "the API process died during the test"
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from tests.servers import MongoServer, free_port, wait_for_port
+from tests.servers import MongoServer, Server, free_port, start_server
 
 PY = sys.executable
 N_CUSTOMERS, N_ORDERS = 1500, 15000
@@ -49,34 +47,8 @@ def kedro(project: Path, *args: str, env: dict[str, str] | None = None) -> None:
         raise AssertionError(f"kedro run {' '.join(args)} failed:\n{result.stdout[-3000:]}")
 
 
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-
-
 def start(cmd: list[str], env: dict[str, str], port: int, log: Path, path: str) -> Server:
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(f"http://127.0.0.1:{port}{path}", process, log)
-    try:
-        wait_for_port(port, timeout=60)
-    except TimeoutError:
-        server.stop()
-        raise AssertionError(f"{cmd} did not start:\n{log.read_text()[-3000:]}") from None
-    return server
+    return start_server(cmd, env, port, log, path)
 
 
 def start_api(mongo_uri: str, db: str, log: Path) -> Server:
