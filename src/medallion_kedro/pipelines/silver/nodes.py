@@ -42,6 +42,10 @@ def _typed(column: str) -> str:
 Frame = pl.DataFrame | pl.LazyFrame
 
 
+def _reasons(checks: list[tuple[pl.Expr, str]]) -> pl.Enum:
+    return pl.Enum(list(dict.fromkeys([*(why for _, why in checks), DUPLICATE_REASON])))
+
+
 def _flag(
     bronze: Frame, typed: dict[str, pl.Expr], checks: list[tuple[pl.Expr, str]], table: str
 ) -> pl.DataFrame:
@@ -50,9 +54,9 @@ def _flag(
         bronze.lazy()
         .with_row_index(ROW_NUMBER)
         .select(ROW_NUMBER, **{_typed(c): e for c, e in typed.items()})
-        .with_columns(r.first_failure(checks).alias(REASON))
+        .with_columns(r.first_failure(checks, _reasons(checks)).alias(REASON))
     )
-    return _flag_duplicates(flagged.collect(), _typed(KEYS[table]))
+    return _flag_duplicates(flagged.collect(engine="streaming"), _typed(KEYS[table]))
 
 
 def _flag_duplicates(flagged: pl.DataFrame, key: str) -> pl.DataFrame:
@@ -72,7 +76,7 @@ def _flag_duplicates(flagged: pl.DataFrame, key: str) -> pl.DataFrame:
     losers = candidates.filter(~pl.col(key).is_last_distinct()).get_column(ROW_NUMBER)
     return flagged.with_columns(
         pl.when(pl.col(ROW_NUMBER).is_in(losers.implode()))
-        .then(pl.lit(DUPLICATE_REASON))
+        .then(pl.lit(DUPLICATE_REASON, dtype=flagged.schema[REASON]))
         .otherwise(pl.col(REASON))
         .alias(REASON)
     )
@@ -134,14 +138,14 @@ def split_flagged(
     """
     valid = pl.col(REASON).is_null()
     silver = flagged.filter(valid).select(pl.col(_typed(c)).alias(c) for c in SILVER[table].names())
-    reasons = flagged.filter(~valid).select(ROW_NUMBER, REASON)
+    reasons = flagged.filter(~valid).select(ROW_NUMBER, pl.col(REASON).cast(pl.String))
     rejected = (
         bronze.lazy()
         .with_row_index(ROW_NUMBER)
         .filter(pl.col(ROW_NUMBER).is_in(reasons.get_column(ROW_NUMBER).implode()))
         .join(reasons.lazy(), on=ROW_NUMBER, how="left", maintain_order="left")
         .select(*RAW_COLUMNS[table], *BRONZE_META, REASON)
-        .collect()
+        .collect(engine="streaming")
     )
     return check_schema(silver, SILVER[table], f"silver.{table}"), rejected
 

@@ -69,9 +69,12 @@ def parse_country(column: str, lookup: dict[str, str]) -> pl.Expr:
     )
 
 
-def first_failure(checks: list[tuple[pl.Expr, str]]) -> pl.Expr:
-    """The reason of the first failing check, or null when all pass."""
-    reason: pl.Expr = pl.lit(None, dtype=pl.String)
+def first_failure(checks: list[tuple[pl.Expr, str]], dtype: pl.DataType) -> pl.Expr:
+    """The reason of the first failing check, or null when all pass.
+
+    ``dtype`` is an ``Enum`` of the possible reasons: 4 bytes a row instead of a string.
+    """
+    reason: pl.Expr = pl.lit(None, dtype=dtype)
     for failed, why in reversed(checks):
-        reason = pl.when(failed).then(pl.lit(why)).otherwise(reason)
+        reason = pl.when(failed).then(pl.lit(why, dtype=dtype)).otherwise(reason)
     return reason
