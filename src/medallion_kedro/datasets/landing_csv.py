@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import fsspec
@@ -11,6 +11,7 @@ import polars as pl
 from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
 from kedro_datasets._typing import TablePreview
 
+from medallion_kedro.datasets._files import replace_whole
 from medallion_kedro.datasets._preview import table_preview
 
 _SNIFF_BYTES = 64 * 1024
@@ -21,8 +22,8 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
 
     Bronze keeps every source value as it came, so nothing is typed on load; a missing,
     empty, header-only or non-CSV file is refused with a message that names the file and
-    says what to do. Saving (the generator) writes the whole file, then moves it into
-    place, so readers never see half a file.
+    says what to do. Saving (the generator) writes a local file whole, then renames it into
+    place, so readers never see half a file; on S3 the upload itself is whole.
 
     Example catalog entry::
 
@@ -121,12 +122,12 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
         return df
 
     def save(self, data: pl.DataFrame) -> None:
-        tmp = self._filepath.with_name(f".{self._filepath.name}.tmp")
         try:
-            self._fs.makedirs(str(self._filepath.parent), exist_ok=True)
-            with self._fs.open(str(tmp), "wb") as f:
-                data.write_csv(f)
-            self._fs.mv(str(tmp), str(self._filepath))
+            if self._protocol == "file":
+                replace_whole(Path(self._filepath), data.write_csv)
+            else:
+                with self._fs.open(str(self._filepath), "wb") as f:
+                    data.write_csv(f)
         except OSError as exc:
             raise DatasetError(
                 f"Cannot write landing file {self._location}: {exc}. Check the lake path "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
@@ -10,6 +9,7 @@ from kedro.io.core import get_filepath_str
 from kedro_datasets._typing import TablePreview
 from kedro_datasets.polars import LazyPolarsDataset
 
+from medallion_kedro.datasets._files import replace_whole
 from medallion_kedro.datasets._preview import table_preview
 
 
@@ -37,14 +37,8 @@ class ParquetTableDataset(LazyPolarsDataset):
             super().save(data)
             return
         target = Path(get_filepath_str(self._get_save_path(), self._protocol))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         frame = data.collect() if isinstance(data, pl.LazyFrame) else data
-        try:
-            frame.write_parquet(tmp, **self._save_args)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        replace_whole(target, lambda tmp: frame.write_parquet(tmp, **self._save_args))
         self._invalidate_cache()
 
     def preview(self, nrows: int = 10) -> TablePreview:
