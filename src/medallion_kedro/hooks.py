@@ -26,7 +26,7 @@ class LakePreflightHooks:
             return
         loader = self._context.config_loader
         lake = str(loader["globals"].get("lake", "data/lake"))
-        credentials = loader["credentials"].get("minio") if lake.startswith("s3://") else None
-        if not lake.startswith("s3://"):
-            lake = str(self._context.project_path / lake)
-        check_lake(lake, credentials)
+        if lake.startswith("s3://"):
+            check_lake(lake, loader["credentials"].get("minio"))
+        else:
+            check_lake(str(self._context.project_path / lake))

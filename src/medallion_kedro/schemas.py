@@ -12,6 +12,9 @@ from polars._typing import PolarsDataType
 
 TABLES = ("customers", "orders")
 
+#: What a node may receive for a table: a frame, or a lazy scan of a lake table.
+Frame = pl.DataFrame | pl.LazyFrame
+
 
 def _schema(columns: dict[str, PolarsDataType]) -> pl.Schema:
     return pl.Schema(columns)

@@ -21,6 +21,11 @@ def start_batch() -> dict[str, str]:
     return {"batch_id": uuid.uuid4().hex[:12], "ingested_at": now.isoformat()}
 
 
+def source_file(source: dict[str, Any], table: str) -> str:
+    """The landing file name recorded in ``_source_file`` and named in errors."""
+    return str(source.get("file", f"{table}.csv"))
+
+
 def check_layout(columns: list[str], source: dict[str, Any], table: str) -> dict[str, str]:
     """Return the validated ``column_map`` of ``table``; raise with the fix when it is wrong."""
     where = f"parameters_bronze.yml bronze.sources.{table}.column_map"
@@ -32,7 +37,7 @@ def check_layout(columns: list[str], source: dict[str, Any], table: str) -> dict
             f"{where} maps to {sorted(targets)}, but table '{table}' needs exactly "
             f"{sorted(expected)}: map one source column to each of them."
         )
-    file = source.get("file", table)
+    file = source_file(source, table)
     missing = [c for c in column_map if c not in columns]
     if missing:
         raise SourceLayoutError(
@@ -58,7 +63,7 @@ def ingest(
     ).select(
         *RAW_COLUMNS[table],
         _ingested_at=pl.lit(dt.datetime.fromisoformat(batch["ingested_at"])),
-        _source_file=pl.lit(str(source.get("file", f"{table}.csv"))),
+        _source_file=pl.lit(source_file(source, table)),
         _batch_id=pl.lit(batch["batch_id"]),
     )
 

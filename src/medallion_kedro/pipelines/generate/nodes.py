@@ -17,6 +17,8 @@ import numpy as np
 import polars as pl
 from faker import Faker
 
+from medallion_kedro.dates import parse_as_of
+
 _NAME_POOL = 500
 _SECONDS_PER_DAY = 86_400
 
@@ -42,18 +44,6 @@ ORDER_DAMAGE = {
 
 def _rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, stream])
-
-
-def _parse_as_of(as_of: str | dt.date) -> dt.date:
-    if isinstance(as_of, dt.date):
-        return as_of
-    try:
-        return dt.date.fromisoformat(str(as_of))
-    except ValueError as exc:
-        raise ValueError(
-            f"as_of={as_of!r} is not a date: use YYYY-MM-DD in "
-            "conf/base/parameters_generate.yml or --params as_of=2026-11-01"
-        ) from exc
 
 
 def _check_settings(count: int, name: str, dirty_share: float) -> None:
@@ -110,7 +100,7 @@ def generate_customers(
         name=pl.concat_str("first", pl.lit(" "), "last"),
         email=pl.concat_str("first", pl.lit("."), "last", "customer_id", pl.lit("@Example.com")),
         signup_date=(
-            pl.lit(_parse_as_of(as_of)) - pl.duration(days=pl.col("signup_date"))
+            pl.lit(parse_as_of(as_of)) - pl.duration(days=pl.col("signup_date"))
         ).dt.strftime("%Y-%m-%d"),
     ).with_columns(
         email=pl.when(kind == 2).then(None).otherwise("email"),
@@ -122,9 +112,7 @@ def generate_customers(
         .otherwise("country"),
         name=pl.when(kind == 6).then(None).otherwise("name"),
     )
-    resent = rows.filter(kind == 1).with_columns(
-        email=pl.concat_str(pl.lit("new."), "email"), kind=pl.lit(0, pl.Int8)
-    )
+    resent = rows.filter(kind == 1).with_columns(email=pl.concat_str(pl.lit("new."), "email"))
     columns = ["customer_id", "name", "email", "signup_date", "country"]
     return pl.concat([rows.select(columns), resent.select(columns)])
 
@@ -151,7 +139,7 @@ def generate_orders(
     _check_settings(n_orders, "n_orders", dirty_share)
     rng = _rng(seed, 2)
     n = n_orders
-    end = dt.datetime.combine(_parse_as_of(as_of), dt.time())
+    end = dt.datetime.combine(parse_as_of(as_of), dt.time())
     span = int(generator["history_days"]) * _SECONDS_PER_DAY
     cents = np.maximum(np.rint(rng.lognormal(3.8, 0.8, n) * 100), 100).astype(np.int64)
     base = pl.DataFrame(

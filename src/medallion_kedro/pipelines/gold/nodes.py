@@ -10,12 +10,11 @@ from typing import Any
 
 import polars as pl
 
+from medallion_kedro.dates import parse_as_of
 from medallion_kedro.pipelines.gold import rfm
-from medallion_kedro.schemas import GOLD, check_schema
+from medallion_kedro.schemas import GOLD, Frame, check_schema
 
 _MONEY = 2
-
-Frame = pl.DataFrame | pl.LazyFrame
 
 
 def _money(expr: pl.Expr) -> pl.Expr:
@@ -25,7 +24,7 @@ def _money(expr: pl.Expr) -> pl.Expr:
 def resolve_as_of(as_of: str | dt.date | None, orders: Frame) -> dt.date:
     """The reference date: ``as_of`` when set, else the day after the latest order."""
     if as_of:
-        return as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+        return parse_as_of(as_of)
     latest = orders.lazy().select(pl.col("order_ts").max()).collect().item()
     if latest is None:
         raise ValueError("as_of is not set and silver.orders is empty: set params as_of")

@@ -23,6 +23,7 @@ from medallion_kedro.schemas import (
     RECONCILIATION,
     ROW_NUMBER,
     SILVER,
+    Frame,
     check_schema,
 )
 
@@ -37,9 +38,6 @@ class ReconciliationError(RuntimeError):
 
 def _typed(column: str) -> str:
     return TYPED + column
-
-
-Frame = pl.DataFrame | pl.LazyFrame
 
 
 def _reasons(checks: list[tuple[pl.Expr, str]]) -> pl.Enum:
