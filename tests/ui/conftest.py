@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.servers import MongoServer, Server, free_port, start_server
+from tests.servers import MongoServer, Server, api_server, free_port, start_server
 
 PY = sys.executable
 N_CUSTOMERS, N_ORDERS = 1500, 15000
@@ -47,23 +47,11 @@ def kedro(project: Path, *args: str, env: dict[str, str] | None = None) -> None:
         raise AssertionError(f"kedro run {' '.join(args)} failed:\n{result.stdout[-3000:]}")
 
 
-def start(cmd: list[str], env: dict[str, str], port: int, log: Path, path: str) -> Server:
-    return start_server(cmd, env, port, log, path)
-
-
-def start_api(mongo_uri: str, db: str, log: Path) -> Server:
-    port = free_port()
-    env = _env(MONGO_URI=mongo_uri, MONGO_DB=db, API_HOST="127.0.0.1", API_PORT=str(port))
-    cmd = [PY, "-m", "uvicorn", "graphql_api.app:app", "--host", "127.0.0.1",
-           "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    return start(cmd, env, port, log, "/graphql")
-
-
 def start_ui(project: Path, api_url: str, log: Path) -> Server:
     port = free_port()
     env = _env(KEDRO_PROJECT_PATH=str(project), API_URL=api_url, UI_PORT=str(port),
                UI_HOST="127.0.0.1")  # fmt: skip
-    return start([PY, "-m", "ui"], env, port, log, "/")
+    return start_server([PY, "-m", "ui"], env, port, log, "/")
 
 
 @pytest.fixture(scope="session")
@@ -95,11 +83,9 @@ def exported(lake_project: Path, mongo: MongoServer) -> str:
 def api(
     mongo: MongoServer, exported: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    server = start_api(mongo.uri, exported, tmp_path_factory.mktemp("api") / "api.log")
-    try:
-        yield server.url
-    finally:
-        server.stop()
+    log = tmp_path_factory.mktemp("api") / "api.log"
+    with api_server(mongo.uri, exported, log) as server:
+        yield f"{server.url}/graphql"
 
 
 @pytest.fixture(scope="session")
