@@ -117,5 +117,5 @@ def test_bad_generator_settings_are_refused(
     monkeypatch.setenv("LAKE_PATH", str(tmp_path / "lake"))
     with pytest.raises(Exception, match="dirty_share must be between 0 and 0.5"):
         kedro_run(["generate"], params={"dirty_share": 2})
-    with pytest.raises(Exception, match=r"as_of='yesterday' is not a date"):
-        kedro_run(["generate"], params={"as_of": "yesterday"})
+    with pytest.raises(Exception, match=r"generator.reference_date='yesterday' is not a date"):
+        kedro_run(["generate"], params={"generator": {"reference_date": "yesterday"}})

@@ -1,11 +1,13 @@
-"""Seeded, vectorised generators of the raw source exports (DESIGN §2).
+"""Seeded, vectorised generators of the raw source exports.
 
-Every value is drawn from ``numpy.random.default_rng([seed, stream])`` and dates count back
-from ``as_of``, so a given ``seed`` and ``as_of`` always give the same files. Faker is only
-used to draw a small pool of first and last names; rows combine them by index.
-
-Dirty rows: each row is damaged with probability ``dirty_share``, the kind of damage drawn
-uniformly from the kinds below, so every kind appears once the data set is big enough.
+The shop's behaviour (arrivals, churn, heavy-tailed order counts, seasonality, prices by
+product) is modelled in ``shop.py``; these nodes turn it into the text exports a source
+system would write, then damage a share of the rows (``damage.py``). Every value is drawn
+from ``numpy.random.default_rng([seed, stream])`` and times count from
+``generator.reference_date``, so a given ``seed`` and parameters always give the same files.
+The history ends the day before the reference date: its last order is on that day and
+clean, so gold's inferred ``as_of`` (the day after the latest valid order) is the reference
+date. Faker only draws a small pool of first and last names; rows combine them by index.
 """
 
 from __future__ import annotations
@@ -17,29 +19,23 @@ import numpy as np
 import polars as pl
 from faker import Faker
 
-from medallion_kedro.dates import parse_as_of
+from medallion_kedro.pipelines.generate.damage import (
+    CustomerDamage,
+    OrderDamage,
+    damaged,
+    draw_damage,
+)
+from medallion_kedro.pipelines.generate.shop import (
+    SECONDS_PER_DAY,
+    Calendar,
+    calendar,
+    draw_cents,
+    draw_customers,
+    draw_orders,
+    pick,
+)
 
 _NAME_POOL = 500
-_SECONDS_PER_DAY = 86_400
-
-#: Damage done to customer rows, by kind number.
-CUSTOMER_DAMAGE = {
-    1: "duplicate (re-exported later with a new email)",
-    2: "null email",
-    3: "impossible signup_date",
-    4: "country spelled oddly (mapped back in silver)",
-    5: "unknown country",
-    6: "null name",
-}
-#: Damage done to order rows, by kind number.
-ORDER_DAMAGE = {
-    1: "duplicate (same row exported twice)",
-    2: "null amount",
-    3: "negative or zero amount",
-    4: "impossible order_ts",
-    5: "unknown customer",
-    6: "null customer_id",
-}
 
 
 def _rng(seed: int, stream: int) -> np.random.Generator:
@@ -53,10 +49,35 @@ def _check_settings(count: int, name: str, dirty_share: float) -> None:
         raise ValueError(f"dirty_share must be between 0 and 0.5, got {dirty_share!r}")
 
 
-def _damage(rng: np.random.Generator, n: int, share: float, kinds: int) -> np.ndarray:
-    """0 for a clean row, else the kind of damage (1..kinds)."""
-    hit = rng.random(n) < share
-    return np.where(hit, rng.integers(1, kinds + 1, n), 0).astype(np.int8)
+def reference_date(generator: dict[str, Any]) -> dt.date:
+    """``generator.reference_date`` as a date; a clear error naming where to fix it otherwise."""
+    value = generator.get("reference_date")
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValueError(
+            f"generator.reference_date={value!r} is not a date: use YYYY-MM-DD in "
+            "conf/base/parameters_generate.yml or --params generator.reference_date=2026-11-01"
+        ) from exc
+
+
+def _calendar(generator: dict[str, Any]) -> tuple[dt.date, Calendar]:
+    """The history's first day and its calendar: ``history_days`` before the reference date."""
+    days = int(generator["history_days"])
+    first_day = reference_date(generator) - dt.timedelta(days=days)
+    return first_day, calendar(first_day, days, generator["seasonality"])
+
+
+def _named_weights(mapping: dict[str, Any], name: str) -> tuple[list[str], np.ndarray]:
+    names = [str(key) for key in mapping]
+    weights = np.asarray([float(v) for v in mapping.values()])
+    if not names or not (weights > 0).all():
+        raise ValueError(
+            f"generator.{name} must map each name to a positive weight, got {mapping!r}"
+        )
+    return names, weights
 
 
 def _name_pool(seed: int) -> tuple[pl.Series, pl.Series]:
@@ -67,121 +88,171 @@ def _name_pool(seed: int) -> tuple[pl.Series, pl.Series]:
     return firsts, lasts
 
 
-def _pick(values: list[str], rng: np.random.Generator, n: int) -> pl.Series:
-    return pl.Series(values).gather(rng.integers(0, len(values), n))
+def _odd_spellings(
+    names: list[str], generator: dict[str, Any], country: np.ndarray, rng: np.random.Generator
+) -> pl.Series:
+    """Per row, one odd spelling of its country: a listed one, else the name upper-cased."""
+    odd = generator.get("odd_countries") or {}
+    variants = [[str(v) for v in odd.get(name) or [name.upper()]] for name in names]
+    sizes = np.asarray([len(v) for v in variants])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    choice = offsets[country] + (rng.random(country.size) * sizes[country]).astype(np.int64)
+    return pl.Series([v for vs in variants for v in vs], dtype=pl.String).gather(choice)
 
 
 def generate_customers(
-    n_customers: int,
-    seed: int,
-    as_of: str,
-    dirty_share: float,
-    generator: dict[str, Any],
+    n_customers: int, seed: int, dirty_share: float, generator: dict[str, Any]
 ) -> pl.DataFrame:
-    """Customers export: ids 1..n, names and emails from a Faker pool, signups before ``as_of``."""
+    """Customers export: ids 1..n, Faker names, weighted countries, signups before first orders."""
     _check_settings(n_customers, "n_customers", dirty_share)
+    n = n_customers
+    first_day, cal = _calendar(generator)
+    model = draw_customers(n, seed, cal, generator["customers"])
     rng = _rng(seed, 1)
     firsts, lasts = _name_pool(seed)
-    n = n_customers
-    days = int(generator["history_days"]) + 365
+    names, weights = _named_weights(generator["countries"], "countries")
+    country = pick(weights, rng, n)
+    unknown = [str(c) for c in generator["unknown_countries"]]
     base = pl.DataFrame(
         {
             "customer_id": pl.int_range(1, n + 1, eager=True).cast(pl.String),
             "first": firsts.gather(rng.integers(0, _NAME_POOL, n)),
             "last": lasts.gather(rng.integers(0, _NAME_POOL, n)),
-            "signup_date": pl.Series(rng.integers(1, days, n)).cast(pl.Int64),
-            "country": _pick(list(generator["countries"]), rng, n),
-            "kind": _damage(rng, n, dirty_share, len(CUSTOMER_DAMAGE)),
-            "unknown": _pick(list(generator["unknown_countries"]), rng, n),
+            "signup_date": _dates(first_day, model.signup_day),
+            "country": pl.Series(names, dtype=pl.String).gather(country),
+            "odd": _odd_spellings(names, generator, country, rng),
+            "unknown": pl.Series(unknown, dtype=pl.String).gather(rng.integers(0, len(unknown), n)),
+            "kind": draw_damage(rng, n, dirty_share, CustomerDamage),
         }
-    )
-    kind = pl.col("kind")
+    ).with_columns(kind=pl.when(pl.col("customer_id") == "1").then(0).otherwise("kind"))
     rows = base.with_columns(
         name=pl.concat_str("first", pl.lit(" "), "last"),
         email=pl.concat_str("first", pl.lit("."), "last", "customer_id", pl.lit("@Example.com")),
-        signup_date=(
-            pl.lit(parse_as_of(as_of)) - pl.duration(days=pl.col("signup_date"))
-        ).dt.strftime("%Y-%m-%d"),
+        signup_date="signup_date",
     ).with_columns(
-        email=pl.when(kind == 2).then(None).otherwise("email"),
-        signup_date=pl.when(kind == 3).then(pl.lit("2025-02-30")).otherwise("signup_date"),
-        country=pl.when(kind == 4)
-        .then(_odd_country(generator))
-        .when(kind == 5)
+        email=pl.when(damaged(CustomerDamage.NULL_EMAIL)).then(None).otherwise("email"),
+        signup_date=pl.when(damaged(CustomerDamage.IMPOSSIBLE_SIGNUP_DATE))
+        .then(pl.lit("2025-02-30"))
+        .otherwise("signup_date"),
+        country=pl.when(damaged(CustomerDamage.ODD_COUNTRY))
+        .then("odd")
+        .when(damaged(CustomerDamage.UNKNOWN_COUNTRY))
         .then("unknown")
         .otherwise("country"),
-        name=pl.when(kind == 6).then(None).otherwise("name"),
+        name=pl.when(damaged(CustomerDamage.NULL_NAME)).then(None).otherwise("name"),
     )
-    resent = rows.filter(kind == 1).with_columns(email=pl.concat_str(pl.lit("new."), "email"))
+    resent = rows.filter(damaged(CustomerDamage.DUPLICATE)).with_columns(
+        email=pl.concat_str(pl.lit("new."), "email")
+    )
     columns = ["customer_id", "name", "email", "signup_date", "country"]
     return pl.concat([rows.select(columns), resent.select(columns)])
-
-
-def _odd_country(generator: dict[str, Any]) -> pl.Expr:
-    """An odd spelling of the row's country: a known alias, else the name upper-cased."""
-    odd = {str(k): str(v) for k, v in generator["odd_countries"].items()}
-    return (
-        pl.col("country")
-        .replace_strict(odd, default=None, return_dtype=pl.String)
-        .fill_null(pl.col("country").str.to_uppercase())
-    )
 
 
 def generate_orders(
     n_orders: int,
     n_customers: int,
     seed: int,
-    as_of: str,
     dirty_share: float,
     generator: dict[str, Any],
 ) -> pl.DataFrame:
-    """Orders export: ``n_orders`` orders over ``history_days`` before ``as_of`` (+ dirty rows)."""
+    """Orders export: ``n_orders`` orders in time order (ids 1..n), plus duplicated rows."""
     _check_settings(n_orders, "n_orders", dirty_share)
-    rng = _rng(seed, 2)
+    _check_settings(n_customers, "n_customers", dirty_share)
     n = n_orders
-    end = dt.datetime.combine(parse_as_of(as_of), dt.time())
-    span = int(generator["history_days"]) * _SECONDS_PER_DAY
-    cents = np.maximum(np.rint(rng.lognormal(3.8, 0.8, n) * 100), 100).astype(np.int64)
-    base = pl.DataFrame(
+    first_day, cal = _calendar(generator)
+    customers = draw_customers(n_customers, seed, cal, generator["customers"])
+    rng = _rng(seed, 2)
+    seconds, who = draw_orders(n, customers, cal, rng)
+    products = generator["products"]
+    names, weights = _named_weights({k: v["weight"] for k, v in products.items()}, "products")
+    prices = np.asarray([float(products[name]["price"]) for name in names])
+    product = pick(weights, rng, n)
+    kind = draw_damage(rng, n, dirty_share, OrderDamage)
+    kind[-1] = OrderDamage.CLEAN  # the latest order dates the history
+    rows = pl.DataFrame(
         {
             "order_id": pl.int_range(1, n + 1, eager=True),
-            "customer_id": rng.integers(1, n_customers + 1, n),
-            "seconds": rng.integers(1, span, n),
-            "cents": cents,
-            "product": _pick(list(generator["products"]), rng, n),
-            "kind": _damage(rng, n, dirty_share, len(ORDER_DAMAGE)),
+            "customer_id": who + 1,
+            "order_ts": _timestamps(first_day, seconds),
+            "cents": draw_cents(product, prices, generator["basket"], rng),
+            "product": pl.Series(names, dtype=pl.String).gather(product),
+            "kind": kind,
         }
-    )
-    kind = pl.col("kind")
-    amount = pl.concat_str(
-        (pl.col("cents") // 100).cast(pl.String),
-        pl.lit("."),
-        (pl.col("cents") % 100).cast(pl.String).str.zfill(2),
-    )
-    rows = base.select(
+    ).select(
         pl.col("order_id").cast(pl.String),
-        customer_id=pl.when(kind == 5)
+        customer_id=pl.when(damaged(OrderDamage.UNKNOWN_CUSTOMER))
         .then(pl.col("customer_id") + n_customers)
-        .otherwise("customer_id")
+        .when(~damaged(OrderDamage.NULL_CUSTOMER_ID))
+        .then("customer_id")
         .cast(pl.String),
-        order_ts=(pl.lit(end) - pl.duration(seconds=pl.col("seconds"))).dt.strftime(
-            "%Y-%m-%d %H:%M:%S"
-        ),
-        amount=amount,
-        product="product",
-        kind=kind,
-    ).with_columns(
-        customer_id=pl.when(kind == 6).then(None).otherwise("customer_id"),
-        order_ts=pl.when(kind == 4).then(pl.lit("2026-13-45 25:61:00")).otherwise("order_ts"),
-        amount=pl.when(kind == 2)
+        order_ts=pl.when(damaged(OrderDamage.IMPOSSIBLE_ORDER_TS))
+        .then(pl.lit("2026-13-45 25:61:00"))
+        .otherwise("order_ts"),
+        amount=pl.when(damaged(OrderDamage.NULL_AMOUNT))
         .then(None)
-        .when(kind == 3)
-        .then(
-            pl.when(pl.col("order_id").str.ends_with("0"))
-            .then(pl.lit("0.00"))
-            .otherwise(pl.concat_str(pl.lit("-"), "amount"))
-        )
-        .otherwise("amount"),
+        .when(damaged(OrderDamage.NON_POSITIVE_AMOUNT) & (pl.col("cents") % 10 == 0))
+        .then(0)
+        .when(damaged(OrderDamage.NON_POSITIVE_AMOUNT))
+        .then(-pl.col("cents"))
+        .otherwise("cents")
+        .pipe(_money),
+        product="product",
+        kind="kind",
     )
     columns = ["order_id", "customer_id", "order_ts", "amount", "product"]
-    return pl.concat([rows.select(columns), rows.filter(kind == 1).select(columns)])
+    duplicates = rows.filter(damaged(OrderDamage.DUPLICATE))
+    return pl.concat([rows.select(columns), duplicates.select(columns)])
+
+
+def _money(cents: pl.Expr) -> pl.Expr:
+    """Integer cents as text with exactly two decimals (``-12.50``, ``0.00``)."""
+    return (cents.cast(pl.Decimal(18, 2)) / 100).cast(pl.String)
+
+
+def _timestamps(first_day: dt.date, seconds: np.ndarray) -> pl.Series:
+    """``YYYY-MM-DD HH:MM:SS`` of each second from ``first_day``'s midnight.
+
+    Gathered from a table of days and a table of the day's 86,400 seconds: several times
+    faster than formatting every timestamp.
+    """
+    days = seconds // SECONDS_PER_DAY
+    return pl.DataFrame(
+        {
+            "day": _dates(first_day, days, "%Y-%m-%d "),
+            "time": _clock().gather(seconds - days * SECONDS_PER_DAY),
+        }
+    ).select(pl.concat_str("day", "time"))["day"]
+
+
+def _dates(first_day: dt.date, days: np.ndarray, fmt: str = "%Y-%m-%d") -> pl.Series:
+    """Each ``first_day + days`` as text, gathered from a table of the dates in range."""
+    low, high = int(days.min()), int(days.max())
+    table = pl.date_range(
+        first_day + dt.timedelta(days=low), first_day + dt.timedelta(days=high), eager=True
+    ).dt.strftime(fmt)
+    return table.gather(days - low)
+
+
+def _clock() -> pl.Series:
+    """``HH:MM:SS`` of every second of a day, in order."""
+    midnight = dt.datetime(2000, 1, 1)
+    return pl.datetime_range(
+        midnight, midnight + dt.timedelta(seconds=SECONDS_PER_DAY - 1), "1s", eager=True
+    ).dt.strftime("%H:%M:%S")
+
+
+def to_source_layout(frame: pl.DataFrame, source: dict[str, Any]) -> pl.DataFrame:
+    """Rename the project's columns to the source's: the inverse of bronze's ``column_map``.
+
+    So ``kedro run --env fr_layout --pipelines generate`` writes the headers that
+    ``kedro run --env fr_layout`` reads back (``id_client``, ``nom``...).
+    """
+    column_map = {str(k): str(v) for k, v in (source.get("column_map") or {}).items()}
+    inverse = {project: name for name, project in column_map.items()}
+    if sorted(inverse) != sorted(frame.columns) or len(inverse) != len(column_map):
+        raise ValueError(
+            f"bronze.sources column_map for {source.get('file')} maps {column_map}, but the "
+            f"generated table has columns {frame.columns}: map one source column to each "
+            "in parameters_bronze.yml"
+        )
+    return frame.rename(inverse)

@@ -1,16 +1,24 @@
-"""``kedro run --pipeline generate``: seeded synthetic exports into the landing zone."""
+"""``kedro run --pipelines generate``: seeded synthetic exports into the landing zone.
+
+The files get the environment's source layout: the headers of
+``bronze.sources.<table>.column_map`` and the landing file names of its catalog.
+"""
 
 from __future__ import annotations
 
 from kedro.pipeline import Pipeline, node
 
-from medallion_kedro.pipelines.generate.nodes import generate_customers, generate_orders
+from medallion_kedro.pipelines.generate.nodes import (
+    generate_customers,
+    generate_orders,
+    to_source_layout,
+)
+from medallion_kedro.schemas import TABLES
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
     settings = {
         "seed": "params:seed",
-        "as_of": "params:as_of",
         "dirty_share": "params:dirty_share",
         "generator": "params:generator",
     }
@@ -19,7 +27,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             node(
                 generate_customers,
                 inputs={"n_customers": "params:n_customers", **settings},
-                outputs="landing.customers",
+                outputs="generated_customers",
                 name="generate_customers",
             ),
             node(
@@ -29,8 +37,17 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "n_customers": "params:n_customers",
                     **settings,
                 },
-                outputs="landing.orders",
+                outputs="generated_orders",
                 name="generate_orders",
+            ),
+            *(
+                node(
+                    to_source_layout,
+                    inputs=[f"generated_{table}", f"params:bronze.sources.{table}"],
+                    outputs=f"landing.{table}",
+                    name=f"{table}_to_source_layout",
+                )
+                for table in TABLES
             ),
         ],
         tags="generate",
