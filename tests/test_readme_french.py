@@ -1,0 +1,101 @@
+"""The README's French-layout example, run as written: its commands, read from the README."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shlex
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pymongo
+import pytest
+
+from tests.servers import BIN, mongo_server
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTION = "### Another source layout: `conf/fr_layout`"
+
+
+def readme_commands() -> list[list[str]]:
+    """The ``kedro`` command lines of the README's French-layout section, in order."""
+    text = (ROOT / "README.md").read_text()
+    assert SECTION in text, f"the README has no section {SECTION!r}"
+    section = text.split(SECTION, 1)[1].split("\n#", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+    lines = (line.split(" #")[0].strip() for block in blocks for line in block.splitlines())
+    return [shlex.split(line) for line in lines if line.startswith("kedro ")]
+
+
+def _run(command: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [str(BIN / command[0]), *command[1:]],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode:
+        raise AssertionError(f"{shlex.join(command)} failed:\n{result.stdout[-4000:]}")
+
+
+def test_readme_french_example_runs_as_written(tmp_path: Path) -> None:
+    commands = readme_commands()
+    assert len(commands) >= 2 and all("fr_layout" in c for c in commands), commands
+    assert any("generate" in " ".join(c) for c in commands), "the example generates its files"
+    lake = tmp_path / "lake"
+    with mongo_server(tmp_path / "medallion.db") as mongo:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGO_", "LAKE_"))}
+        env.update(
+            LAKE_PATH=str(lake), MONGO_URI=mongo.uri, MONGO_DB="fr", KEDRO_DISABLE_TELEMETRY="1"
+        )
+        for command in commands:
+            _run(command, env)
+        with pymongo.MongoClient[dict[str, Any]](mongo.uri) as client:
+            kpis_doc = client["fr"]["kpis"].find_one()
+
+    landing = lake / "landing"
+    assert sorted(p.name for p in landing.iterdir()) == ["achats.csv", "clients.csv"]
+    assert (landing / "clients.csv").read_text().splitlines()[0] == (
+        "id_client,nom,email,date_inscription,pays"
+    )
+    assert (landing / "achats.csv").read_text().splitlines()[0] == (
+        "id_achat,id_client,date_achat,montant,produit"
+    )
+    bronze = pl.read_parquet(lake / "bronze" / "customers.parquet")
+    assert set(bronze["_source_file"]) == {"clients.csv"}
+    silver = {t: pl.read_parquet(lake / "silver" / f"{t}.parquet") for t in ("customers", "orders")}
+    assert silver["customers"].height > 9_000 and silver["orders"].height > 90_000
+    recon = pl.read_parquet(lake / "quality" / "reconciliation.parquet")
+    assert recon["balanced"].all()
+
+    kpis = pl.read_parquet(lake / "gold" / "kpis.parquet")
+    assert kpis["total_orders"][0] == silver["orders"].height
+    # No as_of given: gold infers it from the generated data, whose history ends the day
+    # before generator.reference_date.
+    assert kpis["as_of"][0] == dt.date(2026, 11, 1)
+    assert kpis["active_customers"][0] > 0
+    for table in ("revenue_by_country", "revenue_by_product", "monthly_revenue"):
+        assert pl.read_parquet(lake / "gold" / f"{table}.parquet").height > 0, table
+    assert kpis_doc is not None and kpis_doc["total_orders"] == kpis["total_orders"][0]
+
+
+@pytest.mark.parametrize(
+    "readme",
+    ["```bash\nkedro run --env fr_layout   # builds it\n```\n", "no commands here\n"],
+)
+def test_readme_commands_are_read_from_the_section(
+    readme: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader finds the section's commands, and only those (so the test above follows
+    the README)."""
+    (tmp_path / "README.md").write_text(
+        f"# x\n{SECTION}\n\n{readme}\n## Next\n```bash\nkedro x\n```\n"
+    )
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    expected = [["kedro", "run", "--env", "fr_layout"]] if "kedro" in readme else []
+    assert readme_commands() == expected
