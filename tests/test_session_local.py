@@ -31,7 +31,7 @@ def _by(df: pl.DataFrame, key: str) -> dict[object, dict[str, object]]:
 
 def test_handmade_lake_builds_expected_gold(lake: Path) -> None:
     hm.write_landing(lake)
-    kedro_run(LAKEHOUSE)
+    kedro_run(LAKEHOUSE, params={"as_of": hm.AS_OF.isoformat()})
 
     bronze = _read(lake, "bronze", "orders")
     assert bronze.height == len(hm.ORDERS_CSV.splitlines()) - 1
@@ -122,7 +122,7 @@ def test_french_layout_builds_the_same_tables(lake: Path) -> None:
         "id_achat,id_client,date_achat,montant,produit",
     )
     hm.write_landing(lake, fr_customers, fr_orders, names=("clients.csv", "achats.csv"))
-    kedro_run(LAKEHOUSE, env="fr_layout")
+    kedro_run(LAKEHOUSE, env="fr_layout", params={"as_of": hm.AS_OF.isoformat()})
 
     assert set(_read(lake, "bronze", "customers")["_source_file"]) == {"clients.csv"}
     assert _read(lake, "silver", "customers").sort("customer_id").rows() == hm.SILVER_CUSTOMERS
