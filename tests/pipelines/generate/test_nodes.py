@@ -223,3 +223,11 @@ def test_source_layout_writes_the_environments_headers() -> None:
 def test_bad_settings(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         _orders(**kwargs)
+
+
+def test_fr_layout_catalog_and_sources_name_the_same_files() -> None:
+    """Generate writes through the catalog; bronze records and names ``file``: they agree."""
+    catalog = yaml.safe_load((CONF / "fr_layout/catalog.yml").read_text())
+    sources = yaml.safe_load((CONF / "fr_layout/parameters_bronze.yml").read_text())
+    for table, source in sources["bronze"]["sources"].items():
+        assert Path(catalog[f"landing.{table}"]["filepath"]).name == source["file"], table

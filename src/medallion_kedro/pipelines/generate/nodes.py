@@ -113,6 +113,8 @@ def generate_customers(
     names, weights = _named_weights(generator["countries"], "countries")
     country = pick(weights, rng, n)
     unknown = [str(c) for c in generator["unknown_countries"]]
+    kind = draw_damage(rng, n, dirty_share, CustomerDamage)
+    kind[0] = CustomerDamage.CLEAN  # customer 1 places the latest order
     base = pl.DataFrame(
         {
             "customer_id": pl.int_range(1, n + 1, eager=True).cast(pl.String),
@@ -122,13 +124,12 @@ def generate_customers(
             "country": pl.Series(names, dtype=pl.String).gather(country),
             "odd": _odd_spellings(names, generator, country, rng),
             "unknown": pl.Series(unknown, dtype=pl.String).gather(rng.integers(0, len(unknown), n)),
-            "kind": draw_damage(rng, n, dirty_share, CustomerDamage),
+            "kind": kind,
         }
-    ).with_columns(kind=pl.when(pl.col("customer_id") == "1").then(0).otherwise("kind"))
+    )
     rows = base.with_columns(
         name=pl.concat_str("first", pl.lit(" "), "last"),
         email=pl.concat_str("first", pl.lit("."), "last", "customer_id", pl.lit("@Example.com")),
-        signup_date="signup_date",
     ).with_columns(
         email=pl.when(damaged(CustomerDamage.NULL_EMAIL)).then(None).otherwise("email"),
         signup_date=pl.when(damaged(CustomerDamage.IMPOSSIBLE_SIGNUP_DATE))
