@@ -50,8 +50,9 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
     says what to do, quoting at most ``EXCERPT_CHARS`` characters of it (an unterminated
     quote is reported with its line number). A row with too few or too many fields is kept
     (missing fields null, extra fields dropped) and flagged in the Boolean column
-    ``_malformed``, so silver can quarantine it as malformed instead of guessing. Saving (the generator) writes a local file whole, then renames it into
-    place, so readers never see half a file; on S3 the upload itself is whole.
+    ``_malformed``, so silver can quarantine it as malformed instead of guessing. Saving
+    (the generator) writes a local file whole, then renames it into place, so readers
+    never see half a file; on S3 the upload itself is whole.
 
     Example catalog entry::
 
