@@ -15,6 +15,7 @@ from kedro_datasets.polars import LazyPolarsDataset
 
 from medallion_kedro.datasets import _commit
 from medallion_kedro.datasets._preview import table_preview
+from medallion_kedro.lake_lock import LakeLock
 
 #: The pipeline that builds each layer (named in "not built yet" messages).
 BUILT_BY = {"bronze": "bronze", "silver": "silver", "quality": "silver", "gold": "gold"}
@@ -102,12 +103,19 @@ class ParquetTableDataset(LazyPolarsDataset):
         if transaction is not None:
             transaction.stage(self.key, entry)
         else:
-            from medallion_kedro.lake_lock import LakeLock
+            self._commit_alone(entry, run_id)
+        self._invalidate_cache()
 
+    def _commit_alone(self, entry: _commit.Entry, run_id: str) -> None:
+        """Publish this one table now (a save outside a run), under the lake lock."""
+        try:
             with LakeLock(self.lake, run_id):
                 record = _commit.commit_entries(self.lake, {self.key: entry}, run_id)
-                self.lake.prune({self.key}, record, keep=set())
-        self._invalidate_cache()
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self._fs.rm_file(self.lake.path(entry["file"]))
+            raise
+        self.lake.prune({self.key}, record, keep=set())
 
     def _write(self, frame: pl.DataFrame, path: str) -> None:
         """Write one version; a failed write removes what it wrote (nothing points to it)."""
@@ -121,8 +129,12 @@ class ParquetTableDataset(LazyPolarsDataset):
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 self._fs.rm_file(path)
-            if isinstance(exc, OSError):
-                full = " (the disk is full)" if exc.errno == errno.ENOSPC else ""
+            if isinstance(exc, OSError | pl.exceptions.ComputeError):
+                # polars reports I/O failures as ComputeError "... (os error 28)"
+                disk_full = getattr(exc, "errno", None) == errno.ENOSPC or (
+                    f"(os error {errno.ENOSPC})" in str(exc)
+                )
+                full = " (the disk is full)" if disk_full else ""
                 raise DatasetError(
                     f"Cannot write lake table {self.key} to {path}{full}: {exc}. Nothing was "
                     "published: readers still see the previous version. Free space or fix "
