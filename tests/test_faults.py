@@ -7,7 +7,6 @@ stage's tables of one run, never a mix, and nothing left behind once the next ru
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
@@ -25,6 +24,7 @@ from kedro.io.core import DatasetError
 
 from medallion_kedro.datasets import ParquetTableDataset
 from medallion_kedro.lake import current_file
+from tests.fault_run import fault_run, paused_run
 from tests.kedro_run import PROJECT_ROOT, kedro_run
 
 LAKEHOUSE = ["bronze", "silver", "gold"]
@@ -32,43 +32,6 @@ GOLD = ("revenue_by_country", "revenue_by_product", "monthly_revenue", "customer
 BATCH_A = {"n_customers": 200, "n_orders": 3000, "seed": 1}
 # fewer customers: orders of batch A mixed with customers of batch B would be orphans
 BATCH_B = {"n_customers": 100, "n_orders": 2000, "seed": 2}
-
-
-def fault_run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tests.fault_run", *args],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **env, "KEDRO_DISABLE_TELEMETRY": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-@contextlib.contextmanager
-def paused_run(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen[str]]:
-    """A real run stopped after a save (holding the lake lock); killed with SIGKILL at exit."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fault_run", *args, "--seconds", "120"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **env, "KEDRO_DISABLE_TELEMETRY": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.strip() == "PAUSED":
-                break
-        else:
-            pytest.fail(f"the paused run exited early (rc={proc.wait()})")
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
 
 
 def record(lake: Path) -> dict[str, Any]:
