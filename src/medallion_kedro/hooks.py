@@ -103,9 +103,13 @@ class LakePreflightHooks:
             self._release()
             raise
         if tables:
+            # the version of every lake table the run reads: committed, or its own
+            read = {tables[n].key for node in pipeline.nodes for n in node.inputs if n in tables}
             sources = {
                 key: str(record["tables"].get(key, {}).get("version", "single file"))
-                for key in inputs
+                if key in inputs
+                else run_id
+                for key in sorted(read)
             }
             self._transaction = _commit.Transaction(lake, run_id, sources)
             self._units = _commit_units(pipeline, tables)

@@ -4,12 +4,15 @@ The lock is ``<lake>/_lock.json`` holding who took it (pid, host, run id, start 
 created only if absent: locally with ``O_CREAT | O_EXCL``, on S3 with a conditional PUT
 (``If-None-Match: *``), so two runs can never both hold it. A lock whose holder is gone is
 taken over: on the same host when its pid no longer runs, anywhere when it is older than
-``LAKE_LOCK_STALE_AFTER`` seconds (default 6 hours). A run that finds the lake locked waits
-up to ``LAKE_LOCK_WAIT`` seconds (default 0), then fails with a message naming the holder.
+``LAKE_LOCK_STALE_AFTER`` seconds (default 6 hours); the takeover removes only the stale
+lock it read (local: moved aside and checked; S3: a delete conditional on its ETag). A run
+that finds the lake locked waits up to ``LAKE_LOCK_WAIT`` seconds (default 0), then fails
+with a message naming the holder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -76,15 +79,24 @@ class LakeLock:
 
     def holder(self) -> dict[str, Any] | None:
         """Who holds the lock (``{}`` when it cannot be read), or None when it is free."""
+        return self._read()[0]
+
+    def _read(self) -> tuple[dict[str, Any] | None, Any]:
+        """The holder and a token of this very lock object (local: its bytes; S3: ETag)."""
         try:
-            raw = self.lake.fs.cat_file(self.path)
+            if self.lake.protocol == "file":
+                raw = token = Path(self.path).read_bytes()
+            else:
+                bucket, key = self.path.split("/", 1)
+                found = self.lake.fs.call_s3("get_object", Bucket=bucket, Key=key)
+                raw, token = found["Body"].read(), found["ETag"]
         except FileNotFoundError:
-            return None
+            return None, None
         try:
             holder: dict[str, Any] = json.loads(raw)
         except ValueError:
-            return {}
-        return holder
+            return {}, token
+        return holder, token
 
     def _is_stale(self, holder: dict[str, Any]) -> bool:
         if not holder:  # killed between creating and writing it: judge by its age
@@ -103,30 +115,36 @@ class LakeLock:
             if self._try_create():
                 self.held = True
                 return
-            holder = self.holder()
-            if holder is not None and self._is_stale(holder):
-                self._break(holder)
-                continue
+            holder, token = self._read()
             if holder is None:
+                continue
+            if self._is_stale(holder):
+                self._break(token)
                 continue
             if time.monotonic() >= deadline:
                 raise LakeLockedError(self._locked_message(holder))
             time.sleep(0.2)
 
-    def _break(self, holder: dict[str, Any]) -> None:
-        """Remove a dead run's lock; if another process already did, nothing happens."""
+    def _break(self, token: Any) -> None:
+        """Remove the stale lock read as ``token``, and only that one.
+
+        If another run took the lock over in the meantime, its fresh lock is left alone
+        (locally it is put back; on S3 the delete is conditional on the stale ETag).
+        """
         if self.lake.protocol == "file":
-            aside = f"{self.path}.{os.getpid()}.stale"
+            aside = Path(f"{self.path}.{os.getpid()}.stale")
             try:
-                os.rename(self.path, aside)  # only one of several breakers wins the rename
+                os.rename(self.path, aside)
             except FileNotFoundError:
                 return
-            os.unlink(aside)
-        else:
-            try:
-                self.lake.fs.rm_file(self.path)
-            except FileNotFoundError:
-                return
+            if aside.read_bytes() != token:
+                with contextlib.suppress(FileExistsError):
+                    os.link(aside, self.path)
+            aside.unlink()
+            return
+        bucket, key = self.path.split("/", 1)
+        with contextlib.suppress(OSError):  # gone, or replaced: not ours to remove
+            self.lake.fs.call_s3("delete_object", Bucket=bucket, Key=key, IfMatch=token)
 
     def _locked_message(self, holder: dict[str, Any]) -> str:
         who = (
