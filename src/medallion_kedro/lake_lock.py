@@ -87,9 +87,10 @@ class LakeLock:
             if self.lake.protocol == "file":
                 raw = token = Path(self.path).read_bytes()
             else:
-                bucket, key = self.path.split("/", 1)
-                found = self.lake.fs.call_s3("get_object", Bucket=bucket, Key=key)
-                raw, token = found["Body"].read(), found["ETag"]
+                # the ETag first: if the lock is replaced before the read, the conditional
+                # delete of a stale one fails instead of removing the new lock
+                token = self.lake.fs.info(self.path, refresh=True)["ETag"]
+                raw = self.lake.fs.cat_file(self.path)
         except FileNotFoundError:
             return None, None
         try:
