@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import polars as pl
 import pytest
 
+from medallion_kedro.lake import current_file
 from tests import handmade as hm
 from tests.kedro_run import kedro_run
 
@@ -14,9 +16,11 @@ LAKEHOUSE = ["bronze", "silver", "gold"]
 
 
 def _fingerprint(lake: Path) -> dict[str, str]:
+    """Every lake file but landing: versions, the commit record, and any leftover."""
     return {
         str(p.relative_to(lake)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(lake.rglob("*.parquet"))
+        for p in sorted(lake.rglob("*"))
+        if p.is_file() and p.relative_to(lake).parts[0] != "landing"
     }
 
 
@@ -85,7 +89,7 @@ def test_header_only_file(lake: Path) -> None:
 
 def test_file_that_is_not_csv(lake: Path) -> None:
     # a Parquet file dropped in place of the CSV export
-    _landing(lake).write_bytes((lake / "silver" / "orders.parquet").read_bytes())
+    _landing(lake).write_bytes(Path(current_file(str(lake), "silver", "orders")).read_bytes())
     _run_fails(lake, r"orders\.csv is (binary|not a UTF-8 CSV)")
 
 
@@ -96,6 +100,34 @@ def test_wrong_column_map(lake: Path) -> None:
         # what `--params bronze.sources.orders.column_map.amount=price` passes
         params={"bronze": {"sources": {"orders": {"column_map": {"amount": "price"}}}}},
     )
+
+
+def test_row_with_wrong_field_count_is_quarantined_as_malformed(lake: Path) -> None:
+    lines = hm.ORDERS_CSV.splitlines()
+    # one field short (its product missing) and one field too many: neither is guessed
+    lines[1] = lines[1].rsplit(",", 1)[0]
+    lines[2] = lines[2] + ",surplus"
+    _landing(lake).write_text("\n".join(lines) + "\n")
+    kedro_run(LAKEHOUSE)
+    rejected = pl.read_parquet(current_file(str(lake), "quality", "rejected_orders"))
+    malformed = rejected.filter(pl.col("_malformed"))
+    assert malformed.get_column("reason").unique().to_list() == [
+        "malformed row: wrong number of fields"
+    ]
+    assert sorted(malformed.get_column("order_id")) == sorted(
+        [lines[1].split(",")[0], lines[2].split(",")[0]]
+    )
+    bronze = pl.read_parquet(current_file(str(lake), "bronze", "orders"))
+    assert bronze.get_column("_malformed").sum() == 2
+
+
+def test_unterminated_quote_is_reported_by_line_with_a_short_excerpt(lake: Path) -> None:
+    lines = hm.ORDERS_CSV.splitlines()
+    lines[3] = lines[3].replace(",", ',"', 1)
+    filler = [f"{9000 + i},1,2026-01-01 10:00:00,1.00,{'x' * 50}@example.com" for i in range(20000)]
+    _landing(lake).write_text("\n".join([*lines, *filler]) + "\n")
+    err = _run_fails(lake, r"orders\.csv has an unterminated quote: .* opened on line 4 ")
+    assert len(str(err)) < 1000, len(str(err))
 
 
 def test_missing_landing_file(lake: Path) -> None:

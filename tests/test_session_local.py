@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from medallion_kedro.lake import current_file
 from tests import expected_gold as expected
 from tests import handmade as hm
 from tests.kedro_run import kedro_run
@@ -22,7 +23,7 @@ def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _read(lake: Path, layer: str, table: str) -> pl.DataFrame:
-    return pl.read_parquet(lake / layer / f"{table}.parquet")
+    return pl.read_parquet(current_file(str(lake), layer, table))
 
 
 def _by(df: pl.DataFrame, key: str) -> dict[object, dict[str, object]]:

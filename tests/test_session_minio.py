@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import polars as pl
 import pytest
 import s3fs
 
+from medallion_kedro.lake import current_file
+from tests.fault_run import fault_run, paused_run
 from tests.kedro_run import kedro_run
 from tests.servers import S3Server, free_port, wait_for_port
 
@@ -47,28 +52,78 @@ def test_minio_env_builds_the_same_gold_as_local(
     kedro_run(["bronze", "silver", "gold"], env="minio", params=PARAMS)
 
     keys = {o["Key"] for o in _client(s3).list_objects_v2(Bucket=bucket)["Contents"]}
+    published = s3_record(s3, bucket)["tables"]
+    assert {"landing/customers.csv", "landing/orders.csv", "_lake.json"} <= keys
+    assert {e["file"] for e in published.values()} <= keys
     expected = {
-        "landing/customers.csv",
-        "landing/orders.csv",
-        "bronze/orders.parquet",
-        "silver/orders.parquet",
-        "quality/reconciliation.parquet",
-        "quality/rejected_orders.parquet",
-        *(f"gold/{t}.parquet" for t in GOLD),
+        "bronze.orders",
+        "silver.orders",
+        "quality.reconciliation",
+        "quality.rejected_orders",
     }
-    assert expected <= keys
+    assert expected | {f"gold.{t}" for t in GOLD} <= set(published)
+    assert "_lock.json" not in keys  # released after the run
 
     monkeypatch.setenv("LAKE_PATH", str(tmp_path / "lake"))
     kedro_run(["generate"], params=PARAMS)
     kedro_run(["bronze", "silver", "gold"], params=PARAMS)
 
-    fs = s3fs.S3FileSystem(**s3.credentials())
     for table in GOLD:
-        with fs.open(f"{bucket}/gold/{table}.parquet", "rb") as f:
-            remote = pl.read_parquet(f)
-        local = pl.read_parquet(tmp_path / "lake" / "gold" / f"{table}.parquet")
+        remote = s3_table(s3, bucket, f"gold.{table}")
+        local = pl.read_parquet(current_file(str(tmp_path / "lake"), "gold", table))
         assert remote.height > 0
         assert remote.equals(local), table
+
+
+def s3_record(s3: S3Server, bucket: str) -> dict[str, Any]:
+    fs = s3fs.S3FileSystem(**s3.credentials(), skip_instance_cache=True)
+    return dict(json.loads(fs.cat_file(f"{bucket}/_lake.json")))
+
+
+def s3_table(s3: S3Server, bucket: str, key: str) -> pl.DataFrame:
+    fs = s3fs.S3FileSystem(**s3.credentials(), skip_instance_cache=True)
+    with fs.open(f"{bucket}/{s3_record(s3, bucket)['tables'][key]['file']}", "rb") as f:
+        return pl.read_parquet(f)
+
+
+def test_kill_between_bronze_saves_on_s3_publishes_no_bronze(bucket: str, s3: S3Server) -> None:
+    kedro_run(["generate"], env="minio", params=PARAMS)
+    kedro_run(["bronze", "silver", "gold"], env="minio")
+    before = s3_record(s3, bucket)
+    kpis = s3_table(s3, bucket, "gold.kpis")
+    kedro_run(["generate"], env="minio", params={**PARAMS, "n_customers": 100, "seed": 3})
+
+    run = fault_run(s3.env(bucket), "--env", "minio", "--pipelines", "bronze",
+                    "--kill-after", "bronze.orders")  # fmt: skip
+
+    assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
+    assert s3_record(s3, bucket) == before
+    kedro_run(["silver", "gold"], env="minio")  # the dead run's lock object is taken over
+    after = s3_record(s3, bucket)["tables"]
+    assert after["bronze.orders"] == before["tables"]["bronze.orders"]
+    assert s3_table(s3, bucket, "gold.kpis").equals(kpis)
+    keys = {o["Key"] for o in _client(s3).list_objects_v2(Bucket=bucket)["Contents"]}
+    named = {
+        e["file"] for part in ("tables", "previous") for e in s3_record(s3, bucket)[part].values()
+    }
+    assert {k for k in keys if k.endswith(".parquet")} == named  # the unpublished version is gone
+    assert "_lock.json" not in keys
+
+
+def test_second_run_on_s3_fails_cleanly_while_the_lake_is_locked(bucket: str, s3: S3Server) -> None:
+    kedro_run(["generate"], env="minio", params=PARAMS)
+    env = s3.env(bucket)
+    with paused_run(env, "--env", "minio", "--pipelines", "bronze",
+                    "--pause-after", "bronze.customers") as first:  # fmt: skip
+        with pytest.raises(Exception, match=rf"is locked by run \S+ \(pid {first.pid} on"):
+            kedro_run(["bronze", "silver", "gold"], env="minio")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    kedro_run(["bronze", "silver", "gold"], env="minio")
+    assert (
+        s3_table(s3, bucket, "gold.kpis")["total_orders"][0]
+        == s3_table(s3, bucket, "silver.orders").height
+    )
 
 
 def test_missing_bucket_is_named(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,32 +1,154 @@
-"""Project hooks."""
+"""Project hooks: the lake's pre-flight check, lock, consistency gate and commits."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
+from kedro.io import CatalogProtocol
+from kedro.pipeline import Node, Pipeline
 
-from medallion_kedro.lake import check_lake
+from medallion_kedro.datasets import _commit
+from medallion_kedro.datasets.landing_csv import LandingCSVDataset
+from medallion_kedro.datasets.parquet_table import ParquetTableDataset
+from medallion_kedro.lake import LakeMixedError, check_consistent, check_lake, lake_at
+from medallion_kedro.lake_lock import LakeLock
+
+log = logging.getLogger(__name__)
+
+
+def _commit_units(pipeline: Pipeline, tables: dict[str, ParquetTableDataset]) -> list[set[str]]:
+    """Groups of lake tables the pipeline writes that are published together.
+
+    A layer is published when all its tables the pipeline writes are saved; layers written
+    by one node (silver and quality, by ``reconcile``) are one group.
+    """
+    outputs = {name for name in pipeline.all_outputs() if name in tables}
+    groups: list[set[str]] = []
+    for layer in sorted({tables[n].layer for n in outputs}):
+        groups.append({tables[n].key for n in outputs if tables[n].layer == layer})
+    for node in pipeline.nodes:
+        layers = {tables[o].layer for o in node.outputs if o in tables}
+        touched = [g for g in groups if any(k.split(".", 1)[0] in layers for k in g)]
+        if len(touched) > 1:
+            groups = [g for g in groups if g not in touched] + [set().union(*touched)]
+    return groups
 
 
 class LakePreflightHooks:
-    """Check the lake is reachable and writable before a run touches it."""
+    """Guard every run that touches the lake.
+
+    Before the first node: check the lake is reachable and writable; take the lake lock
+    when the run writes to the lake (a second run fails cleanly); remove what killed runs
+    left (temporary files, unpublished versions); refuse input tables that do not belong
+    together (bronze of different batches, silver or gold of different runs). During the
+    run: publish each stage's tables together once all are saved. On error: publish
+    nothing more, remove the unpublished versions. Always: release the lock.
+    """
 
     def __init__(self) -> None:
         self._context: KedroContext | None = None
+        self._lock: LakeLock | None = None
+        self._transaction: _commit.Transaction | None = None
+        self._units: list[set[str]] = []
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
         self._context = context
 
-    @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        if self._context is None:
-            return
+    def _lake_root(self) -> tuple[str, dict[str, Any] | None]:
+        assert self._context is not None
         loader = self._context.config_loader
         lake = str(loader["globals"].get("lake", "data/lake"))
         if lake.startswith("s3://"):
-            check_lake(lake, loader["credentials"].get("minio"))
-        else:
-            check_lake(str(self._context.project_path / lake))
+            return lake, loader["credentials"].get("minio")
+        return str(self._context.project_path / lake), None
+
+    @hook_impl
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: CatalogProtocol
+    ) -> None:
+        if self._context is None:
+            return
+        uri, credentials = self._lake_root()
+        check_lake(uri, credentials)
+        if "ParallelRunner" in str(run_params.get("runner", "")):
+            raise RuntimeError(
+                "The lake's commit protocol needs the runs' nodes in one process: use the "
+                "default runner or `--runner ThreadRunner`, not ParallelRunner."
+            )
+        datasets = {name: catalog.get(name) for name in sorted(pipeline.datasets())}
+        tables = {n: d for n, d in datasets.items() if isinstance(d, ParquetTableDataset)}
+        writes_lake = any(
+            isinstance(datasets[n], ParquetTableDataset | LandingCSVDataset)
+            for n in pipeline.all_outputs()
+        )
+        if not tables and not writes_lake:
+            return
+        lake = lake_at(uri, credentials)
+        run_id = _commit.new_run_id()
+        if writes_lake:
+            self._lock = LakeLock(lake, run_id)
+            self._lock.acquire()
+        try:
+            record = lake.read_record()
+            if writes_lake:
+                known = set(record.get("tables", {})) | {t.key for t in tables.values()}
+                lake.prune(known, record, keep=set())
+            inputs = {tables[n].key: tables[n] for n in pipeline.inputs() if n in tables}
+            check_consistent(inputs, record)
+        except BaseException:
+            self._release()
+            raise
+        if tables:
+            # the version of every lake table the run reads: committed, or its own
+            read = {tables[n].key for node in pipeline.nodes for n in node.inputs if n in tables}
+            sources = {
+                key: str(record["tables"].get(key, {}).get("version", "single file"))
+                if key in inputs
+                else run_id
+                for key in sorted(read)
+            }
+            self._transaction = _commit.Transaction(lake, run_id, sources)
+            self._units = _commit_units(pipeline, tables)
+            _commit.begin(self._transaction)
+            log.info("lake: run %s on %s", run_id, lake.uri)
+
+    @hook_impl
+    def after_node_run(self, node: Node) -> None:
+        transaction = self._transaction
+        if transaction is None:
+            return
+        for unit in self._units:
+            if unit <= set(transaction.staged) and not unit <= transaction.committed:
+                transaction.commit(unit)
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        transaction = self._transaction
+        try:
+            if transaction is not None and transaction.pending():
+                transaction.commit(transaction.pending())
+        finally:
+            self._release()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        try:
+            if self._transaction is not None:
+                self._transaction.discard()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._transaction is not None:
+            _commit.end(self._transaction.lake)
+            self._transaction = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+__all__ = ["LakeMixedError", "LakePreflightHooks"]

@@ -4,11 +4,94 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import fsspec
+import polars as pl
+
+from medallion_kedro.datasets._commit import Lake
+
+if TYPE_CHECKING:
+    from medallion_kedro.datasets.parquet_table import ParquetTableDataset
+
+#: The pipeline that rebuilds each layer, for "run this" advice.
+_REBUILD = {"bronze": "bronze", "silver": "silver", "quality": "silver", "gold": "gold"}
 
 
 class LakeUnavailableError(RuntimeError):
     """The lake cannot be read or written; the message says what to do."""
+
+
+class LakeMixedError(RuntimeError):
+    """A run's input tables do not belong together (different batches or runs)."""
+
+
+def lake_at(uri: str, credentials: dict[str, Any] | None = None) -> Lake:
+    """The :class:`Lake` at ``uri`` (a local folder or ``s3://bucket[/prefix]``)."""
+    if uri.startswith("s3://"):
+        fs = fsspec.filesystem("s3", **(credentials or {}))
+        return Lake("s3", uri.removeprefix("s3://").rstrip("/"), fs)
+    return Lake("file", os.path.abspath(uri), fsspec.filesystem("file"))
+
+
+def current_file(
+    uri: str, layer: str, table: str, credentials: dict[str, Any] | None = None
+) -> str:
+    """Path of the version of ``layer.table`` readers see now (for scripts and tests)."""
+    lake = lake_at(uri, credentials)
+    entry = lake.read_record()["tables"].get(f"{layer}.{table}")
+    if entry is None:
+        raise LakeUnavailableError(
+            f"{layer}.{table} has no published version in {lake.uri}: build it with "
+            f"`kedro run --pipeline {_REBUILD.get(layer, layer)}`."
+        )
+    return lake.path(entry["file"])
+
+
+def _origin(table: ParquetTableDataset, record: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """(run id, batch ids) of the version of ``table`` a run would read; None if absent."""
+    entry = record.get("tables", {}).get(table.key)
+    if entry is not None:
+        return str(entry["run_id"]), list(entry.get("batch_ids", []))
+    legacy = f"{table.lake.path(table.key.replace('.', '/'))}.parquet"
+    if not table.lake.fs.exists(legacy):
+        return None
+    batches: list[str] = []
+    if table.layer == "bronze":
+        with table.lake.fs.open(legacy, "rb") as f:
+            frame = pl.read_parquet(f, columns=["_batch_id"])
+        batches = sorted(frame.get_column("_batch_id").unique().drop_nulls())
+    return "an unversioned single file", batches
+
+
+def check_consistent(inputs: dict[str, ParquetTableDataset], record: dict[str, Any]) -> None:
+    """Refuse input tables of one layer that come from different batches or runs.
+
+    Bronze tables must hold the same ingestion batch; silver, quality and gold tables must
+    come from the same run. Raises :class:`LakeMixedError` naming the tables and the fix.
+    """
+    by_layer: dict[str, dict[str, tuple[str, list[str]]]] = {}
+    for key, table in sorted(inputs.items()):
+        origin = _origin(table, record)
+        if origin is not None:
+            by_layer.setdefault(table.layer, {})[key] = origin
+    for layer, origins in by_layer.items():
+        rebuild = f"`kedro run --pipeline {_REBUILD.get(layer, layer)}`"
+        if layer == "bronze" and len({tuple(b) for _, b in origins.values()}) > 1:
+            found = "; ".join(
+                f"{k} holds batch {', '.join(b) or '?'}" for k, (_, b) in origins.items()
+            )
+            raise LakeMixedError(
+                f"The bronze tables come from different ingestions ({found}): silver would "
+                f"mix them. Run {rebuild} to ingest every landing file again, then this run."
+            )
+        if len({run for run, _ in origins.values()}) > 1:
+            found = "; ".join(f"{k} from run {run}" for k, (run, _) in origins.items())
+            raise LakeMixedError(
+                f"The {layer} tables this run reads come from different runs ({found}): the "
+                f"result would mix them. Run {rebuild} to rebuild the whole {layer} layer, "
+                "then this run."
+            )
 
 
 def check_lake(lake: str, credentials: dict[str, Any] | None = None) -> None:

@@ -30,7 +30,7 @@ RAW_COLUMNS: dict[str, tuple[str, ...]] = {
 KEYS: dict[str, str] = {"customers": "customer_id", "orders": "order_id"}
 
 #: Lineage columns bronze adds to every row.
-BRONZE_META: tuple[str, ...] = ("_ingested_at", "_source_file", "_batch_id")
+BRONZE_META: tuple[str, ...] = ("_ingested_at", "_source_file", "_batch_id", "_malformed")
 #: Position of the row in its source file, so "last ingested wins" is well defined.
 ROW_NUMBER = "_row_number"
 

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import errno
+import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 from kedro.io.core import DatasetError
 
 from medallion_kedro.datasets import LandingCSVDataset, ParquetTableDataset
+from medallion_kedro.datasets._files import replace_whole
 
 
 def test_landing_round_trip_is_text_and_preview(tmp_path: Path) -> None:
@@ -15,12 +19,14 @@ def test_landing_round_trip_is_text_and_preview(tmp_path: Path) -> None:
     ds.save(pl.DataFrame({"id": [1, 2, 3], "amount": [1.5, None, 3.0]}))
     assert ds.exists()
     loaded = ds.load()
-    assert loaded.schema == pl.Schema({"id": pl.String, "amount": pl.String})
-    assert loaded.rows() == [("1", "1.5"), ("2", None), ("3", "3.0")]
+    assert loaded.schema == pl.Schema(
+        {"id": pl.String, "amount": pl.String, "_malformed": pl.Boolean}
+    )
+    assert loaded.rows() == [("1", "1.5", False), ("2", None, False), ("3", "3.0", False)]
     assert ds.preview(2) == {
-        "columns": ["id", "amount"],
+        "columns": ["id", "amount", "_malformed"],
         "index": [0, 1],
-        "data": [["1", "1.5"], ["2", None]],
+        "data": [["1", "1.5", False], ["2", None, False]],
     }
     assert not list((tmp_path / "landing").glob(".*tmp"))
 
@@ -43,25 +49,117 @@ def test_landing_refuses_bad_files(tmp_path: Path, content: bytes, message: str)
     assert str(path) in str(info.value)
 
 
-def test_parquet_table_saves_whole_and_previews(tmp_path: Path) -> None:
-    path = tmp_path / "gold" / "t.parquet"
-    ds = ParquetTableDataset(filepath=str(path), file_format="parquet")
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'a,b,c\n1,,x\n2\n3,4,5,6\n7,"p,q",r\n8,"",\n',
+        # a line break inside a quoted value: counted by the csv module instead
+        b'a,b,c\n1,,x\n2\n3,4,5,6\n7,"p\nq",r\n8,"",\n',
+    ],
+)
+def test_landing_flags_rows_with_too_few_or_too_many_fields(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_bytes(content)
+    loaded = LandingCSVDataset(filepath=str(path)).load()
+    assert loaded.get_column("_malformed").to_list() == [False, True, True, False, False]
+    assert loaded.get_column("a").to_list() == ["1", "2", "3", "7", "8"]
+
+
+def test_landing_unterminated_quote_names_line_and_quotes_little(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    rows = [f"{i},{'e' * 60}@example.com" for i in range(50_000)]
+    path.write_text('id,email\n1,ok@x.org\n2,"broken@x.org\n' + "\n".join(rows) + "\n")
+    with pytest.raises(DatasetError, match=r"unterminated quote: .* opened on line 3 ") as info:
+        LandingCSVDataset(filepath=str(path)).load()
+    assert len(str(info.value)) < 600
+
+
+def test_landing_other_parse_errors_quote_a_short_excerpt() -> None:
+    from medallion_kedro.datasets.landing_csv import excerpt
+
+    text = "x" * 5000
+    assert len(excerpt(text)) < 240 and excerpt(text).startswith("x" * 200)
+    assert excerpt("a\nb") == "a\\nb"
+
+
+def _record(lake: Path) -> dict[str, Any]:
+    return dict(json.loads((lake / "_lake.json").read_text()))
+
+
+def test_parquet_table_saves_a_version_and_commits_it(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    ds = ParquetTableDataset(filepath=str(lake / "gold" / "t"), file_format="parquet")
+    assert not ds.exists()
     frame = pl.DataFrame({"k": list(range(20)), "v": [float(i) for i in range(20)]})
     ds.save(frame.lazy())
     assert isinstance(ds.load(), pl.LazyFrame)
     assert ds.load().collect().equals(frame)
     preview = ds.preview(3)
     assert preview["columns"] == ["k", "v"] and len(preview["data"]) == 3
-    assert sorted(p.name for p in path.parent.iterdir()) == ["t.parquet"]
+    entry = _record(lake)["tables"]["gold.t"]
+    assert entry["rows"] == 20
+    assert sorted(p.name for p in (lake / "gold" / "t").iterdir()) == [Path(entry["file"]).name]
+    assert sorted(p.name for p in lake.iterdir()) == ["_lake.json", "gold"]  # no lock left
 
 
-def test_parquet_table_failed_save_keeps_previous_file(tmp_path: Path) -> None:
-    path = tmp_path / "t.parquet"
-    ds = ParquetTableDataset(filepath=str(path), file_format="parquet")
+def test_parquet_table_keeps_the_previous_version_and_removes_older(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    ds = ParquetTableDataset(filepath=str(lake / "silver" / "t"), file_format="parquet")
+    for k in (1, 2, 3):
+        ds.save(pl.DataFrame({"k": [k]}))
+    record = _record(lake)
+    current, previous = record["tables"]["silver.t"], record["previous"]["silver.t"]
+    assert pl.read_parquet(lake / current["file"])["k"].to_list() == [3]
+    assert pl.read_parquet(lake / previous["file"])["k"].to_list() == [2]
+    assert sorted(str(p.relative_to(lake)) for p in (lake / "silver" / "t").iterdir()) == sorted(
+        [current["file"], previous["file"]]
+    )
+
+
+def test_parquet_table_failed_save_keeps_published_version(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    ds = ParquetTableDataset(filepath=str(lake / "gold" / "t"), file_format="parquet")
     ds.save(pl.DataFrame({"k": [1]}))
-    before = path.read_bytes()
+    before = (lake / "_lake.json").read_bytes()
     failing = pl.LazyFrame({"k": ["x"]}).select(pl.col("k").cast(pl.Int64, strict=True))
     with pytest.raises(DatasetError):
         ds.save(failing)
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.parquet"]
+    assert (lake / "_lake.json").read_bytes() == before
+    assert ds.load().collect()["k"].to_list() == [1]
+    assert len(list((lake / "gold" / "t").iterdir())) == 1
+
+
+def test_parquet_table_reads_the_single_file_of_older_releases(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    (lake / "gold").mkdir(parents=True)
+    pl.DataFrame({"k": [7]}).write_parquet(lake / "gold" / "t.parquet")
+    ds = ParquetTableDataset(filepath=str(lake / "gold" / "t.parquet"), file_format="parquet")
+    assert ds.load().collect()["k"].to_list() == [7]
+    ds.save(pl.DataFrame({"k": [8]}))  # the record now names a version: the old file goes
+    assert ds.load().collect()["k"].to_list() == [8]
+    assert not (lake / "gold" / "t.parquet").exists()
+
+
+def test_parquet_table_not_built_says_which_pipeline(tmp_path: Path) -> None:
+    ds = ParquetTableDataset(filepath=str(tmp_path / "quality" / "t"), file_format="parquet")
+    with pytest.raises(
+        DatasetError, match=r"quality\.t has no published version .*--pipeline silver"
+    ):
+        ds.load()
+
+
+def test_replace_whole_leaves_the_target_as_it_was_when_a_write_fails(tmp_path: Path) -> None:
+    """A write that dies half-way (here: a full disk) never touches the published file."""
+    target = tmp_path / "_lake.json"
+    target.write_text('{"tables": {}}')
+
+    def half_then_full(path: Path) -> None:
+        with path.open("w") as f:
+            f.write('{"tab')
+            f.flush()
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        replace_whole(target, half_then_full)
+    assert target.read_text() == '{"tables": {}}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_lake.json"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from medallion_kedro.lake import current_file
 from tests.servers import MongoServer, Server, api_server, free_port, start_server
 
 PY = sys.executable
@@ -67,8 +68,10 @@ def lake_project(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="session")
 def gold(lake_project: Path) -> dict[str, pl.DataFrame]:
     """The gold tables, read straight from the Parquet files."""
-    folder = lake_project / "data" / "lake" / "gold"
-    return {p.stem: pl.read_parquet(p) for p in folder.glob("*.parquet")}
+    lake = str(lake_project / "data" / "lake")
+    tables = ("revenue_by_country", "revenue_by_product", "monthly_revenue", "customer_metrics",
+              "kpis")  # fmt: skip
+    return {t: pl.read_parquet(current_file(lake, "gold", t)) for t in tables}
 
 
 @pytest.fixture(scope="session")

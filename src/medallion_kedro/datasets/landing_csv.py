@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -15,6 +16,30 @@ from medallion_kedro.datasets._files import replace_whole
 from medallion_kedro.datasets._preview import table_preview
 
 _SNIFF_BYTES = 64 * 1024
+#: Longest piece of a landing file quoted in an error message.
+EXCERPT_CHARS = 200
+#: Boolean column added to every loaded frame: the row has too few or too many fields.
+MALFORMED = "_malformed"
+_QUOTED = r'"[^"]*"'
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters (errors never quote a whole file)."""
+    flat = text.replace("\r", "\\r").replace("\n", "\\n")
+    return flat if len(flat) <= limit else flat[:limit] + f"... ({len(flat) - limit} more chars)"
+
+
+def _unterminated_quote(data: bytes) -> tuple[int, str] | None:
+    """Line number and text of the line whose opening quote is never closed, if any."""
+    inside, opened_at, opened_text = False, 0, b""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.count(b'"') % 2:
+            if not inside:
+                opened_at, opened_text = number, line
+            inside = not inside
+    if not inside:
+        return None
+    return opened_at, opened_text.decode("utf-8", errors="replace")
 
 
 class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
@@ -22,8 +47,12 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
 
     Bronze keeps every source value as it came, so nothing is typed on load; a missing,
     empty, header-only or non-CSV file is refused with a message that names the file and
-    says what to do. Saving (the generator) writes a local file whole, then renames it into
-    place, so readers never see half a file; on S3 the upload itself is whole.
+    says what to do, quoting at most ``EXCERPT_CHARS`` characters of it (an unterminated
+    quote is reported with its line number). A row with too few or too many fields is kept
+    (missing fields null, extra fields dropped) and flagged in the Boolean column
+    ``_malformed``, so silver can quarantine it as malformed instead of guessing. Saving
+    (the generator) writes a local file whole, then renames it into place, so readers
+    never see half a file; on S3 the upload itself is whole.
 
     Example catalog entry::
 
@@ -108,18 +137,59 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
             str(self._filepath) if self._protocol == "file" else io.BytesIO(self._read_bytes())
         )
         try:
-            df = pl.read_csv(source, infer_schema=False, raise_if_empty=True)
+            df = pl.read_csv(
+                source, infer_schema=False, raise_if_empty=True, truncate_ragged_lines=True
+            )
         except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
-            raise DatasetError(
-                f"Landing file {self._location} is not a readable CSV file ({exc}): check "
-                "the separator is a comma, the file is UTF-8 and has one header row."
-            ) from exc
+            raise self._unreadable(exc) from exc
         if df.height == 0:
             raise DatasetError(
                 f"Landing file {self._location} has a header but no data rows: nothing to "
                 "ingest. Check the export, or remove the file."
             )
-        return df
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+        return df.with_columns(self._malformed(source, df.width, df.height))
+
+    def _unreadable(self, exc: Exception) -> DatasetError:
+        quote = _unterminated_quote(self._read_bytes())
+        if quote is not None:
+            line, text = quote
+            return DatasetError(
+                f"Landing file {self._location} has an unterminated quote: the quoted field "
+                f"opened on line {line} is never closed ({excerpt(text)!r}). Close or remove "
+                "the stray '\"' in the export, then run again."
+            )
+        return DatasetError(
+            f"Landing file {self._location} is not a readable CSV file ({excerpt(str(exc))}): "
+            "check the separator is a comma, the file is UTF-8 and has one header row."
+        )
+
+    def _malformed(self, source: Any, width: int, height: int) -> pl.Series:
+        """True for each data row whose field count differs from the header's.
+
+        Counted on the raw lines (quoted segments removed, then commas counted), which is
+        as fast as the CSV parse; a file with line breaks inside quoted values is counted
+        with Python's ``csv`` module instead.
+        """
+        line = pl.col("line")
+        fields = (
+            pl.when(line.str.contains('"', literal=True))
+            .then(line.str.replace_all(_QUOTED, ""))
+            .otherwise(line)
+            .str.count_matches(",", literal=True)
+            + 1
+        )
+        lines = pl.read_lines(source).filter(line.str.strip_chars_end("\r") != "")
+        if lines.height == height + 1:
+            counts = lines.select(fields).to_series().slice(1)
+        else:
+            counts = pl.Series([len(row) for row in self._csv_rows()][1:])
+        return (counts != width).alias(MALFORMED)
+
+    def _csv_rows(self) -> list[list[str]]:
+        text = self._read_bytes().decode("utf-8")
+        return [row for row in csv.reader(io.StringIO(text, newline="")) if row]
 
     def save(self, data: pl.DataFrame) -> None:
         try:

@@ -43,6 +43,7 @@ def test_renames_orders_columns_keeps_text_and_adds_lineage() -> None:
         "_ingested_at",
         "_source_file",
         "_batch_id",
+        "_malformed",
     ]
     assert out["customer_id"].to_list() == ["7", "x"]
     assert out["amount"].to_list() == ["1.50", "-2"]

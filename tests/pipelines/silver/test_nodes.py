@@ -21,6 +21,7 @@ def _bronze(rows: list[tuple[str | None, ...]], columns: list[str]) -> pl.DataFr
         _ingested_at=pl.lit(dt.datetime(2026, 1, 1)),
         _source_file=pl.lit("f.csv"),
         _batch_id=pl.lit("b1"),
+        _malformed=pl.lit(False),
     )
 
 

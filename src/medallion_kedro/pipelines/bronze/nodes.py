@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from medallion_kedro.datasets.landing_csv import MALFORMED
 from medallion_kedro.schemas import RAW_COLUMNS
 
 
@@ -56,15 +57,22 @@ def check_layout(columns: list[str], source: dict[str, Any], table: str) -> dict
 def ingest(
     raw: pl.DataFrame, source: dict[str, Any], batch: dict[str, str], table: str
 ) -> pl.DataFrame:
-    """Rename the source columns, keep every value as text and add the lineage columns."""
-    column_map = check_layout(raw.columns, source, table)
+    """Rename the source columns, keep every value as text and add the lineage columns.
+
+    ``_malformed`` (the row had too few or too many fields) comes from the landing dataset;
+    a frame without it has only well-formed rows.
+    """
+    column_map = check_layout([c for c in raw.columns if c != MALFORMED], source, table)
+    malformed = pl.col(MALFORMED) if MALFORMED in raw.columns else pl.lit(False)
     return raw.select(
-        *(pl.col(src).cast(pl.String).alias(dst) for src, dst in column_map.items())
+        *(pl.col(src).cast(pl.String).alias(dst) for src, dst in column_map.items()),
+        malformed.alias(MALFORMED),
     ).select(
         *RAW_COLUMNS[table],
         _ingested_at=pl.lit(dt.datetime.fromisoformat(batch["ingested_at"])),
         _source_file=pl.lit(source_file(source, table)),
         _batch_id=pl.lit(batch["batch_id"]),
+        _malformed=pl.col(MALFORMED),
     )
 
 

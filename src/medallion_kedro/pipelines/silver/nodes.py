@@ -30,6 +30,7 @@ from medallion_kedro.schemas import (
 log = logging.getLogger(__name__)
 
 TYPED = "_t_"
+MALFORMED_REASON = "malformed row: wrong number of fields"
 
 
 class ReconciliationError(RuntimeError):
@@ -89,9 +90,11 @@ def flag_customers(bronze: Frame, rules: dict[str, Any]) -> pl.DataFrame:
         "email": r.parse_email("email"),
         "signup_date": r.parse_date("signup_date", rules["date_format"]),
         "country": r.parse_country("country", lookup),
+        "_malformed": pl.col("_malformed"),
     }
     missing = {c: pl.col(_typed(c)).is_null() for c in t}
     checks = [
+        (pl.col(_typed("_malformed")), MALFORMED_REASON),
         (missing["customer_id"], "invalid customer_id: not a whole number"),
         (missing["name"], "missing name"),
         (missing["email"], "invalid email"),
@@ -109,10 +112,12 @@ def flag_orders(bronze: Frame, customers: pl.DataFrame, rules: dict[str, Any]) -
         "order_ts": r.parse_timestamp("order_ts", rules["timestamp_format"]),
         "amount": r.parse_amount("amount"),
         "product": r.title("product"),
+        "_malformed": pl.col("_malformed"),
     }
     missing = {c: pl.col(_typed(c)).is_null() for c in t}
     known = pl.col(_typed("customer_id")).is_in(customers.get_column("customer_id").implode())
     checks = [
+        (pl.col(_typed("_malformed")), MALFORMED_REASON),
         (missing["order_id"], "invalid order_id: not a whole number"),
         (missing["customer_id"], "invalid customer_id: not a whole number"),
         (

@@ -1,0 +1,292 @@
+"""Real faults on a real lake: kill -9 between writes, a full disk, two runs at once.
+
+Each test injects the fault it names (SIGKILL of a real ``kedro run`` process, a tmpfs that
+really fills up, a second real run) and checks what a reader sees afterwards: all of a
+stage's tables of one run, never a mix, and nothing left behind once the next run starts.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from kedro.io.core import DatasetError
+
+from medallion_kedro.datasets import ParquetTableDataset
+from medallion_kedro.lake import current_file
+from tests.fault_run import fault_run, paused_run
+from tests.kedro_run import PROJECT_ROOT, kedro_run
+
+LAKEHOUSE = ["bronze", "silver", "gold"]
+GOLD = ("revenue_by_country", "revenue_by_product", "monthly_revenue", "customer_metrics", "kpis")
+BATCH_A = {"n_customers": 200, "n_orders": 3000, "seed": 1}
+# fewer customers: orders of batch A mixed with customers of batch B would be orphans
+BATCH_B = {"n_customers": 100, "n_orders": 2000, "seed": 2}
+
+
+def record(lake: Path) -> dict[str, Any]:
+    return dict(json.loads((lake / "_lake.json").read_text()))
+
+
+def read(lake: Path, layer: str, table: str) -> pl.DataFrame:
+    return pl.read_parquet(current_file(str(lake), layer, table))
+
+
+def gold(lake: Path) -> dict[str, pl.DataFrame]:
+    return {table: read(lake, "gold", table) for table in GOLD}
+
+
+def unpublished(lake: Path) -> list[str]:
+    """Version files no reader can reach (named neither current nor previous)."""
+    named = {e["file"] for part in ("tables", "previous") for e in record(lake)[part].values()}
+    files = {str(p.relative_to(lake)) for p in lake.glob("*/*/*.parquet")}
+    return sorted(files - named)
+
+
+def leftovers(lake: Path) -> list[str]:
+    return sorted(str(p.relative_to(lake)) for p in lake.rglob("*.tmp")) + unpublished(lake)
+
+
+def assert_same_gold(got: dict[str, pl.DataFrame], expected: dict[str, pl.DataFrame]) -> None:
+    for table in GOLD:
+        assert got[table].equals(expected[table]), table
+
+
+def assert_gold_matches_silver(lake: Path) -> None:
+    """Gold was built from the silver readers see: same orders, same revenue."""
+    orders = read(lake, "silver", "orders")
+    kpis = read(lake, "gold", "kpis")
+    assert kpis["total_orders"][0] == orders.height
+    by_country = read(lake, "gold", "revenue_by_country")
+    assert by_country["total_orders"].sum() == orders.height
+    assert by_country["total_revenue"].sum() == pytest.approx(orders["amount"].sum(), rel=1e-9)
+
+
+@pytest.fixture(scope="module")
+def built_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lake = tmp_path_factory.mktemp("faults") / "lake"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAKE_PATH", str(lake))
+        kedro_run(["generate"], params=BATCH_A)
+        kedro_run(LAKEHOUSE)
+    return lake
+
+
+@pytest.fixture
+def lake(built_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of a lake built from batch A, with batch B waiting in landing."""
+    copy = tmp_path / "lake"
+    shutil.copytree(built_lake, copy)
+    monkeypatch.setenv("LAKE_PATH", str(copy))
+    return copy
+
+
+@pytest.mark.parametrize("killed_after", ["bronze.customers", "bronze.orders"])
+def test_kill_between_the_bronze_saves_publishes_no_bronze(lake: Path, killed_after: str) -> None:
+    """Killed between the two saves, or after both but before the stage commits."""
+    before, gold_before = record(lake), gold(lake)
+    kedro_run(["generate"], params=BATCH_B)
+
+    run = fault_run({}, "--pipelines", "bronze", "--kill-after", killed_after)
+
+    assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
+    assert record(lake) == before  # neither bronze table published
+    assert [p for p in unpublished(lake) if p.startswith("bronze/customers/")]  # it was saved
+    kedro_run(["silver", "gold"])  # readers see the previous, complete bronze
+    for table in ("customers", "orders"):
+        assert record(lake)["tables"][f"bronze.{table}"] == before["tables"][f"bronze.{table}"]
+    assert_same_gold(gold(lake), gold_before)
+    assert read(lake, "quality", "reconciliation")["balanced"].all()
+    assert leftovers(lake) == []  # the killed run's version was removed at the next start
+
+
+def test_kill_mid_silver_then_gold_reads_the_previous_silver(lake: Path) -> None:
+    before, gold_before = record(lake), gold(lake)
+    kedro_run(["generate"], params=BATCH_B)
+
+    # reconcile saves silver.customers, quality.rejected_customers, then silver.orders
+    run = fault_run({}, "--pipelines", "bronze,silver", "--kill-after", "silver.orders")
+
+    assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
+    after = record(lake)
+    assert after["tables"]["bronze.orders"] != before["tables"]["bronze.orders"]  # B is in
+    for key in ("silver.customers", "silver.orders", "quality.reconciliation"):
+        assert after["tables"][key] == before["tables"][key], key
+    kedro_run(["gold"])
+    assert_same_gold(gold(lake), gold_before)
+    assert_gold_matches_silver(lake)
+
+    kedro_run(["silver", "gold"])  # and the next complete run moves everything to batch B
+    assert read(lake, "gold", "kpis")["total_customers"][0] <= BATCH_B["n_customers"]
+    assert_gold_matches_silver(lake)
+    assert leftovers(lake) == []
+
+
+def test_kill_mid_gold_keeps_the_previous_gold_whole(lake: Path) -> None:
+    before, gold_before = record(lake), gold(lake)
+    kedro_run(["generate"], params=BATCH_B)
+    kedro_run(["bronze", "silver"])
+
+    # gold.kpis is saved last, when every other gold table of the run is already saved
+    run = fault_run({}, "--pipelines", "gold", "--kill-after", "gold.kpis")
+
+    assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
+    for table in GOLD:
+        assert record(lake)["tables"][f"gold.{table}"] == before["tables"][f"gold.{table}"]
+    assert_same_gold(gold(lake), gold_before)
+    kedro_run(["gold"])
+    assert_gold_matches_silver(lake)
+    assert leftovers(lake) == []
+
+
+def test_a_second_run_fails_cleanly_and_a_killed_runs_lock_is_recovered(lake: Path) -> None:
+    before = record(lake)
+    kedro_run(["generate"], params=BATCH_B)
+    with paused_run({}, "--pipelines", "bronze", "--pause-after", "bronze.customers") as first:
+        second = subprocess.run(
+            [sys.executable, "-m", "kedro", "run", "--pipelines", "bronze,silver,gold"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert second.returncode != 0
+        output = " ".join((second.stdout + second.stderr).split())
+        assert "is locked by run" in output and f"(pid {first.pid} on" in output, output[-3000:]
+        assert record(lake) == before
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    assert (lake / "_lock.json").exists()  # the killed run could not release it
+
+    kedro_run(LAKEHOUSE)  # the dead run's lock is taken over
+
+    assert not (lake / "_lock.json").exists()
+    bronze = {
+        record(lake)["tables"][f"bronze.{t}"]["batch_ids"][0] for t in ("customers", "orders")
+    }
+    assert len(bronze) == 1
+    assert bronze != set(before["tables"]["bronze.orders"]["batch_ids"])
+    assert_gold_matches_silver(lake)
+    assert leftovers(lake) == []
+
+
+def test_gold_refuses_silver_tables_of_different_runs(lake: Path) -> None:
+    orders = ParquetTableDataset(filepath=str(lake / "silver" / "orders"), file_format="parquet")
+    orders.save(orders.load().collect().head(10))  # e.g. a notebook rewrote one silver table
+    gold_before, before = gold(lake), record(lake)
+    with pytest.raises(
+        Exception,
+        match=r"silver tables this run reads come from different runs \(silver\.customers from "
+        r"run \S+; silver\.orders from run \S+\).*kedro run --pipeline silver",
+    ):
+        kedro_run(["gold"])
+    assert record(lake) == before
+    assert_same_gold(gold(lake), gold_before)
+
+
+def test_silver_refuses_bronze_tables_of_different_batches(lake: Path) -> None:
+    orders = ParquetTableDataset(filepath=str(lake / "bronze" / "orders"), file_format="parquet")
+    orders.save(orders.load().with_columns(_batch_id=pl.lit("otherbatch")).collect())
+    before = record(lake)
+    with pytest.raises(
+        Exception,
+        match=r"bronze tables come from different ingestions \(bronze\.customers holds batch "
+        r"\w+; bronze\.orders holds batch otherbatch\).*kedro run --pipeline bronze",
+    ):
+        kedro_run(["silver", "gold"])
+    assert record(lake) == before
+
+
+def test_temp_files_of_a_killed_process_are_removed_at_the_next_run(lake: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale = lake / "landing" / f".orders.csv.{dead.stdout.strip()}.tmp"
+    stale.write_text("half an export")
+    mine = lake / "landing" / f".customers.csv.{os.getpid()}.tmp"  # a live process's
+    mine.write_text("being written")
+    kedro_run(LAKEHOUSE)
+    assert not stale.exists()
+    assert mine.exists()
+
+
+# --- a real full disk --------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 20 MB tmpfs: writes beyond it fail with ENOSPC, as on a full disk."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mount)],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}): needs root")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    """Fill ``disk`` until the kernel refuses, then free ``leave`` bytes."""
+    filler = disk / "filler"
+    with filler.open("wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    size = filler.stat().st_size
+    os.truncate(filler, size - leave)
+    return filler
+
+
+def test_full_disk_publishes_nothing_and_leaves_nothing(
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = small_disk / "lake"
+    monkeypatch.setenv("LAKE_PATH", str(lake))
+    kedro_run(["generate"], params=BATCH_A)
+    kedro_run(LAKEHOUSE)
+    before, gold_before = record(lake), gold(lake)
+    kedro_run(["generate"], params={**BATCH_B, "n_orders": 20000})
+    filler = _fill(small_disk, leave=96 * 1024)
+
+    with pytest.raises(Exception, match=r"the disk is full"):
+        kedro_run(LAKEHOUSE)
+
+    assert record(lake) == before
+    assert_same_gold(gold(lake), gold_before)
+    assert leftovers(lake) == []
+    filler.unlink()
+    kedro_run(LAKEHOUSE)
+    assert_gold_matches_silver(lake)
+
+
+def test_full_disk_while_committing_keeps_the_previous_record(
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit record is replaced whole: a write cut by ENOSPC leaves the old one."""
+    lake = small_disk / "lake"
+    ds = ParquetTableDataset(filepath=str(lake / "gold" / "t"), file_format="parquet")
+    ds.save(pl.DataFrame({"k": [1]}))
+    before = (lake / "_lake.json").read_bytes()
+    _fill(small_disk, leave=2 * 4096)  # room for the new version and the lock, not more
+    with pytest.raises(DatasetError, match="No space left"):  # while writing the record
+        ds.save(pl.DataFrame({"k": [2]}))
+    assert (lake / "_lake.json").read_bytes() == before
+    assert ds.load().collect()["k"].to_list() == [1]
+    assert leftovers(lake) == [] and not (lake / "_lock.json").exists()
