@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,12 @@ def _build_catalog(project_path: Path, env: str | None) -> Any:
     # Every request loads a gold table; Kedro would log each load at INFO.
     logging.getLogger("kedro.io.data_catalog").setLevel(logging.WARNING)
     return catalog
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A gold row with its exact decimal money as floats (the app's ``Kpis``/``Customer``
+    hold floats; a 2-decimal amount below 2**53 cents prints the same cents)."""
+    return {k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()}
 
 
 def _first_line(exc: BaseException) -> str:
@@ -110,7 +117,7 @@ class LakeSource:
             raise SourceError(
                 f"gold.kpis has {frame.height} rows instead of one: rebuild it with `kedro run`"
             )
-        return Kpis(**frame.row(0, named=True))
+        return Kpis(**_plain(frame.row(0, named=True)))
 
     def revenue_by_country(self) -> pl.DataFrame:
         return self._load("revenue_by_country")
@@ -123,7 +130,7 @@ class LakeSource:
 
     def _one_customer(self, condition: pl.Expr) -> Customer | None:
         found = self._collect("customer_metrics", self._scan("customer_metrics").filter(condition))
-        return Customer(**found.row(0, named=True)) if found.height else None
+        return Customer(**_plain(found.row(0, named=True))) if found.height else None
 
     def customer_by_id(self, customer_id: int) -> Customer | None:
         return self._one_customer(pl.col("customer_id") == customer_id)

@@ -2,8 +2,9 @@
 
 Every raw spelling is matched once, on the *distinct* raw values of a table (a few hundred
 even at millions of rows), and the result is joined back to the rows. Matching compares
-*folded* text: accents removed (``ESPAÑA`` -> ``espana``), lower-cased, dots and other
-punctuation dropped, spaces collapsed. A raw value is, in this order:
+*folded* text: accents removed (``ESPAÑA`` -> ``espana``), lower-cased, dots dropped
+(``U.K.`` -> ``uk``), other punctuation read as a space (``Guinea-Bissau``), spaces
+collapsed. A raw value is, in this order:
 
 ``exact``       the canonical name as written;
 ``normalised``  a canonical, ISO or common name once folded (``  france``, ``Viet Nam``);
@@ -37,6 +38,7 @@ EXACT, NORMALISED, CODE, ALIAS, FUZZY, UNKNOWN = (
     "unknown",
 )
 
+_DOTS = re.compile(r"\.")
 _PUNCTUATION = re.compile(r"[^\w\s]")
 _SPACES = re.compile(r"\s+")
 
@@ -45,7 +47,7 @@ def fold(text: str) -> str:
     """``text`` without accents, case, punctuation or repeated spaces."""
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", _PUNCTUATION.sub("", bare.casefold())).strip()
+    return _SPACES.sub(" ", _PUNCTUATION.sub(" ", _DOTS.sub("", bare.casefold()))).strip()
 
 
 def canonical_name(country: object) -> str:
