@@ -66,9 +66,13 @@ def lake_project(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def gold(lake_project: Path) -> dict[str, pl.DataFrame]:
-    """The gold tables, read straight from the Parquet files."""
+    """The gold tables, read straight from the Parquet files, money (exact decimals in
+    the lake) as the floats the app shows."""
     folder = lake_project / "data" / "lake" / "gold"
-    return {p.stem: pl.read_parquet(p) for p in folder.glob("*.parquet")}
+    return {
+        p.stem: pl.read_parquet(p).with_columns(pl.col(pl.Decimal).cast(pl.Float64))
+        for p in folder.glob("*.parquet")
+    }
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +51,6 @@ def _build_catalog(project_path: Path, env: str | None) -> Any:
     return catalog
 
 
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    """A gold row with its exact decimal money as floats (the app's ``Kpis``/``Customer``
-    hold floats; a 2-decimal amount below 2**53 cents prints the same cents)."""
-    return {k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()}
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
@@ -95,8 +88,9 @@ class LakeSource:
         raise SourceError(f"`{name}` loaded as {type(frame).__name__}, not a polars frame")
 
     def _collect(self, table: str, query: pl.LazyFrame) -> pl.DataFrame:
+        """``query`` collected, the lake's exact decimal money as the app's floats."""
         try:
-            return query.collect()
+            return query.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).collect()
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise self._not_built(f"gold.{table}", exc) from exc
 
@@ -117,7 +111,7 @@ class LakeSource:
             raise SourceError(
                 f"gold.kpis has {frame.height} rows instead of one: rebuild it with `kedro run`"
             )
-        return Kpis(**_plain(frame.row(0, named=True)))
+        return Kpis(**frame.row(0, named=True))
 
     def revenue_by_country(self) -> pl.DataFrame:
         return self._load("revenue_by_country")
@@ -130,7 +124,7 @@ class LakeSource:
 
     def _one_customer(self, condition: pl.Expr) -> Customer | None:
         found = self._collect("customer_metrics", self._scan("customer_metrics").filter(condition))
-        return Customer(**_plain(found.row(0, named=True))) if found.height else None
+        return Customer(**found.row(0, named=True)) if found.height else None
 
     def customer_by_id(self, customer_id: int) -> Customer | None:
         return self._one_customer(pl.col("customer_id") == customer_id)
