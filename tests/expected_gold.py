@@ -1,6 +1,7 @@
 """Gold expectations computed in plain Python from hand-written silver rows.
 
-Written from DESIGN §3 and the documented RFM rule, independently of the project's code.
+Written from the documented gold rules (exact decimal money rounded half to even once,
+RFM recency bands of ``active_window_days``), independently of the project's code.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 CENT = Decimal("0.01")
+UNKNOWN = "Unknown"
 
 
-def money(value: Decimal) -> float:
-    return float(value.quantize(CENT, rounding=ROUND_HALF_EVEN))
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def revenue_by(orders: list[tuple[Any, ...]], key: Any) -> dict[str, dict[str, Any]]:
@@ -33,7 +35,19 @@ def revenue_by(orders: list[tuple[Any, ...]], key: Any) -> dict[str, dict[str, A
     }
 
 
-def quintile(values: dict[int, float]) -> dict[int, int]:
+def recency_score(days: int, window: int) -> int:
+    if 3 * days <= window:
+        return 5
+    if days <= window:
+        return 4
+    if days <= 2 * window:
+        return 3
+    if days <= 4 * window:
+        return 2
+    return 1
+
+
+def quintile(values: dict[int, Any]) -> dict[int, int]:
     """1..5 by "min" rank, higher value better."""
     n = len(values)
     ordered = sorted(values.values())
@@ -55,7 +69,10 @@ def segment(r: int, f: int) -> str:
 
 
 def customer_metrics(
-    customers: list[tuple[Any, ...]], orders: list[tuple[Any, ...]], as_of: dt.date
+    customers: list[tuple[Any, ...]],
+    orders: list[tuple[Any, ...]],
+    as_of: dt.date,
+    window: int = 90,
 ) -> dict[int, dict[str, Any]]:
     by_customer: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for order in orders:
@@ -69,7 +86,7 @@ def customer_metrics(
             "name": name,
             "email": email,
             "signup_date": signup,
-            "country": country,
+            "country": country or UNKNOWN,
             "total_spent": money(spent),
             "order_count": len(mine),
             "avg_basket": money(spent / len(mine)) if mine else None,
@@ -78,7 +95,7 @@ def customer_metrics(
             "recency_days": (as_of - last.date()).days if last else None,
         }
     scored = {c: m for c, m in out.items() if m["order_count"]}
-    r = quintile({c: -m["recency_days"] for c, m in scored.items()})
+    r = {c: recency_score(m["recency_days"], window) for c, m in scored.items()}
     f = quintile({c: m["order_count"] for c, m in scored.items()})
     m_ = quintile({c: m["total_spent"] for c, m in scored.items()})
     for cid, metrics in out.items():
@@ -98,12 +115,15 @@ def kpis(
     active_days: int = 90,
 ) -> dict[str, Any]:
     total = sum((o[3] for o in orders), Decimal(0))
-    metrics = customer_metrics(customers, orders, as_of)
+    metrics = customer_metrics(customers, orders, as_of, active_days)
     last_month_end = as_of.replace(day=1) - dt.timedelta(days=1)
     prev_month_end = last_month_end.replace(day=1) - dt.timedelta(days=1)
     monthly = revenue_by(orders, lambda o: o[2].strftime("%Y-%m"))
-    last = monthly.get(last_month_end.strftime("%Y-%m"), {}).get("total_revenue", 0.0)
+    last = monthly.get(last_month_end.strftime("%Y-%m"), {}).get("total_revenue", Decimal(0))
     prev = monthly.get(prev_month_end.strftime("%Y-%m"), {}).get("total_revenue")
+    growth = (
+        float(((last / prev - 1) * 100).quantize(CENT, rounding=ROUND_HALF_EVEN)) if prev else None
+    )
     return {
         "total_revenue": money(total),
         "total_orders": len(orders),
@@ -114,6 +134,6 @@ def kpis(
             if m["recency_days"] is not None and m["recency_days"] <= active_days
         ),
         "avg_basket": money(total / len(orders)),
-        "revenue_growth_last_month": round((last / prev - 1) * 100, 2) if prev else None,
+        "revenue_growth_last_month": growth,
         "as_of": as_of,
     }

@@ -10,7 +10,8 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-AS_OF = dt.date(2026, 11, 1)
+#: No as_of parameter: the day after the latest valid order (order 100, 2026-10-15).
+AS_OF = dt.date(2026, 10, 16)
 
 CUSTOMERS_CSV = """customer_id,name,email,signup_date,country
 1,Alice Martin,Alice@Example.com,2024-01-10,France
@@ -49,16 +50,21 @@ SILVER_CUSTOMERS = [
     (1, "Alice Martin", "alice@example.com", dt.date(2024, 1, 10), "France"),
     (2, "Bob Stone", "bob.new@example.com", dt.date(2024, 2, 11), "Germany"),
     (3, "Carla Diaz", "carla@example.com", dt.date(2024, 3, 12), "Spain"),
+    (4, "Dan Wu", "dan@example.com", dt.date(2024, 4, 13), None),
     (9, "Ivy Chen", "ivy@example.com", dt.date(2024, 7, 1), "United States"),
 ]
 REJECTED_CUSTOMERS = {
-    "4": "unknown country",
     "5": "missing name",
     "6": "invalid email",
     "7": "invalid signup_date",
     "x8": "invalid customer_id",
 }
 DUPLICATE_CUSTOMERS = 1
+#: (table, key, column, raw value, reason prefix) of the rows kept with a warning.
+WARNINGS = [
+    ("customers", "4", "country", "Narnia", "unknown country"),
+    ("orders", "112", "product", None, "missing product"),
+]
 
 #: (order_id, customer_id, order_ts, amount, product) kept in silver.
 SILVER_ORDERS = [
@@ -67,17 +73,17 @@ SILVER_ORDERS = [
     (102, 2, dt.datetime(2026, 10, 1, 8, 0, 0), Decimal("100.00"), "Laptop"),
     (103, 3, dt.datetime(2026, 8, 5, 9, 15, 0), Decimal("5.10"), "Headphones"),
     (104, 3, dt.datetime(2026, 9, 10, 18, 45, 0), Decimal("7.35"), "Mouse"),
+    (107, 4, dt.datetime(2026, 10, 3, 10, 0, 0), Decimal("12.00"), "Laptop"),
+    (112, 1, dt.datetime(2026, 10, 7, 10, 0, 0), Decimal("8.00"), None),
     (113, 2, dt.datetime(2025, 11, 20, 10, 0, 0), Decimal("50.00"), "Keyboard"),
 ]
 REJECTED_ORDERS = {
     "105": "invalid amount",
     "106": "invalid amount",
-    "107": "unknown customer",
     "108": "unknown customer",
     "109": "invalid order_ts",
     "110": "invalid customer_id",
     "111": "invalid amount",
-    "112": "missing product",
     "abc": "invalid order_id",
 }
 DUPLICATE_ORDERS = 1

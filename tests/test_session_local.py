@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -43,8 +45,8 @@ def test_handmade_lake_builds_expected_gold(lake: Path) -> None:
     customers = _read(lake, "silver", "customers").sort("customer_id")
     assert customers.rows() == hm.SILVER_CUSTOMERS
     orders = _read(lake, "silver", "orders").sort("order_id")
-    assert [r[:3] + (r[4],) for r in orders.rows()] == [o[:3] + (o[4],) for o in hm.SILVER_ORDERS]
-    assert orders["amount"].to_list() == [float(o[3]) for o in hm.SILVER_ORDERS]
+    assert orders.rows() == hm.SILVER_ORDERS
+    assert orders.schema["amount"] == pl.Decimal(18, 2)
 
     rejected = _read(lake, "quality", "rejected_orders")
     reasons = dict(zip(rejected["order_id"], rejected["reason"], strict=True))
@@ -64,23 +66,36 @@ def test_handmade_lake_builds_expected_gold(lake: Path) -> None:
     assert recon["orders"]["rejected_rows"] == len(hm.REJECTED_ORDERS)
     assert recon["orders"]["duplicates_removed"] == hm.DUPLICATE_ORDERS
     assert recon["customers"]["duplicates_removed"] == hm.DUPLICATE_CUSTOMERS
-    assert all(r["balanced"] for r in recon.values())
+    # counted independently from the files each table was written to
+    for table in ("customers", "orders"):
+        written = _read(lake, "silver", table).height
+        quarantined = _read(lake, "quality", f"rejected_{table}").height
+        assert _read(lake, "bronze", table).height == written + quarantined, table
+        assert recon[table]["silver_rows"] == written
+    warnings = _read(lake, "quality", "warnings")
+    got_warnings = {
+        (w["table"], w["key"], w["column"], w["raw_value"]): w["reason"]
+        for w in warnings.iter_rows(named=True)
+    }
+    assert set(got_warnings) == {w[:4] for w in hm.WARNINGS}
+    for table, key, column, raw, reason in hm.WARNINGS:
+        assert got_warnings[(table, key, column, raw)].startswith(reason)
+    assert recon["customers"]["warning_rows"] == 1 and recon["orders"]["warning_rows"] == 1
 
     _check_gold(lake)
 
 
 def _check_gold(lake: Path) -> None:
-    approx = pytest.approx
-    country_of = {c[0]: c[4] for c in hm.SILVER_CUSTOMERS}
+    country_of = {c[0]: c[4] or expected.UNKNOWN for c in hm.SILVER_CUSTOMERS}
     by_country = expected.revenue_by(hm.SILVER_ORDERS, lambda o: country_of[o[1]])
     got = _by(_read(lake, "gold", "revenue_by_country"), "country")
     assert set(got) == set(by_country)
     for country, exp in by_country.items():
-        assert got[country]["total_revenue"] == approx(exp["total_revenue"])
+        assert got[country]["total_revenue"] == exp["total_revenue"]
         assert got[country]["total_orders"] == exp["total_orders"]
-        assert got[country]["avg_basket"] == approx(exp["avg"])
+        assert got[country]["avg_basket"] == exp["avg"]
 
-    by_product = expected.revenue_by(hm.SILVER_ORDERS, lambda o: o[4])
+    by_product = expected.revenue_by(hm.SILVER_ORDERS, lambda o: o[4] or expected.UNKNOWN)
     got = _by(_read(lake, "gold", "revenue_by_product"), "product")
     assert {p: (g["total_revenue"], g["total_orders"], g["avg_price"]) for p, g in got.items()} == {
         p: (e["total_revenue"], e["total_orders"], e["avg"]) for p, e in by_product.items()
@@ -90,8 +105,8 @@ def _check_gold(lake: Path) -> None:
     got_monthly = _read(lake, "gold", "monthly_revenue")
     assert got_monthly["month"].to_list() == sorted(monthly)
     for row in got_monthly.iter_rows(named=True):
-        assert row["total_revenue"] == approx(monthly[row["month"]]["total_revenue"])
-        assert row["avg_basket"] == approx(monthly[row["month"]]["avg"])
+        assert row["total_revenue"] == monthly[row["month"]]["total_revenue"]
+        assert row["avg_basket"] == monthly[row["month"]]["avg"]
 
     metrics = expected.customer_metrics(hm.SILVER_CUSTOMERS, hm.SILVER_ORDERS, hm.AS_OF)
     got = _by(_read(lake, "gold", "customer_metrics"), "customer_id")
@@ -99,7 +114,7 @@ def _check_gold(lake: Path) -> None:
     for cid, exp in metrics.items():
         row = got[cid]
         for field, value in exp.items():
-            assert row[field] == (approx(value) if isinstance(value, float) else value), (
+            assert row[field] == value, (
                 cid,
                 field,
                 row[field],
@@ -110,7 +125,7 @@ def _check_gold(lake: Path) -> None:
     assert kpis.height == 1
     for field, value in expected.kpis(hm.SILVER_CUSTOMERS, hm.SILVER_ORDERS, hm.AS_OF).items():
         got_value = kpis[field][0]
-        assert got_value == (approx(value) if isinstance(value, float) else value), field
+        assert got_value == value, field
 
 
 def test_french_layout_builds_the_same_tables(lake: Path) -> None:
@@ -155,3 +170,120 @@ def test_generate_then_lakehouse_reconciles_dirty_data(lake: Path) -> None:
     } <= reasons
     kpis = _read(lake, "gold", "kpis")
     assert kpis["total_orders"][0] == _read(lake, "silver", "orders").height
+    _check_exact_money(lake)
+
+    first = {t: _read(lake, "gold", t) for t in GOLD_TABLES}
+    kedro_run(["gold"], params=params)
+    for table, frame in first.items():
+        again = _read(lake, "gold", table)
+        assert again.schema == frame.schema and again.rows() == frame.rows(), table
+
+
+GOLD_TABLES = (
+    "revenue_by_country",
+    "revenue_by_product",
+    "monthly_revenue",
+    "customer_metrics",
+    "kpis",
+)
+
+
+def _check_exact_money(lake: Path) -> None:
+    """Every gold total adds up to the silver amounts, to the cent, as exact decimals."""
+    silver = sum(_read(lake, "silver", "orders")["amount"].to_list(), Decimal(0))
+    sums = {
+        table: sum(_read(lake, "gold", table)[column].to_list(), Decimal(0))
+        for table, column in (
+            ("revenue_by_country", "total_revenue"),
+            ("revenue_by_product", "total_revenue"),
+            ("monthly_revenue", "total_revenue"),
+            ("customer_metrics", "total_spent"),
+            ("kpis", "total_revenue"),
+        )
+    }
+    assert silver > 0
+    assert sums == dict.fromkeys(sums, silver)
+    for table in GOLD_TABLES:
+        frame = _read(lake, "gold", table)
+        money = [c for c, t in frame.schema.items() if isinstance(t, pl.Decimal)]
+        assert money, table
+        assert all(frame.schema[c] == pl.Decimal(18, 2) for c in money), table
+
+
+#: The shape of a real French export: these spellings, one unknown country, 2024-2025.
+FR_COUNTRIES = [
+    "Germany", "France", "Netherland", "Italy", "Spain", "Belgium", "UK", "Canada",
+    "Switzerland", "Atlantis",
+]  # fmt: skip
+FR_GOLD_COUNTRIES = {
+    "Germany", "France", "Netherlands", "Italy", "Spain", "Belgium", "United Kingdom",
+    "Canada", "Switzerland", "Unknown",
+}  # fmt: skip
+
+
+def _french_export(n_customers: int = 60, n_orders: int = 900) -> tuple[str, str]:
+    clients = ["id_client,nom,email,date_inscription,pays"]
+    for i in range(1, n_customers + 1):
+        clients.append(f"{i},Client {i},client{i}@example.fr,2023-12-01,{FR_COUNTRIES[i % 10]}")
+    achats = ["id_achat,id_client,date_achat,montant,produit"]
+    start = dt.datetime(2024, 1, 1, 9, 30)
+    for j in range(n_orders):
+        when = start + dt.timedelta(days=j * 547 // n_orders, minutes=j)
+        cents = 1999 + (j * 7919) % 50000
+        achats.append(
+            f"{5000 + j},{j % n_customers + 1},{when:%Y-%m-%d %H:%M:%S},"
+            f"{cents // 100}.{cents % 100:02d},produit {j % 7}"
+        )
+    return "\n".join(clients) + "\n", "\n".join(achats) + "\n"
+
+
+def test_french_export_of_the_past_keeps_every_row_and_dates_gold_from_the_data(
+    lake: Path,
+) -> None:
+    """No parameters; data ending in mid-2025; odd and unknown country spellings."""
+    clients, achats = _french_export()
+    hm.write_landing(lake, clients, achats, names=("clients.csv", "achats.csv"))
+    kedro_run(LAKEHOUSE, env="fr_layout")
+
+    assert _read(lake, "silver", "customers").height == 60
+    assert _read(lake, "silver", "orders").height == 900
+    assert _read(lake, "quality", "rejected_customers").height == 0
+    assert _read(lake, "quality", "rejected_orders").height == 0
+    countries = set(_read(lake, "gold", "revenue_by_country")["country"])
+    assert countries == FR_GOLD_COUNTRIES
+    kpis = _read(lake, "gold", "kpis").row(0, named=True)
+    last_order = max(_read(lake, "silver", "orders")["order_ts"])
+    assert kpis["as_of"] == last_order.date() + dt.timedelta(days=1)
+    assert kpis["as_of"] < dt.date(2025, 8, 1)
+    assert kpis["active_customers"] > 0
+    assert kpis["revenue_growth_last_month"] is not None
+    warnings = _read(lake, "quality", "warnings")
+    assert set(warnings["raw_value"]) == {"Atlantis"}
+    assert warnings.height == 6 and set(warnings["column"]) == {"country"}
+    mappings = _by(_read(lake, "quality", "country_mappings"), "raw_value")
+    assert (mappings["Netherland"]["canonical"], mappings["Netherland"]["how"]) == (
+        "Netherlands",
+        "fuzzy",
+    )
+    assert (mappings["UK"]["canonical"], mappings["UK"]["how"]) == ("United Kingdom", "alias")
+    assert mappings["Atlantis"]["how"] == "unknown" and mappings["Atlantis"]["rows"] == 6
+    assert "Switzerland" not in mappings  # exact: nothing to audit
+    _check_exact_money(lake)
+
+
+def test_an_all_dirty_orders_file_fails_and_writes_no_silver(lake: Path) -> None:
+    dirty = "\n".join(
+        ["order_id,customer_id,order_ts,amount,product"]
+        + [
+            f"{i},1,2026-10-01 10:00:00,{amount},laptop"
+            for i, amount in enumerate(["inf", "NaN", "1e308", "-1", "abc", "12.345"])
+        ]
+    )
+    hm.write_landing(lake, orders=dirty + "\n")
+    with pytest.raises(
+        Exception, match=r"silver.orders: 6 of 6 bronze rows \(100%\) were rejected"
+    ):
+        kedro_run(LAKEHOUSE)
+    assert (lake / "bronze" / "orders.parquet").exists()
+    assert not list(lake.glob("silver/*.parquet")) and not list(lake.glob("quality/*.parquet"))
+    assert not list(lake.glob("gold/*.parquet"))

@@ -14,5 +14,5 @@ def parse_as_of(as_of: str | dt.date) -> dt.date:
     except ValueError as exc:
         raise ValueError(
             f"as_of={as_of!r} is not a date: use YYYY-MM-DD in "
-            "conf/base/parameters_generate.yml or --params as_of=2026-11-01"
+            "conf/base/parameters.yml or --params as_of=2026-11-01"
         ) from exc

@@ -34,6 +34,9 @@ BRONZE_META: tuple[str, ...] = ("_ingested_at", "_source_file", "_batch_id", "_m
 #: Position of the row in its source file, so "last ingested wins" is well defined.
 ROW_NUMBER = "_row_number"
 
+#: Money from silver on: exact decimals with 2 places (see ``pipelines/gold/nodes.py``).
+MONEY = pl.Decimal(18, 2)
+
 REASON = "reason"
 DUPLICATE_REASON = "duplicate key: a later row with the same key wins"
 
@@ -52,7 +55,7 @@ SILVER: dict[str, pl.Schema] = {
             "order_id": pl.Int64,
             "customer_id": pl.Int64,
             "order_ts": pl.Datetime("us"),
-            "amount": pl.Float64,
+            "amount": MONEY,
             "product": pl.String,
         }
     ),
@@ -65,7 +68,31 @@ RECONCILIATION = _schema(
         "silver_rows": pl.Int64,
         "rejected_rows": pl.Int64,
         "duplicates_removed": pl.Int64,
+        "warning_rows": pl.Int64,
         "balanced": pl.Boolean,
+    }
+)
+
+#: Rows kept in silver with a descriptive value that could not be recognised.
+WARNINGS = _schema(
+    {
+        "table": pl.String,
+        "key": pl.String,
+        "column": pl.String,
+        "raw_value": pl.String,
+        "reason": pl.String,
+        "batch_id": pl.String,
+    }
+)
+
+#: Every raw country spelling that was not the canonical name as written.
+COUNTRY_MAPPINGS = _schema(
+    {
+        "raw_value": pl.String,
+        "canonical": pl.String,
+        "how": pl.String,
+        "score": pl.Float64,
+        "rows": pl.Int64,
     }
 )
 
@@ -73,25 +100,25 @@ GOLD: dict[str, pl.Schema] = {
     "revenue_by_country": _schema(
         {
             "country": pl.String,
-            "total_revenue": pl.Float64,
+            "total_revenue": MONEY,
             "total_orders": pl.Int64,
-            "avg_basket": pl.Float64,
+            "avg_basket": MONEY,
         }
     ),
     "revenue_by_product": _schema(
         {
             "product": pl.String,
-            "total_revenue": pl.Float64,
+            "total_revenue": MONEY,
             "total_orders": pl.Int64,
-            "avg_price": pl.Float64,
+            "avg_price": MONEY,
         }
     ),
     "monthly_revenue": _schema(
         {
             "month": pl.String,
-            "total_revenue": pl.Float64,
+            "total_revenue": MONEY,
             "total_orders": pl.Int64,
-            "avg_basket": pl.Float64,
+            "avg_basket": MONEY,
         }
     ),
     "customer_metrics": _schema(
@@ -101,9 +128,9 @@ GOLD: dict[str, pl.Schema] = {
             "email": pl.String,
             "signup_date": pl.Date,
             "country": pl.String,
-            "total_spent": pl.Float64,
+            "total_spent": MONEY,
             "order_count": pl.Int64,
-            "avg_basket": pl.Float64,
+            "avg_basket": MONEY,
             "first_order": pl.Datetime("us"),
             "last_order": pl.Datetime("us"),
             "recency_days": pl.Int64,
@@ -113,11 +140,11 @@ GOLD: dict[str, pl.Schema] = {
     ),
     "kpis": _schema(
         {
-            "total_revenue": pl.Float64,
+            "total_revenue": MONEY,
             "total_orders": pl.Int64,
             "total_customers": pl.Int64,
             "active_customers": pl.Int64,
-            "avg_basket": pl.Float64,
+            "avg_basket": MONEY,
             "revenue_growth_last_month": pl.Float64,
             "as_of": pl.Date,
         }

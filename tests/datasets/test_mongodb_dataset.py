@@ -43,8 +43,11 @@ def _save_args(table: str) -> dict[str, Any]:
 
 
 def _expected(frame: pl.DataFrame) -> pl.DataFrame:
-    """What load() gives back: dates as datetimes at midnight, the rest unchanged."""
-    return frame.with_columns(pl.col(pl.Date).cast(pl.Datetime("us")))
+    """What load() gives back: dates as datetimes at midnight, decimal money as doubles,
+    the rest unchanged."""
+    return frame.with_columns(
+        pl.col(pl.Date).cast(pl.Datetime("us")), pl.col(pl.Decimal).cast(pl.Float64)
+    )
 
 
 @pytest.fixture

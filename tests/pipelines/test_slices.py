@@ -39,15 +39,27 @@ def test_bronze_to_gold_in_memory(tmp_path: Path) -> None:
             ),  # type: ignore[index]
             "params:silver": MemoryDataset(_params("silver")["silver"]),
             "params:gold": MemoryDataset(_params("gold")["gold"]),
-            "params:as_of": MemoryDataset("2026-11-01"),
+            "params:as_of": MemoryDataset(None),
         }
     )
     pipeline = bronze() + silver() + gold()
     SequentialRunner().run(pipeline.from_nodes("start_batch").to_nodes("reconcile"), catalog)
     assert catalog.load("silver.orders").height == len(hm.SILVER_ORDERS)
-    assert sorted(catalog.load("silver.customers")["customer_id"]) == [1, 2, 3, 9]
+    assert sorted(catalog.load("silver.customers")["customer_id"]) == [
+        c[0] for c in hm.SILVER_CUSTOMERS
+    ]
 
     SequentialRunner().run(pipeline.from_inputs("silver.orders", "silver.customers"), catalog)
     kpis = catalog.load("gold.kpis")
     assert kpis["total_orders"][0] == len(hm.SILVER_ORDERS)
-    assert catalog.load("quality.reconciliation")["balanced"].all()
+    assert kpis["as_of"][0] == hm.AS_OF
+    recon = {r["table"]: r for r in catalog.load("quality.reconciliation").iter_rows(named=True)}
+    source_rows = {
+        "customers": len(hm.CUSTOMERS_CSV.splitlines()) - 1,
+        "orders": len(hm.ORDERS_CSV.splitlines()) - 1,
+    }
+    for table, bronze_rows in source_rows.items():
+        kept = catalog.load(f"silver.{table}").height
+        quarantined = catalog.load(f"quality.rejected_{table}").height
+        assert bronze_rows == kept + quarantined, table
+        assert recon[table]["bronze_rows"] == bronze_rows

@@ -67,11 +67,17 @@ def lake_project(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def gold(lake_project: Path) -> dict[str, pl.DataFrame]:
-    """The gold tables, read straight from the Parquet files."""
+    """The gold tables, read straight from the committed Parquet files, money (exact
+    decimals in the lake) as the floats the app shows."""
     lake = str(lake_project / "data" / "lake")
     tables = ("revenue_by_country", "revenue_by_product", "monthly_revenue", "customer_metrics",
               "kpis")  # fmt: skip
-    return {t: pl.read_parquet(current_file(lake, "gold", t)) for t in tables}
+    return {
+        t: pl.read_parquet(current_file(lake, "gold", t)).with_columns(
+            pl.col(pl.Decimal).cast(pl.Float64)
+        )
+        for t in tables
+    }
 
 
 @pytest.fixture(scope="session")

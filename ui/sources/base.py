@@ -14,6 +14,15 @@ from typing import Protocol, runtime_checkable
 
 import polars as pl
 
+from medallion_kedro.schemas import GOLD as LAKE_GOLD
+
+#: The gold tables as the app holds them: the lake's exact ``Decimal(18, 2)`` money as
+#: floats (an amount below 10**13 prints the same cents), other columns as in the lake.
+GOLD: dict[str, pl.Schema] = {
+    name: pl.Schema({c: pl.Float64 if isinstance(t, pl.Decimal) else t for c, t in s.items()})
+    for name, s in LAKE_GOLD.items()
+}
+
 #: Columns of :meth:`DataSource.segments` (gold has no segment table; both sources
 #: aggregate ``customer_metrics`` the same way).
 SEGMENT_COLUMNS = ("segment", "customers", "total_spent", "avg_basket")

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import polars as pl
 
-from medallion_kedro.schemas import GOLD
 from ui.sources.base import (
+    GOLD,
     SEGMENT_COLUMNS,
     Customer,
     Kpis,

@@ -88,8 +88,9 @@ class LakeSource:
         raise SourceError(f"`{name}` loaded as {type(frame).__name__}, not a polars frame")
 
     def _collect(self, table: str, query: pl.LazyFrame) -> pl.DataFrame:
+        """``query`` collected, the lake's exact decimal money as the app's floats."""
         try:
-            return query.collect()
+            return query.with_columns(pl.col(pl.Decimal).cast(pl.Float64)).collect()
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise self._not_built(f"gold.{table}", exc) from exc
 

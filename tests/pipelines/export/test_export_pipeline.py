@@ -71,7 +71,9 @@ def _assert_published(server: MongoServer, database: str, gold: dict[str, pl.Dat
             expected_ids = sorted(frame[key].to_list()) if key else ["kpis"]
             assert sorted(d["_id"] for d in docs) == expected_ids, name
             loaded = pl.from_dicts(docs).drop("_id").sort(key or "as_of")
-            want = frame.with_columns(pl.col(pl.Date).cast(pl.Datetime("us")))
+            want = frame.with_columns(
+                pl.col(pl.Date).cast(pl.Datetime("us")), pl.col(pl.Decimal).cast(pl.Float64)
+            )
             assert_frame_equal(loaded, want.sort(key or "as_of"), check_dtypes=name != "kpis")
         indexes = db["customer_metrics"].index_information().values()
         unique = {spec["key"][0][0] for spec in indexes if spec.get("unique")}

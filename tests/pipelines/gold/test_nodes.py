@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import polars as pl
 import pytest
 
 from medallion_kedro.pipelines.gold import nodes, rfm
+
+D = Decimal
+MONEY = pl.Decimal(18, 2)
+WINDOW = {"active_window_days": 30}
 
 ORDERS = pl.DataFrame(
     {
@@ -17,8 +23,8 @@ ORDERS = pl.DataFrame(
             dt.datetime(2026, 10, 20),
             dt.datetime(2026, 8, 31, 23),
         ],
-        "amount": [10.005, 0.01, 3.333, 100.0],
-        "product": ["Laptop", "Mouse", "Mouse", "Laptop"],
+        "amount": pl.Series([D("10.01"), D("0.01"), D("3.33"), D("100.00")], dtype=MONEY),
+        "product": ["Laptop", "Mouse", "Mouse", None],
     }
 )
 CUSTOMERS = pl.DataFrame(
@@ -27,22 +33,42 @@ CUSTOMERS = pl.DataFrame(
         "name": ["A", "B", "C"],
         "email": ["a@x.io", "b@x.io", "c@x.io"],
         "signup_date": [dt.date(2024, 1, 1)] * 3,
-        "country": ["France", "Spain", "Spain"],
+        "country": ["France", None, "Spain"],
     }
 )
+AS_OF = dt.date(2026, 11, 1)
 
 
-def test_money_is_rounded_only_in_gold() -> None:
-    by_product = nodes.revenue_by_product(ORDERS.lazy())
-    laptop = by_product.filter(pl.col("product") == "Laptop").row(0, named=True)
-    assert laptop == {
-        "product": "Laptop",
-        "total_revenue": pytest.approx(110.0),
+def test_money_is_exact_and_averages_round_half_to_even() -> None:
+    by_product = {r["product"]: r for r in nodes.revenue_by_product(ORDERS).iter_rows(named=True)}
+    assert by_product["Mouse"] == {
+        "product": "Mouse",
+        "total_revenue": D("3.34"),
         "total_orders": 2,
-        "avg_price": pytest.approx(55.0),
+        "avg_price": D("1.67"),
     }
-    mouse = by_product.filter(pl.col("product") == "Mouse").row(0, named=True)
-    assert mouse["total_revenue"] == pytest.approx(3.34)  # 0.01 + 3.333 summed, then rounded
+    assert by_product["Unknown"]["total_revenue"] == D("100.00")  # no product in silver
+
+
+@pytest.mark.parametrize(
+    ("cents", "count"),
+    [(5, 10), (15, 10), (25, 10), (35, 10), (1, 3), (2, 3), (100000000000001, 3), (7, 2), (9, 2)],
+)
+def test_money_avg_matches_decimal_half_even(cents: int, count: int) -> None:
+    total = D(cents) / 100
+    frame = pl.DataFrame({"t": pl.Series([total], dtype=pl.Decimal(38, 2)), "n": [count]})
+    got = frame.select(nodes.money_avg(pl.col("t"), pl.col("n"))).item()
+    assert got == (total / count).quantize(D("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def test_unknown_country_is_grouped_under_one_label() -> None:
+    got = nodes.revenue_by_country(ORDERS, CUSTOMERS)
+    assert dict(zip(got["country"], got["total_revenue"], strict=True)) == {
+        "Unknown": D("103.33"),
+        "France": D("10.02"),
+    }
+    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
+    assert metrics["country"].to_list() == ["France", "Unknown", "Spain"]
 
 
 def test_monthly_revenue_is_sorted_by_month() -> None:
@@ -52,30 +78,144 @@ def test_monthly_revenue_is_sorted_by_month() -> None:
 
 
 def test_customer_without_orders_is_inactive() -> None:
-    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, "2026-11-01")
+    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
     c3 = metrics.filter(pl.col("customer_id") == 3).row(0, named=True)
-    assert (c3["total_spent"], c3["order_count"], c3["segment"]) == (0.0, 0, "Inactive")
+    assert (c3["total_spent"], c3["order_count"], c3["segment"]) == (D("0.00"), 0, "Inactive")
     assert c3["avg_basket"] is None and c3["rfm_score"] is None and c3["recency_days"] is None
     c1 = metrics.filter(pl.col("customer_id") == 1).row(0, named=True)
     assert c1["recency_days"] == 31 and c1["first_order"] == dt.datetime(2026, 9, 5)
+    assert (c1["total_spent"], c1["avg_basket"]) == (D("10.02"), D("5.01"))
 
 
-def test_as_of_defaults_to_the_day_after_the_last_order() -> None:
-    assert nodes.resolve_as_of(None, ORDERS.lazy()) == dt.date(2026, 10, 21)
+def test_as_of_defaults_to_the_day_after_the_last_order(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=nodes.log.name):
+        assert nodes.reference_date(None, ORDERS.lazy()) == dt.date(2026, 10, 21)
+    assert "as_of 2026-10-21: the day after the latest valid order" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger=nodes.log.name):
+        assert nodes.reference_date("2026-11-01", ORDERS) == AS_OF
+    assert "as_of 2026-11-01: from the as_of parameter" in caplog.text
+
+
+def test_as_of_of_no_orders_says_what_to_do() -> None:
+    with pytest.raises(ValueError, match="--params as_of=YYYY-MM-DD"):
+        nodes.reference_date(None, ORDERS.head(0))
 
 
 def test_kpis_growth_of_last_complete_month() -> None:
     monthly = nodes.monthly_revenue(ORDERS)
-    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, "2026-11-01")
-    kpis = nodes.kpis(ORDERS, metrics, monthly, "2026-11-01", {"active_window_days": 30})
-    row = kpis.row(0, named=True)
-    october, september = 0.01 + 3.333, 10.005
-    assert row["revenue_growth_last_month"] == pytest.approx(
-        round((round(october, 2) / round(september, 2) - 1) * 100, 2)
-    )
+    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
+    row = nodes.kpis(ORDERS, metrics, monthly, AS_OF, WINDOW).row(0, named=True)
+    october, september = D("3.34"), D("10.01")
+    growth = ((october / september - 1) * 100).quantize(D("0.01"), ROUND_HALF_EVEN)
+    assert row["revenue_growth_last_month"] == float(growth) == -66.63
     assert row["active_customers"] == 1  # customer 2, 12 days; customer 1 is 31 days ago
     assert (row["total_orders"], row["total_customers"]) == (4, 3)
-    assert row["as_of"] == dt.date(2026, 11, 1)
+    assert (row["total_revenue"], row["avg_basket"]) == (D("113.35"), D("28.34"))
+    assert row["as_of"] == AS_OF
+
+
+def test_active_window_includes_its_last_day() -> None:
+    """A last order exactly ``active_window_days`` before as_of is active (``<=``)."""
+    monthly = nodes.monthly_revenue(ORDERS)
+    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
+    assert metrics.filter(pl.col("customer_id") == 1)["recency_days"].item() == 31
+    for window, active in ((30, 1), (31, 2)):
+        params = {"active_window_days": window}
+        got = nodes.kpis(ORDERS, metrics, monthly, AS_OF, params)["active_customers"].item()
+        assert got == active, window
+    recency = pl.DataFrame({"d": [9, 10, 11, 30, 31, 60, 61, 120, 121]})
+    assert recency.select(rfm.recency_score(pl.col("d"), 30)).to_series().to_list() == [
+        5,
+        5,
+        4,
+        4,
+        3,
+        3,
+        2,
+        2,
+        1,
+    ]
+
+
+@pytest.mark.parametrize("days", [-1, 1.5, "90", None, True])
+def test_active_window_must_be_a_whole_number_of_days(days: object) -> None:
+    with pytest.raises(ValueError, match="active_window_days must be a whole number of days >= 0"):
+        nodes.customer_metrics(ORDERS, CUSTOMERS, AS_OF, {"active_window_days": days})
+
+
+def test_recency_is_never_negative() -> None:
+    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, dt.date(2026, 10, 19), WINDOW)
+    assert metrics.filter(pl.col("customer_id") == 2)["recency_days"].item() == 0
+
+
+def _shop(orders_per_customer: list[int], last_days_ago: list[int]) -> pl.DataFrame:
+    rows = []
+    for cid, (n, ago) in enumerate(zip(orders_per_customer, last_days_ago, strict=True), 1):
+        for k in range(n):
+            when = dt.datetime.combine(AS_OF, dt.time(12)) - dt.timedelta(days=ago + 3 * k)
+            rows.append((cid * 1000 + k, cid, when, D("20.00") + cid, "Laptop"))
+    schema = {
+        "order_id": pl.Int64,
+        "customer_id": pl.Int64,
+        "order_ts": pl.Datetime("us"),
+        "amount": MONEY,
+        "product": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _customers(n: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "customer_id": list(range(1, n + 1)),
+            "name": ["x"] * n,
+            "email": ["x@x.io"] * n,
+            "signup_date": [dt.date(2020, 1, 1)] * n,
+            "country": ["France"] * n,
+        }
+    )
+
+
+def _segments(orders: pl.DataFrame, n: int, window: int = 90) -> dict[int, tuple[int, str]]:
+    metrics = nodes.customer_metrics(orders, _customers(n), AS_OF, {"active_window_days": window})
+    return {
+        r["customer_id"]: (r["recency_days"], r["segment"]) for r in metrics.iter_rows(named=True)
+    }
+
+
+def test_dense_data_never_calls_a_recent_customer_at_risk() -> None:
+    """60 to 125 orders each, most within days: 10 days ago is not "At Risk"."""
+    n = 50
+    counts = [60 + (cid * 7) % 60 for cid in range(1, 49)] + [124, 125]
+    ago = [1 + (i % 5) for i in range(40)] + [10, 20, 45, 89, 90, 91, 150, 200, 400, 700]
+    got = _segments(_shop(counts, ago), n)
+    for cid, (recency, segment) in got.items():
+        if recency <= 90:
+            assert segment not in {"At Risk", "Hibernating"}, (cid, recency, segment)
+    assert got[41][0] == 10 and got[41][1] in {"Champions", "Loyal", "New"}
+    assert got[45][0] == 90 and got[45][1] in {"Champions", "Loyal", "New"}
+    assert got[46][0] == 91 and got[46][1] in {"Loyal", "Needs Attention"}
+    assert got[49][1] == "At Risk" and got[50][1] == "At Risk"  # frequent, gone for a year
+
+
+def test_sparse_data_gives_new_needs_attention_and_hibernating() -> None:
+    """One or two orders each: recency decides, a second order lifts frequency."""
+    counts = [1, 1, 1, 1, 2, 1, 1, 2, 1, 1]
+    ago = [5, 40, 90, 91, 100, 200, 365, 500, 700, 30]
+    got = _segments(_shop(counts, ago), len(counts))
+    assert {cid: seg for cid, (_, seg) in got.items()} == {
+        1: "New",
+        2: "New",
+        3: "New",
+        4: "Needs Attention",
+        5: "Loyal",
+        6: "Hibernating",
+        7: "Hibernating",
+        8: "At Risk",
+        9: "Hibernating",
+        10: "New",
+    }
 
 
 def test_rfm_quintiles_and_segments() -> None:

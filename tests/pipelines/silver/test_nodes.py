@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -41,21 +43,41 @@ def _customers() -> pl.DataFrame:
     )
 
 
+def _flag_customers(bronze: pl.DataFrame, rules: dict[str, Any] = RULES) -> pl.DataFrame:
+    return nodes.flag_customers(bronze, nodes.match_countries(bronze, rules), rules)
+
+
+def _split(flagged: pl.DataFrame, bronze: pl.DataFrame, table: str) -> Any:
+    return nodes.split_flagged(flagged, bronze, table, RULES)
+
+
 def test_customers_are_typed_normalised_and_last_row_wins() -> None:
     bronze = _customers()
-    silver, rejected = nodes.split_flagged(nodes.flag_customers(bronze, RULES), bronze, "customers")
-    assert silver.rows() == [(1, "Ann", "ann2@x.io", dt.date(2024, 1, 3), "France")]
+    silver, rejected, warnings = _split(_flag_customers(bronze), bronze, "customers")
+    assert silver.sort("customer_id").rows() == [
+        (1, "Ann", "ann2@x.io", dt.date(2024, 1, 3), "France"),
+        (2, "Bo", "bo@x.io", dt.date(2024, 1, 2), None),
+    ]
     reasons = dict(
         zip(rejected["customer_id"] + "/" + rejected["email"], rejected["reason"], strict=True)
     )
-    assert reasons["2/bo@x.io"].startswith("unknown country")
     assert reasons["3/cy@x"] == "invalid email"
+    assert warnings.rows() == [
+        (
+            "customers",
+            "2",
+            "country",
+            "narnia",
+            "unknown country: kept as null (see quality.country_mappings)",
+            "b1",
+        )
+    ]
     assert reasons["1/ANN@X.IO"] == DUPLICATE_REASON
     assert rejected.columns == [*CUSTOMER_COLS, *BRONZE_META, "reason"]
 
 
 def test_alias_mapping_and_case_folding() -> None:
-    flagged = nodes.flag_customers(_customers().head(1), RULES)
+    flagged = _flag_customers(_customers().head(1))
     assert flagged["_t_country"].to_list() == ["United Kingdom"]
     assert flagged["_t_name"].to_list() == ["Ann"]
 
@@ -68,7 +90,7 @@ def test_an_invalid_later_row_does_not_displace_a_valid_one() -> None:
         ],
         CUSTOMER_COLS,
     )
-    silver, rejected = nodes.split_flagged(nodes.flag_customers(bronze, RULES), bronze, "customers")
+    silver, rejected, _ = _split(_flag_customers(bronze), bronze, "customers")
     assert silver["signup_date"].to_list() == [dt.date(2024, 1, 1)]
     assert rejected["reason"].to_list()[0].startswith("invalid signup_date")
 
@@ -87,45 +109,229 @@ def test_orders_rules_and_orphans() -> None:
         ],
         ORDER_COLS,
     )
-    silver, rejected = nodes.split_flagged(
+    silver, rejected, warnings = _split(
         nodes.flag_orders(bronze, customers, RULES), bronze, "orders"
     )
-    assert silver.rows() == [(10, 1, dt.datetime(2026, 1, 1, 10), 5.5, "Gaming Console")]
+    assert silver.rows() == [
+        (10, 1, dt.datetime(2026, 1, 1, 10), Decimal("5.50"), "Gaming Console"),
+        (16, 2, dt.datetime(2026, 1, 1, 10), Decimal("1.00"), None),
+    ]
+    assert warnings.select("key", "column", "reason").rows() == [
+        ("16", "product", "missing product: kept as null")
+    ]
     got = dict(zip(rejected["order_id"], rejected["reason"], strict=True))
     assert got["11"].startswith("unknown customer")
     assert got["12"].startswith("invalid order_ts")
     assert got["13"].startswith("invalid amount") and got["14"].startswith("invalid amount")
     assert got["15"].startswith("invalid customer_id")
-    assert got["16"] == "missing product"
+
+
+def _reconcile(
+    bronze: pl.DataFrame, rules: dict[str, Any] = RULES, orders: pl.DataFrame | None = None
+) -> Any:
+    countries = nodes.match_countries(bronze, rules)
+    silver, rejected, warnings = _split(
+        nodes.flag_customers(bronze, countries, rules), bronze, "customers"
+    )
+    return (silver, rejected, warnings), countries
 
 
 def test_reconcile_passes_tables_through_and_counts() -> None:
     bronze = _customers()
-    silver, rejected = nodes.split_flagged(nodes.flag_customers(bronze, RULES), bronze, "customers")
-    out = nodes.reconcile(bronze, silver, rejected, bronze.lazy(), silver, rejected)
+    (silver, rejected, warnings), countries = _reconcile(bronze)
+    out = nodes.reconcile(
+        bronze,
+        silver,
+        rejected,
+        warnings,
+        bronze.lazy(),
+        silver,
+        rejected,
+        warnings,
+        countries,
+        RULES,
+    )
     assert out[0] is silver and out[1] is rejected
     report = out[4]
     assert report.row(0, named=True) == {
         "table": "customers",
         "bronze_rows": 4,
-        "silver_rows": 1,
-        "rejected_rows": 2,
+        "silver_rows": 2,
+        "rejected_rows": 1,
         "duplicates_removed": 1,
+        "warning_rows": 1,
         "balanced": True,
     }
+    assert out[5].height == 2  # the customers' warning, once per table passed in
+    mappings = {r["raw_value"]: r for r in out[6].iter_rows(named=True)}
+    assert set(mappings) == {" u.k. ", "narnia", "FRANCE"}  # "France" is exact: not listed
+    assert (mappings[" u.k. "]["canonical"], mappings[" u.k. "]["how"]) == (
+        "United Kingdom",
+        "alias",
+    )
+    assert (mappings["narnia"]["canonical"], mappings["narnia"]["how"]) == (None, "unknown")
 
 
 def test_reconcile_fails_the_run_when_rows_are_lost() -> None:
     bronze = _customers()
-    silver, rejected = nodes.split_flagged(nodes.flag_customers(bronze, RULES), bronze, "customers")
+    (silver, rejected, warnings), countries = _reconcile(bronze)
     with pytest.raises(
         nodes.ReconciliationError,
-        match=r"silver.customers does not reconcile: bronze has 4 rows but silver 1 ",
+        match=r"silver.customers does not reconcile: bronze has 4 rows but silver 2 ",
     ):
-        nodes.reconcile(bronze, silver, rejected.head(1), bronze, silver, rejected)
+        nodes.reconcile(
+            bronze,
+            silver,
+            rejected.head(0),
+            warnings,
+            bronze,
+            silver,
+            rejected,
+            warnings,
+            countries,
+            RULES,
+        )
+
+
+def _orders(rows: list[tuple[str | None, ...]]) -> pl.DataFrame:
+    return _bronze(rows, ORDER_COLS)
+
+
+def _order_reasons(bronze: pl.DataFrame, as_of: str | None = "2026-11-01") -> dict[str, str]:
+    customers = pl.DataFrame({"customer_id": [1]})
+    _, rejected, _ = _split(nodes.flag_orders(bronze, customers, RULES, as_of), bronze, "orders")
+    return dict(zip(rejected["order_id"], rejected["reason"], strict=True))
+
+
+@pytest.mark.parametrize(
+    "amount", ["inf", "-inf", "NaN", "1e308", "1E5", "12.345", "-3", "1,000", "0x10", ""]
+)
+def test_amounts_that_are_not_plain_2_decimal_numbers_are_rejected(amount: str) -> None:
+    got = _order_reasons(_orders([("1", "1", "2026-01-01 10:00:00", amount, "mouse")]))
+    assert got["1"] == "invalid amount: not a decimal number with at most 2 decimals"
+
+
+def test_amount_bounds_zero_and_maximum() -> None:
+    bronze = _orders(
+        [
+            ("1", "1", "2026-01-01 10:00:00", "0.00", "mouse"),
+            ("2", "1", "2026-01-01 10:00:00", "1000000.01", "mouse"),
+            ("3", "1", "2026-01-01 10:00:00", "1000000.00", "mouse"),
+            ("4", "1", "2026-01-01 10:00:00", " 12.500 ", "mouse"),
+        ]
+    )
+    got = _order_reasons(bronze)
+    assert got["1"] == "invalid amount: not above zero"
+    assert got["2"] == "invalid amount: above silver.max_amount 1000000.00"
+    assert set(got) == {"1", "2"}
+    customers = pl.DataFrame({"customer_id": [1]})
+    silver, _, _ = _split(nodes.flag_orders(bronze, customers, RULES, None), bronze, "orders")
+    assert silver["amount"].to_list() == [Decimal("1000000.00"), Decimal("12.50")]
+
+
+def test_orders_after_as_of_plus_tolerance_are_rejected() -> None:
+    bronze = _orders(
+        [
+            ("1", "1", "2099-01-01 00:00:00", "5", "mouse"),
+            ("2", "1", "2026-11-02 00:00:00", "5", "mouse"),  # as_of + 1 day: tolerated
+            ("3", "1", "2026-11-02 00:00:01", "5", "mouse"),
+        ]
+    )
+    got = _order_reasons(bronze)
+    assert set(got) == {"1", "3"}
+    assert got["1"].startswith("invalid order_ts: after 2026-11-02 00:00")
+
+
+def test_without_as_of_the_future_starts_now() -> None:
+    tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    bronze = _orders([("1", "1", f"{tomorrow:%Y-%m-%d %H:%M:%S}", "5", "mouse")])
+    assert _order_reasons(bronze, as_of=None)["1"].startswith("invalid order_ts: after")
+
+
+def test_negative_future_tolerance_is_a_config_error() -> None:
+    with pytest.raises(ValueError, match="future_tolerance_days must be >= 0"):
+        nodes.latest_allowed("2026-11-01", -1)
+
+
+def test_long_text_is_rejected_and_quarantined_as_an_excerpt() -> None:
+    huge = "x" * 5_000_000
+    bronze = _customers().vstack(
+        _bronze([("7", huge, "h@x.io", "2024-01-01", "France")], CUSTOMER_COLS)
+    )
+    silver, rejected, _ = _split(_flag_customers(bronze), bronze, "customers")
+    assert 7 not in silver["customer_id"].to_list()
+    row = rejected.filter(pl.col("customer_id") == "7").row(0, named=True)
+    assert row["reason"] == "text too long: name over 1000 bytes (silver.max_text_bytes)"
+    assert row["name"] == "x" * 200 + " … [5000000 bytes]"
+    assert row["email"] == "h@x.io"
+
+
+def test_control_characters_are_stripped_from_text() -> None:
+    bronze = _bronze(
+        [("1", "Jo\x00e\x07 Doe", "J\x00O@x.io", "2024-01-01", "Fra\x00nce")], CUSTOMER_COLS
+    )
+    silver, _, _ = _split(_flag_customers(bronze), bronze, "customers")
+    assert silver.rows() == [(1, "Joe Doe", "jo@x.io", dt.date(2024, 1, 1), "France")]
+    assert "\x00" not in "".join(silver["name"].to_list())
+
+
+def test_control_characters_in_a_number_reject_the_row() -> None:
+    got = _order_reasons(_orders([("1", "1", "2026-01-01 10:00:00", "5\x00", "mouse")]))
+    assert got["1"].startswith("invalid amount")
+
+
+def _reconcile_orders(bronze_orders: pl.DataFrame, rules: dict[str, Any] = RULES) -> Any:
+    customers_bronze = _bronze([("1", "A", "a@x.io", "2024-01-01", "France")], CUSTOMER_COLS)
+    (c_silver, c_rejected, c_warn), countries = _reconcile(customers_bronze)
+    o = _split(
+        nodes.flag_orders(bronze_orders, c_silver, rules, "2026-11-01"), bronze_orders, "orders"
+    )
+    return nodes.reconcile(
+        customers_bronze, c_silver, c_rejected, c_warn, bronze_orders, *o, countries, rules
+    )
+
+
+def test_an_all_dirty_orders_file_fails_instead_of_giving_an_empty_silver() -> None:
+    bronze = _orders([(str(i), "1", "2026-01-01 10:00:00", "abc", "mouse") for i in range(10)])
+    with pytest.raises(
+        nodes.RejectShareError, match=r"10 of 10 bronze rows \(100%\).*10 x 'invalid amount"
+    ):
+        _reconcile_orders(bronze)
+
+
+def test_reject_share_at_the_threshold_passes_and_above_it_fails() -> None:
+    rows = [
+        (str(i), "1", "2026-01-01 10:00:00", "abc" if i < 5 else "5", "mouse") for i in range(10)
+    ]
+    report = _reconcile_orders(_orders(rows))[4]
+    assert report.filter(pl.col("table") == "orders")["rejected_rows"].item() == 5
+    with pytest.raises(nodes.RejectShareError, match="max_reject_share=0.4"):
+        _reconcile_orders(_orders(rows), {**RULES, "max_reject_share": 0.4})
+
+
+def test_countries_are_matched_on_distinct_values_with_row_counts() -> None:
+    raws = ["UK", "UK", "Atlantis", None]
+    bronze = _bronze(
+        [(str(i), "A", "a@x.io", "2024-01-01", c) for i, c in enumerate(raws)], CUSTOMER_COLS
+    )
+    got = {
+        r["raw_value"]: (r["canonical"], r["how"], r["rows"])
+        for r in nodes.match_countries(bronze, RULES).iter_rows(named=True)
+    }
+    assert got == {
+        "UK": ("United Kingdom", "alias", 2),
+        "Atlantis": (None, "unknown", 1),
+        None: (None, "unknown", 1),
+    }
+    silver, _, warnings = _split(_flag_customers(bronze), bronze, "customers")
+    assert silver.height == 4
+    assert dict(zip(warnings["key"], warnings["reason"], strict=True)) == {
+        "2": "unknown country: kept as null (see quality.country_mappings)",
+        "3": "missing country",
+    }
 
 
 def test_alias_to_unknown_country_is_a_config_error() -> None:
-    bad = {**RULES, "country_aliases": {"gaul": "Gallia"}}
-    with pytest.raises(ValueError, match=r"map to \['Gallia'\].*silver.countries"):
-        nodes.flag_customers(_customers(), bad)
+    bad = {**RULES, "countries": {**RULES["countries"], "aliases": {"gaul": "Gallia"}}}
+    with pytest.raises(ValueError, match=r"maps 'gaul' to 'Gallia'"):
+        nodes.match_countries(_customers(), bad)

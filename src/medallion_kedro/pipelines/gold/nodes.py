@@ -1,34 +1,89 @@
 """Gold marts: revenue by country, product and month, customer metrics and the KPI row.
 
-Money is summed at full precision and rounded to 2 decimals here, and only here.
+Money is exact: silver amounts are ``Decimal(18, 2)``, sums are exact decimals, so every
+total (by country, product, month, customer, the KPI row) adds up to the same cent, on
+every build. Averages (``avg_basket``, ``avg_price``) are the exact sum divided by the
+count, rounded once to the cent *half to even* (banker's rounding: 0.125 -> 0.12,
+0.135 -> 0.14) with integer arithmetic, so two builds give the same cents whatever the
+summation order. ``revenue_growth_last_month`` is a percentage, rounded half to even to 2
+decimals from the exact monthly totals.
+
+A customer without a recognised country and an order without a product are grouped under
+``Unknown`` in gold (silver keeps them as null and lists them in ``quality.warnings``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import polars as pl
 
 from medallion_kedro.dates import parse_as_of
 from medallion_kedro.pipelines.gold import rfm
-from medallion_kedro.schemas import GOLD, Frame, check_schema
+from medallion_kedro.schemas import GOLD, MONEY, Frame, check_schema
 
-_MONEY = 2
+log = logging.getLogger(__name__)
+
+#: Gold's label for a country or product silver could not recognise.
+UNKNOWN = "Unknown"
+_CENTS = 10**MONEY.scale
 
 
-def _money(expr: pl.Expr) -> pl.Expr:
-    return expr.round(_MONEY)
+def _cents(total: pl.Expr) -> pl.Expr:
+    """A decimal money sum as its whole number of cents (Int128)."""
+    return total.cast(pl.Decimal(38, MONEY.scale)).to_physical()
 
 
-def resolve_as_of(as_of: str | dt.date | None, orders: Frame) -> dt.date:
-    """The reference date: ``as_of`` when set, else the day after the latest order."""
+def money_avg(total: pl.Expr, count: pl.Expr) -> pl.Expr:
+    """``total / count`` rounded to the cent, half to even, exactly (null when count is 0)."""
+    cents, n = _cents(total), count.cast(pl.Int128)
+    q = cents // n
+    twice_r = (cents - q * n) * 2
+    up = (twice_r > n) | ((twice_r == n) & (q % 2 == 1))
+    rounded = pl.when(up).then(q + 1).otherwise(q)
+    return pl.when(n > 0).then((rounded.cast(pl.Decimal(38, 2)) / _CENTS).cast(MONEY))
+
+
+def _money(total: pl.Expr) -> pl.Expr:
+    """An exact sum back to the gold money type (fails loudly on overflow)."""
+    return total.cast(MONEY, strict=True)
+
+
+def reference_date(as_of: str | dt.date | None, orders: Frame) -> dt.date:
+    """The ``as_of`` of this gold build: the parameter when set, else the day after the
+    latest valid order. Logged once, with where it came from."""
     if as_of:
-        return parse_as_of(as_of)
+        reference = parse_as_of(as_of)
+        log.info("as_of %s: from the as_of parameter", reference)
+        return reference
     latest = orders.lazy().select(pl.col("order_ts").max()).collect().item()
     if latest is None:
-        raise ValueError("as_of is not set and silver.orders is empty: set params as_of")
-    return latest.date() + dt.timedelta(days=1)
+        raise ValueError(
+            "as_of is not set and silver.orders is empty: nothing to date the build from. "
+            "Pass --params as_of=YYYY-MM-DD or load orders first."
+        )
+    reference = latest.date() + dt.timedelta(days=1)
+    log.info(
+        "as_of %s: the day after the latest valid order (%s); set --params as_of=YYYY-MM-DD "
+        "to choose another",
+        reference,
+        latest,
+    )
+    return reference
+
+
+def active_window(params: dict[str, Any]) -> int:
+    """``gold.active_window_days``, checked: a whole number of days, 0 or more."""
+    days = params.get("active_window_days")
+    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+        raise ValueError(
+            f"gold.active_window_days must be a whole number of days >= 0, got {days!r}: "
+            "fix conf/base/parameters_gold.yml or --params gold.active_window_days=90"
+        )
+    return days
 
 
 def _revenue_by(orders: Frame, key: str, avg_name: str) -> pl.DataFrame:
@@ -36,24 +91,27 @@ def _revenue_by(orders: Frame, key: str, avg_name: str) -> pl.DataFrame:
         orders.lazy()
         .group_by(key)
         .agg(total_revenue=pl.col("amount").sum(), total_orders=pl.len().cast(pl.Int64))
-        .with_columns(**{avg_name: _money(pl.col("total_revenue") / pl.col("total_orders"))})
-        .with_columns(total_revenue=_money(pl.col("total_revenue")))
+        .with_columns(
+            total_revenue=_money(pl.col("total_revenue")),
+            **{avg_name: money_avg(pl.col("total_revenue"), pl.col("total_orders"))},
+        )
         .sort(["total_revenue", key], descending=[True, False])
         .collect()
     )
 
 
 def revenue_by_country(orders: Frame, customers: Frame) -> pl.DataFrame:
-    """Revenue, orders and average basket per customer country."""
-    countries = customers.lazy().select("customer_id", "country")
+    """Revenue, orders and average basket per customer country (``Unknown`` for none)."""
+    countries = customers.lazy().select("customer_id", pl.col("country").fill_null(UNKNOWN))
     with_country = orders.lazy().join(countries, on="customer_id")
     out = _revenue_by(with_country, "country", "avg_basket")
     return check_schema(out, GOLD["revenue_by_country"], "gold.revenue_by_country")
 
 
 def revenue_by_product(orders: Frame) -> pl.DataFrame:
-    """Revenue, orders and average price per product."""
-    out = _revenue_by(orders, "product", "avg_price")
+    """Revenue, orders and average price per product (``Unknown`` for none)."""
+    named = orders.lazy().with_columns(pl.col("product").fill_null(UNKNOWN))
+    out = _revenue_by(named, "product", "avg_price")
     return check_schema(out, GOLD["revenue_by_product"], "gold.revenue_by_product")
 
 
@@ -64,13 +122,17 @@ def monthly_revenue(orders: Frame) -> pl.DataFrame:
     return check_schema(out, GOLD["monthly_revenue"], "gold.monthly_revenue")
 
 
-def customer_metrics(orders: Frame, customers: Frame, as_of: str | None) -> pl.DataFrame:
+def customer_metrics(
+    orders: Frame, customers: Frame, as_of: dt.date, params: dict[str, Any]
+) -> pl.DataFrame:
     """Per customer: spend, order count, basket, first/last order, recency and RFM segment.
 
     Customers without orders have ``total_spent`` 0, ``order_count`` 0, null basket, dates,
     recency and score, and the segment ``Inactive`` (see :mod:`.rfm` for the rule).
+    ``recency_days`` is never negative: an order silver accepted within its tolerance
+    after ``as_of`` counts as 0 days ago.
     """
-    reference = resolve_as_of(as_of, orders)
+    window = active_window(params)
     per_customer = (
         orders.lazy()
         .group_by("customer_id")
@@ -85,13 +147,16 @@ def customer_metrics(orders: Frame, customers: Frame, as_of: str | None) -> pl.D
         customers.lazy()
         .join(per_customer, on="customer_id", how="left")
         .with_columns(
-            total_spent=_money(pl.col("total_spent").fill_null(0.0)),
+            country=pl.col("country").fill_null(UNKNOWN),
+            total_spent=_money(pl.col("total_spent").fill_null(0)),
             order_count=pl.col("order_count").fill_null(0),
-            avg_basket=_money(pl.col("total_spent") / pl.col("order_count")),
-            recency_days=(pl.lit(reference) - pl.col("last_order").dt.date()).dt.total_days(),
+            avg_basket=money_avg(pl.col("total_spent"), pl.col("order_count").fill_null(0)),
+            recency_days=(pl.lit(as_of) - pl.col("last_order").dt.date())
+            .dt.total_days()
+            .clip(lower_bound=0),
         )
     )
-    out = rfm.score(metrics.collect()).select(GOLD["customer_metrics"].names())
+    out = rfm.score(metrics.collect(), window).select(GOLD["customer_metrics"].names())
     out = out.sort("customer_id")
     return check_schema(out, GOLD["customer_metrics"], "gold.customer_metrics")
 
@@ -100,11 +165,18 @@ def _month_before(day: dt.date) -> str:
     return (day.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
+def _growth(last: Decimal, previous: Decimal | None) -> float | None:
+    """Growth in percent, rounded half to even to 2 decimals; null without a base."""
+    if not previous:
+        return None
+    return float(((last / previous - 1) * 100).quantize(Decimal("0.01"), ROUND_HALF_EVEN))
+
+
 def kpis(
     orders: Frame,
     metrics: Frame,
     monthly: Frame,
-    as_of: str | None,
+    as_of: dt.date,
     params: dict[str, Any],
 ) -> pl.DataFrame:
     """The one-row KPI table.
@@ -113,34 +185,36 @@ def kpis(
     before ``as_of``. ``revenue_growth_last_month``: growth in percent of the last complete
     month before ``as_of`` over the month before it (null when that month had no revenue).
     """
-    reference = resolve_as_of(as_of, orders)
-    last = _month_before(reference)
+    window = active_window(params)
+    last = _month_before(as_of)
     previous = _month_before(dt.date.fromisoformat(last + "-01"))
     months = monthly.lazy().select("month", "total_revenue").collect()
     revenue = dict(zip(months["month"], months["total_revenue"], strict=True))
-    growth = (
-        round((revenue.get(last, 0.0) / revenue[previous] - 1) * 100, _MONEY)
-        if revenue.get(previous)
-        else None
-    )
-    totals = orders.lazy().select(pl.col("amount").sum(), pl.len()).collect()
-    total, count = float(totals.item(0, 0)), int(totals.item(0, 1))
-    window = int(params["active_window_days"])
-    customers = (
-        metrics.lazy()
-        .select(pl.len(), (pl.col("recency_days") <= window).sum().cast(pl.Int64))
+    growth = _growth(revenue.get(last, Decimal(0)), revenue.get(previous))
+    totals = (
+        orders.lazy()
+        .select(total=pl.col("amount").sum(), count=pl.len().cast(pl.Int64))
+        .select(
+            total=_money(pl.col("total").fill_null(0)),
+            count="count",
+            avg=money_avg(pl.col("total").fill_null(0), pl.col("count")).fill_null(0),
+        )
         .collect()
     )
-    n_customers, active = int(customers.item(0, 0)), int(customers.item(0, 1))
+    customers = (
+        metrics.lazy()
+        .select(pl.len(), rfm.is_active(pl.col("recency_days"), window).sum().cast(pl.Int64))
+        .collect()
+    )
     out = pl.DataFrame(
         {
-            "total_revenue": [round(total, _MONEY)],
-            "total_orders": [count],
-            "total_customers": [n_customers],
-            "active_customers": [active],
-            "avg_basket": [round(total / count, _MONEY) if count else 0.0],
+            "total_revenue": totals.get_column("total"),
+            "total_orders": totals.get_column("count"),
+            "total_customers": [int(customers.item(0, 0))],
+            "active_customers": [int(customers.item(0, 1))],
+            "avg_basket": totals.get_column("avg"),
             "revenue_growth_last_month": [growth],
-            "as_of": [reference],
+            "as_of": [as_of],
         },
         schema=GOLD["kpis"],
     )

@@ -8,6 +8,7 @@ from medallion_kedro.pipelines.gold.nodes import (
     customer_metrics,
     kpis,
     monthly_revenue,
+    reference_date,
     revenue_by_country,
     revenue_by_product,
 )
@@ -17,6 +18,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
     orders, customers = "silver.orders", "silver.customers"
     return Pipeline(
         [
+            node(
+                reference_date,
+                inputs=["params:as_of", orders],
+                outputs="as_of_date",
+                name="reference_date",
+            ),
             node(
                 revenue_by_country,
                 inputs=[orders, customers],
@@ -37,7 +44,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             node(
                 customer_metrics,
-                inputs=[orders, customers, "params:as_of"],
+                inputs=[orders, customers, "as_of_date", "params:gold"],
                 outputs="gold.customer_metrics",
                 name="customer_metrics",
             ),
@@ -47,7 +54,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     orders,
                     "gold.customer_metrics",
                     "gold.monthly_revenue",
-                    "params:as_of",
+                    "as_of_date",
                     "params:gold",
                 ],
                 outputs="gold.kpis",

@@ -1,14 +1,23 @@
 """RFM scoring and segments.
 
-Only customers with at least one order are scored. Each of recency (days since the last
-order, fewer is better), frequency (order count) and monetary value (total spent) gets a
-score from 1 to 5 by quintile among scored customers::
+Only customers with at least one order are scored, each from 1 to 5 on:
 
-    score = floor((rank - 1) * 5 / n) + 1
+* **Recency** (R), in fixed bands of ``active_window_days`` (``w``, 90 by default) so the
+  score means the same on sparse data (one or two orders per customer) and on dense data
+  (a hundred): R = 5 when the last order is at most ``w / 3`` days before ``as_of``
+  (``3 * recency <= w``), 4 at most ``w`` days (an *active* customer), 3 at most ``2 w``,
+  2 at most ``4 w``, else 1.
+* **Frequency** (F, order count) and **monetary value** (M, total spent), by quintile
+  among scored customers::
 
-where ``rank`` is the 1-based "min" rank (ties share the lowest rank) in the direction where
-better is higher, and ``n`` is the number of scored customers. ``rfm_score`` is the three
-digits R, F, M (e.g. ``"545"``). The segment follows from R and F, first match wins:
+      score = floor((rank - 1) * 5 / n) + 1
+
+  where ``rank`` is the 1-based "min" rank (ties share the lowest rank) and ``n`` the
+  number of scored customers. On sparse data most customers tie at one order, so they all
+  get F = 1 and a second order is what lifts a customer up.
+
+``rfm_score`` is the three digits R, F, M (e.g. ``"545"``). The segment follows from R and
+F, first match wins:
 
 ==================  ===========================
 Champions           R >= 4 and F >= 4
@@ -19,6 +28,10 @@ Hibernating         R <= 2 and F <= 2
 Needs Attention     R == 3 and F <= 2
 Inactive            no order at all (no score)
 ==================  ===========================
+
+An active customer (last order at most ``active_window_days`` before ``as_of``) has
+R >= 4, so it is never "At Risk" or "Hibernating"; those need no order for over
+``2 * active_window_days``.
 """
 
 from __future__ import annotations
@@ -26,6 +39,29 @@ from __future__ import annotations
 import polars as pl
 
 SEGMENTS = ("Champions", "Loyal", "New", "At Risk", "Hibernating", "Needs Attention", "Inactive")
+
+
+def is_active(recency_days: pl.Expr, window: int) -> pl.Expr:
+    """True when the last order is at most ``window`` days before ``as_of``."""
+    return recency_days <= window
+
+
+def recency_score(recency_days: pl.Expr, window: int) -> pl.Expr:
+    """R from 1 to 5 in bands of ``window`` days (null stays null)."""
+    return (
+        pl.when(recency_days.is_null())
+        .then(None)
+        .when(recency_days * 3 <= window)
+        .then(5)
+        .when(is_active(recency_days, window))
+        .then(4)
+        .when(recency_days <= 2 * window)
+        .then(3)
+        .when(recency_days <= 4 * window)
+        .then(2)
+        .otherwise(1)
+        .cast(pl.Int8)
+    )
 
 
 def quintile(value: pl.Expr, *, higher_is_better: bool = True) -> pl.Expr:
@@ -53,12 +89,11 @@ def segment(r: pl.Expr, f: pl.Expr) -> pl.Expr:
     )
 
 
-def score(customers: pl.DataFrame) -> pl.DataFrame:
+def score(customers: pl.DataFrame, window: int) -> pl.DataFrame:
     """Add ``rfm_score`` and ``segment`` from recency_days, order_count and total_spent."""
     ordered = pl.col("order_count") > 0
-    recency = pl.when(ordered).then(pl.col("recency_days"))
     scores = customers.with_columns(
-        _r=quintile(recency, higher_is_better=False),
+        _r=recency_score(pl.when(ordered).then(pl.col("recency_days")), window),
         _f=quintile(pl.when(ordered).then(pl.col("order_count"))),
         _m=quintile(pl.when(ordered).then(pl.col("total_spent"))),
     )

@@ -1,28 +1,41 @@
 """Silver: type and validate bronze rows, deduplicate, quarantine what fails, reconcile.
 
-A row's ``reason`` is the first rule it breaks (null when it passes every rule). Duplicates
-are rows that pass every rule but have a later valid row with the same key: the last
-ingested row wins (bronze keeps ingestion order). Nothing is dropped: each bronze row ends
-in ``silver.<table>`` or in ``quality.rejected_<table>`` with its original text and reason.
+A row's ``reason`` is the first *critical* rule it breaks (null when it passes every rule):
+keys, amounts, timestamps, the customer reference, and the bounds (text length, amount
+range, future dates). Duplicates are rows that pass every rule but have a later valid row
+with the same key: the last ingested row wins (bronze keeps ingestion order). Nothing is
+dropped: each bronze row ends in ``silver.<table>`` or in ``quality.rejected_<table>``
+with its original text (cut to a short excerpt, see :func:`split_flagged`) and reason.
+
+A descriptive value gold can do without (an unknown country, a missing product) does not
+reject its row: the value becomes null in silver and the row is listed in
+``quality.warnings`` with the column, the raw value and the reason.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
 
+from medallion_kedro.dates import parse_as_of
 from medallion_kedro.pipelines.silver import rules as r
+from medallion_kedro.pipelines.silver.countries import EXACT, UNKNOWN, CountryMatcher
 from medallion_kedro.schemas import (
     BRONZE_META,
+    COUNTRY_MAPPINGS,
     DUPLICATE_REASON,
     KEYS,
+    MONEY,
     RAW_COLUMNS,
     REASON,
     RECONCILIATION,
     ROW_NUMBER,
     SILVER,
+    WARNINGS,
     Frame,
     check_schema,
 )
@@ -31,29 +44,65 @@ log = logging.getLogger(__name__)
 
 TYPED = "_t_"
 MALFORMED_REASON = "malformed row: wrong number of fields"
+WARNED = "_w_"
+BATCH = "_batch_id"
+
+#: (column, failed, reason): a descriptive value that is kept as null with a warning.
+Warning_ = tuple[str, pl.Expr, str]
 
 
 class ReconciliationError(RuntimeError):
     """Rows were lost or invented between bronze and silver."""
 
 
+class RejectShareError(RuntimeError):
+    """Too large a share of a table's rows was rejected: the input is probably wrong."""
+
+
 def _typed(column: str) -> str:
     return TYPED + column
 
 
-def _reasons(checks: list[tuple[pl.Expr, str]]) -> pl.Enum:
-    return pl.Enum(list(dict.fromkeys([*(why for _, why in checks), DUPLICATE_REASON])))
+def _reasons(whys: Sequence[str]) -> pl.Enum:
+    return pl.Enum(list(dict.fromkeys([*whys, DUPLICATE_REASON])))
+
+
+def _length_checks(table: str, max_bytes: int) -> list[tuple[pl.Expr, str]]:
+    """One check per raw column: text longer than ``max_bytes`` rejects the row."""
+    return [
+        (
+            r.too_long(c, max_bytes),
+            f"text too long: {c} over {max_bytes} bytes (silver.max_text_bytes)",
+        )
+        for c in RAW_COLUMNS[table]
+    ]
 
 
 def _flag(
-    bronze: Frame, typed: dict[str, pl.Expr], checks: list[tuple[pl.Expr, str]], table: str
+    bronze: Frame,
+    typed: dict[str, pl.Expr],
+    checks: list[tuple[pl.Expr, str]],
+    table: str,
+    warnings: Sequence[Warning_] = (),
 ) -> pl.DataFrame:
-    """Add typed columns and the ``reason`` of the first failed check, then flag duplicates."""
+    """Add typed columns, the ``reason`` of the first failed check and the warning of each
+    warned column, then flag duplicates."""
+    warned: dict[str, list[tuple[pl.Expr, str]]] = {}
+    for column, failed, why in warnings:
+        warned.setdefault(column, []).append((failed, why))
     flagged = (
         bronze.lazy()
         .with_row_index(ROW_NUMBER)
-        .select(ROW_NUMBER, **{_typed(c): e for c, e in typed.items()})
-        .with_columns(r.first_failure(checks, _reasons(checks)).alias(REASON))
+        .with_columns(**{_typed(c): e for c, e in typed.items()})
+        .select(
+            ROW_NUMBER,
+            *(_typed(c) for c in typed),
+            r.first_failure(checks, _reasons([why for _, why in checks])).alias(REASON),
+            *(
+                r.first_failure(ws, _reasons([why for _, why in ws])).alias(WARNED + c)
+                for c, ws in warned.items()
+            ),
+        )
     )
     return _flag_duplicates(flagged.collect(engine="streaming"), _typed(KEYS[table]))
 
@@ -81,31 +130,103 @@ def _flag_duplicates(flagged: pl.DataFrame, key: str) -> pl.DataFrame:
     )
 
 
-def flag_customers(bronze: Frame, rules: dict[str, Any]) -> pl.DataFrame:
-    """Type, normalise and check customers (country mapped, email lower-cased)."""
-    lookup = r.country_lookup(rules["countries"], rules["country_aliases"])
+def match_countries(bronze: Frame, rules: dict[str, Any]) -> pl.DataFrame:
+    """Each distinct raw ``country`` of bronze customers, its canonical name and how it
+    matched (see :mod:`.countries`), with its number of rows."""
+    config = rules["countries"]
+    matcher = CountryMatcher(
+        config.get("aliases") or {},
+        fuzzy_min_score=config["fuzzy_min_score"],
+        fuzzy_min_length=config["fuzzy_min_length"],
+    )
+    counts = bronze.lazy().group_by("country").agg(pl.len()).collect().sort("country")
+    matches = matcher.match_all(counts.get_column("country").to_list())
+    out = pl.DataFrame(
+        {
+            "raw_value": counts.get_column("country"),
+            "canonical": [matches[v].canonical for v in counts.get_column("country")],
+            "how": [matches[v].how for v in counts.get_column("country")],
+            "score": [matches[v].score for v in counts.get_column("country")],
+            "rows": counts.get_column("len").cast(pl.Int64),
+        },
+        schema=COUNTRY_MAPPINGS,
+    )
+    how = dict(out.group_by("how").agg(pl.col("rows").sum()).iter_rows())
+    log.info(
+        "countries: %d spellings; rows matched %s (not exact ones: quality.country_mappings)",
+        out.height,
+        ", ".join(f"{k} {how[k]}" for k in sorted(how)),
+    )
+    return out
+
+
+def flag_customers(bronze: Frame, countries: pl.DataFrame, rules: dict[str, Any]) -> pl.DataFrame:
+    """Type, normalise and check customers (email lower-cased, country from ``countries``).
+
+    A country that matches no ISO 3166 country keeps its customer: it is null in silver
+    and warned about.
+    """
+    raw_country = pl.col("country")
     t = {
         "customer_id": r.parse_int("customer_id"),
         "name": r.text("name"),
         "email": r.parse_email("email"),
         "signup_date": r.parse_date("signup_date", rules["date_format"]),
-        "country": r.parse_country("country", lookup),
+        "country": raw_country.replace_strict(
+            countries.get_column("raw_value").drop_nulls(),
+            countries.filter(pl.col("raw_value").is_not_null()).get_column("canonical"),
+            default=None,
+            return_dtype=pl.String,
+        ),
         "_malformed": pl.col("_malformed"),
     }
     missing = {c: pl.col(_typed(c)).is_null() for c in t}
     checks = [
         (pl.col(_typed("_malformed")), MALFORMED_REASON),
+        *_length_checks("customers", int(rules["max_text_bytes"])),
         (missing["customer_id"], "invalid customer_id: not a whole number"),
         (missing["name"], "missing name"),
         (missing["email"], "invalid email"),
         (missing["signup_date"], f"invalid signup_date: not a date like {rules['date_format']}"),
-        (missing["country"], "unknown country: add it to silver.countries or country_aliases"),
     ]
-    return _flag(bronze, t, checks, "customers")
+    warnings = [
+        ("country", r.text("country").is_null(), "missing country"),
+        (
+            "country",
+            missing["country"],
+            "unknown country: kept as null (see quality.country_mappings)",
+        ),
+    ]
+    return _flag(bronze, t, checks, "customers", warnings)
 
 
-def flag_orders(bronze: Frame, customers: pl.DataFrame, rules: dict[str, Any]) -> pl.DataFrame:
-    """Type and check orders; an order whose customer is not in silver is an orphan."""
+def latest_allowed(as_of: str | dt.date | None, tolerance_days: float) -> dt.datetime:
+    """The latest order time silver accepts: ``as_of`` (or now, UTC) plus the tolerance."""
+    if as_of:
+        start = dt.datetime.combine(parse_as_of(as_of), dt.time())
+    else:
+        start = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if float(tolerance_days) < 0:
+        raise ValueError(
+            f"silver.future_tolerance_days must be >= 0, got {tolerance_days!r}: "
+            "fix conf/base/parameters_silver.yml"
+        )
+    return start + dt.timedelta(days=float(tolerance_days))
+
+
+def flag_orders(
+    bronze: Frame,
+    customers: pl.DataFrame,
+    rules: dict[str, Any],
+    as_of: str | dt.date | None = None,
+) -> pl.DataFrame:
+    """Type and check orders; an order whose customer is not in silver is an orphan.
+
+    Amounts must be above zero and at most ``max_amount``; order times at most
+    ``future_tolerance_days`` after ``as_of`` (after now when ``as_of`` is not set).
+    """
+    limit = latest_allowed(as_of, rules["future_tolerance_days"])
+    max_amount = pl.lit(str(rules["max_amount"])).cast(MONEY)
     t = {
         "order_id": r.parse_int("order_id"),
         "customer_id": r.parse_int("customer_id"),
@@ -118,27 +239,81 @@ def flag_orders(bronze: Frame, customers: pl.DataFrame, rules: dict[str, Any]) -
     known = pl.col(_typed("customer_id")).is_in(customers.get_column("customer_id").implode())
     checks = [
         (pl.col(_typed("_malformed")), MALFORMED_REASON),
+        *_length_checks("orders", int(rules["max_text_bytes"])),
         (missing["order_id"], "invalid order_id: not a whole number"),
         (missing["customer_id"], "invalid customer_id: not a whole number"),
         (
             missing["order_ts"],
             f"invalid order_ts: not a timestamp like {rules['timestamp_format']}",
         ),
-        (missing["amount"], "invalid amount: not a positive number"),
-        (missing["product"], "missing product"),
+        (
+            pl.col(_typed("order_ts")) > limit,
+            f"invalid order_ts: after {limit:%Y-%m-%d %H:%M} "
+            "(as_of + silver.future_tolerance_days)",
+        ),
+        (missing["amount"], "invalid amount: not a decimal number with at most 2 decimals"),
+        (pl.col(_typed("amount")) <= 0, "invalid amount: not above zero"),
+        (
+            pl.col(_typed("amount")) > max_amount,
+            f"invalid amount: above silver.max_amount {rules['max_amount']}",
+        ),
         (~known, "unknown customer: customer_id is not in silver.customers"),
     ]
-    return _flag(bronze, t, checks, "orders")
+    warnings = [("product", missing["product"], "missing product: kept as null")]
+    return _flag(bronze, t, checks, "orders", warnings)
+
+
+def _excerpt(column: str, chars: int) -> pl.Expr:
+    """``column`` cut to its first ``chars`` characters, with its full size appended."""
+    value = pl.col(column)
+    cut = pl.concat_str(
+        value.str.slice(0, chars),
+        pl.lit(" … ["),
+        value.str.len_bytes().cast(pl.String),
+        pl.lit(" bytes]"),
+    )
+    return pl.when(value.str.len_bytes() > chars).then(cut).otherwise(value).alias(column)
+
+
+def _warnings(flagged: pl.DataFrame, bronze: Frame, table: str) -> pl.DataFrame:
+    """One row per kept row and warned column: key, raw value, reason, batch."""
+    valid = pl.col(REASON).is_null()
+    parts = []
+    for name in (c for c in flagged.columns if c.startswith(WARNED)):
+        column = name[len(WARNED) :]
+        hits = flagged.filter(valid & pl.col(name).is_not_null()).select(
+            ROW_NUMBER, pl.col(name).cast(pl.String).alias("reason")
+        )
+        raw = (
+            bronze.lazy()
+            .with_row_index(ROW_NUMBER)
+            .filter(pl.col(ROW_NUMBER).is_in(hits.get_column(ROW_NUMBER).implode()))
+            .join(hits.lazy(), on=ROW_NUMBER, how="left", maintain_order="left")
+            .select(
+                pl.lit(table).alias("table"),
+                pl.col(KEYS[table]).alias("key"),
+                pl.lit(column).alias("column"),
+                pl.col(column).alias("raw_value"),
+                "reason",
+                pl.col(BATCH).cast(pl.String).alias("batch_id"),
+            )
+        )
+        parts.append(raw.collect())
+    return pl.concat(parts) if parts else pl.DataFrame(schema=WARNINGS)
 
 
 def split_flagged(
-    flagged: pl.DataFrame, bronze: Frame, table: str
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Valid rows as typed silver columns; the others as their bronze text plus ``reason``.
+    flagged: pl.DataFrame, bronze: Frame, table: str, rules: dict[str, Any] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Valid rows as typed silver columns; the others as their bronze text plus ``reason``;
+    and the warnings of the valid rows.
 
     ``flagged`` holds only row numbers, typed values and reasons; the few rejected rows
-    take their original text back from bronze by row number.
+    take their original text back from bronze by row number. A rejected text longer than
+    ``quarantine_excerpt_chars`` characters is cut to that many, followed by
+    `` … [<size> bytes]``, so a huge field never reaches the quarantine whole.
     """
+    chars = int((rules or {}).get("quarantine_excerpt_chars", 200))
     valid = pl.col(REASON).is_null()
     silver = flagged.filter(valid).select(pl.col(_typed(c)).alias(c) for c in SILVER[table].names())
     reasons = flagged.filter(~valid).select(ROW_NUMBER, pl.col(REASON).cast(pl.String))
@@ -147,10 +322,13 @@ def split_flagged(
         .with_row_index(ROW_NUMBER)
         .filter(pl.col(ROW_NUMBER).is_in(reasons.get_column(ROW_NUMBER).implode()))
         .join(reasons.lazy(), on=ROW_NUMBER, how="left", maintain_order="left")
-        .select(*RAW_COLUMNS[table], *BRONZE_META, REASON)
+        .select(*(_excerpt(c, chars) for c in RAW_COLUMNS[table]), *BRONZE_META, REASON)
         .collect(engine="streaming")
     )
-    return check_schema(silver, SILVER[table], f"silver.{table}"), rejected
+    warnings = check_schema(
+        _warnings(flagged, bronze, table), WARNINGS, f"quality.warnings ({table})"
+    )
+    return check_schema(silver, SILVER[table], f"silver.{table}"), rejected, warnings
 
 
 def _rows(frame: Frame) -> int:
@@ -159,7 +337,11 @@ def _rows(frame: Frame) -> int:
 
 
 def _balance(
-    table: str, bronze: Frame, silver: pl.DataFrame, rejected: pl.DataFrame
+    table: str,
+    bronze: Frame,
+    silver: pl.DataFrame,
+    rejected: pl.DataFrame,
+    warnings: pl.DataFrame,
 ) -> dict[str, Any]:
     duplicates = rejected.filter(pl.col(REASON) == DUPLICATE_REASON).height
     bronze_rows = _rows(bronze)
@@ -169,27 +351,71 @@ def _balance(
         "silver_rows": silver.height,
         "rejected_rows": rejected.height - duplicates,
         "duplicates_removed": duplicates,
+        "warning_rows": warnings.get_column("key").n_unique() if warnings.height else 0,
         "balanced": bronze_rows == silver.height + rejected.height,
     }
+
+
+def _check_reject_share(row: dict[str, Any], rejected: pl.DataFrame, max_share: float) -> None:
+    if not row["bronze_rows"]:
+        return
+    share = row["rejected_rows"] / row["bronze_rows"]
+    if share <= max_share:
+        return
+    top = (
+        rejected.filter(pl.col(REASON) != DUPLICATE_REASON)
+        .group_by(REASON)
+        .len()
+        .sort(["len", REASON], descending=[True, False])
+        .head(3)
+    )
+    causes = "; ".join(f"{n} x {why!r}" for why, n in top.iter_rows())
+    raise RejectShareError(
+        f"silver.{row['table']}: {row['rejected_rows']} of {row['bronze_rows']} bronze rows "
+        f"({share:.0%}) were rejected, above silver.max_reject_share={max_share}. Main "
+        f"reasons: {causes}. Nothing was written to silver or quality: check the landing "
+        "file (layout, column_map in parameters_bronze.yml, formats in "
+        "parameters_silver.yml) or raise silver.max_reject_share."
+    )
 
 
 def reconcile(
     bronze_customers: Frame,
     silver_customers: pl.DataFrame,
     rejected_customers: pl.DataFrame,
+    warnings_customers: pl.DataFrame,
     bronze_orders: Frame,
     silver_orders: pl.DataFrame,
     rejected_orders: pl.DataFrame,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Check ``bronze = silver + rejected + duplicates`` per table, then release the tables.
+    warnings_orders: pl.DataFrame,
+    countries: pl.DataFrame,
+    rules: dict[str, Any],
+) -> tuple[
+    pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame
+]:
+    """Check ``bronze = silver + rejected + duplicates`` and the reject share per table,
+    then release the tables.
 
-    Silver and quarantine tables pass through this node unchanged, so nothing is written to
-    the lake's silver or quality layers when a count does not reconcile.
+    Silver, quarantine, warning and country-mapping tables pass through this node, so
+    nothing is written to the lake's silver or quality layers when a count does not
+    reconcile or when more than ``max_reject_share`` of a table's rows were rejected.
     """
+    max_share = float(rules["max_reject_share"])
+    if not 0 <= max_share <= 1:
+        raise ValueError(
+            f"silver.max_reject_share must be between 0 and 1, got {rules['max_reject_share']!r}"
+        )
+    rejected = {"customers": rejected_customers, "orders": rejected_orders}
     report = pl.DataFrame(
         [
-            _balance("customers", bronze_customers, silver_customers, rejected_customers),
-            _balance("orders", bronze_orders, silver_orders, rejected_orders),
+            _balance(
+                "customers",
+                bronze_customers,
+                silver_customers,
+                rejected_customers,
+                warnings_customers,
+            ),
+            _balance("orders", bronze_orders, silver_orders, rejected_orders, warnings_orders),
         ],
         schema=RECONCILIATION,
         orient="row",
@@ -204,4 +430,24 @@ def reconcile(
                 f"{row['silver_rows'] + row['rejected_rows'] + row['duplicates_removed']}. "
                 "Nothing was written to silver; this is a bug in the silver rules."
             )
-    return silver_customers, rejected_customers, silver_orders, rejected_orders, report
+        _check_reject_share(row, rejected[row["table"]], max_share)
+    warnings = pl.concat([warnings_customers, warnings_orders])
+    mappings = countries.filter(pl.col("how") != EXACT).sort(
+        "rows", "raw_value", descending=[True, False]
+    )
+    unknown = mappings.filter(pl.col("how") == UNKNOWN).height
+    if unknown:
+        log.warning(
+            "%d country spellings are unknown (kept as null, see quality.country_mappings); "
+            "add aliases in parameters_silver.yml silver.countries.aliases",
+            unknown,
+        )
+    return (
+        silver_customers,
+        rejected_customers,
+        silver_orders,
+        rejected_orders,
+        report,
+        warnings,
+        mappings,
+    )

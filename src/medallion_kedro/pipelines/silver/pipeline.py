@@ -9,6 +9,7 @@ from kedro.pipeline import Node, Pipeline, node
 from medallion_kedro.pipelines.silver.nodes import (
     flag_customers,
     flag_orders,
+    match_countries,
     reconcile,
     split_flagged,
 )
@@ -18,8 +19,16 @@ from medallion_kedro.schemas import TABLES
 def _split_node(table: str) -> Node:
     return node(
         update_wrapper(partial(split_flagged, table=table), split_flagged),
-        inputs=[f"flagged_{table}", f"bronze.{table}"],
-        outputs=[f"unchecked_{table}", f"unchecked_rejected_{table}"],
+        inputs={
+            "flagged": f"flagged_{table}",
+            "bronze": f"bronze.{table}",
+            "rules": "params:silver",
+        },
+        outputs=[
+            f"unchecked_{table}",
+            f"unchecked_rejected_{table}",
+            f"unchecked_warnings_{table}",
+        ],
         name=f"split_{table}",
     )
 
@@ -28,14 +37,20 @@ def create_pipeline(**kwargs: object) -> Pipeline:
     return Pipeline(
         [
             node(
-                flag_customers,
+                match_countries,
                 inputs=["bronze.customers", "params:silver"],
+                outputs="country_matches",
+                name="match_countries",
+            ),
+            node(
+                flag_customers,
+                inputs=["bronze.customers", "country_matches", "params:silver"],
                 outputs="flagged_customers",
                 name="flag_customers",
             ),
             node(
                 flag_orders,
-                inputs=["bronze.orders", "unchecked_customers", "params:silver"],
+                inputs=["bronze.orders", "unchecked_customers", "params:silver", "params:as_of"],
                 outputs="flagged_orders",
                 name="flag_orders",
             ),
@@ -46,9 +61,13 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "bronze.customers",
                     "unchecked_customers",
                     "unchecked_rejected_customers",
+                    "unchecked_warnings_customers",
                     "bronze.orders",
                     "unchecked_orders",
                     "unchecked_rejected_orders",
+                    "unchecked_warnings_orders",
+                    "country_matches",
+                    "params:silver",
                 ],
                 outputs=[
                     "silver.customers",
@@ -56,6 +75,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "silver.orders",
                     "quality.rejected_orders",
                     "quality.reconciliation",
+                    "quality.warnings",
+                    "quality.country_mappings",
                 ],
                 name="reconcile",
             ),

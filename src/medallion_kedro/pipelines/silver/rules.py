@@ -2,13 +2,28 @@
 
 Each ``parse_*`` returns the typed value or null when the text is not valid, so a rule is
 "the typed column is null" and its reason says which text was wrong.
+
+Control characters: in free text (names, emails, products, countries) every C0 control
+character but tab (U+0000-U+0008, U+000A-U+001F) and DEL (U+007F) is removed before the
+value is trimmed and checked, so a NUL byte never reaches silver. In numbers, dates and
+keys they make the value invalid, and the row is quarantined with that column's reason.
+
+Amounts are parsed exactly, never through a float: the trimmed text must be digits with
+an optional decimal point and at most 2 significant decimals (``12``, ``12.5``, ``12.50``,
+``12.500``); anything else (``-3``, ``1e308``, ``inf``, ``NaN``, ``12.345``, ``1,000``) is
+invalid, so no amount is ever rounded.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from medallion_kedro.schemas import MONEY
+
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_CONTROL = r"[\x00-\x08\x0a-\x1f\x7f]"
+#: Digits, then optionally a point and decimals whose third and later digits are zeros.
+_AMOUNT = r"^[0-9]{1,16}(\.[0-9]{0,2}0*)?$"
 
 
 def _trimmed(column: str) -> pl.Expr:
@@ -16,8 +31,8 @@ def _trimmed(column: str) -> pl.Expr:
 
 
 def text(column: str) -> pl.Expr:
-    """The column trimmed, with empty strings as null."""
-    value = _trimmed(column)
+    """The column without control characters, trimmed, with empty strings as null."""
+    value = pl.col(column).str.replace_all(_CONTROL, "").str.strip_chars(" \t")
     return pl.when(value.str.len_bytes() > 0).then(value)
 
 
@@ -27,9 +42,18 @@ def parse_int(column: str) -> pl.Expr:
 
 
 def parse_amount(column: str) -> pl.Expr:
-    """A positive amount; non-numbers, zero and negatives are null."""
-    value = _trimmed(column).cast(pl.Float64, strict=False)
-    return pl.when(value > 0).then(value).otherwise(None)
+    """An exact ``Decimal(18, 2)`` amount, or null when the text is not a plain decimal.
+
+    Zero passes here (it is a number); the positive and maximum checks are separate rules
+    so the quarantine says which one failed.
+    """
+    value = _trimmed(column)
+    return pl.when(value.str.contains(_AMOUNT)).then(value.cast(MONEY, strict=False))
+
+
+def too_long(column: str, max_bytes: int) -> pl.Expr:
+    """True when the raw text of ``column`` is longer than ``max_bytes`` bytes."""
+    return pl.col(column).str.len_bytes() > max_bytes
 
 
 def parse_date(column: str, fmt: str) -> pl.Expr:
@@ -48,25 +72,6 @@ def parse_email(column: str) -> pl.Expr:
 
 def title(column: str) -> pl.Expr:
     return text(column).str.to_titlecase()
-
-
-def country_lookup(countries: list[str], aliases: dict[str, str]) -> dict[str, str]:
-    """Lower-cased spelling -> canonical country."""
-    lookup = {str(c).lower(): str(c) for c in countries}
-    lookup.update({str(k).lower(): str(v) for k, v in aliases.items()})
-    unknown = sorted({v for v in lookup.values() if v not in set(map(str, countries))})
-    if unknown:
-        raise ValueError(
-            f"parameters_silver.yml country_aliases map to {unknown}, which are not in "
-            "silver.countries: add them there or fix the alias."
-        )
-    return lookup
-
-
-def parse_country(column: str, lookup: dict[str, str]) -> pl.Expr:
-    return (
-        text(column).str.to_lowercase().replace_strict(lookup, default=None, return_dtype=pl.String)
-    )
 
 
 def first_failure(checks: list[tuple[pl.Expr, str]], dtype: pl.DataType) -> pl.Expr:
