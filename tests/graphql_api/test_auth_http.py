@@ -208,12 +208,10 @@ def test_every_way_to_personal_data_with_every_token(
             assert response.status_code == 401, where
             assert response.headers["www-authenticate"].startswith("Bearer"), where
             assert "data" not in body, where
-            codes = [e["extensions"]["code"] for e in body["errors"]]
-            assert codes == ["UNAUTHENTICATED"], where
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"], where
             continue
         assert response.status_code == 200, where
-        codes = {e["extensions"]["code"] for e in body["errors"]}
-        assert codes == {outcome}, (where, body)
+        assert {e["extensions"]["code"] for e in body["errors"]} == {outcome}, (where, body)
         assert PII_SCOPE in body["errors"][0]["message"], where
 
 
