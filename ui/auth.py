@@ -29,12 +29,13 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
     salt = salt or os.urandom(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
     encode = base64.urlsafe_b64encode
-    return f"scrypt${_N}${_R}${_P}${encode(salt).decode()}${encode(digest).decode()}"
+    # ':' separators, not '$': docker compose would read '$' in .env as a variable.
+    return f"scrypt:{_N}:{_R}:{_P}:{encode(salt).decode()}:{encode(digest).decode()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
+        scheme, n, r, p, salt, digest = stored.split(":")
         if scheme != "scrypt":
             return False
         expected = base64.urlsafe_b64decode(digest)
@@ -58,7 +59,7 @@ def parse_users(text: str, source: str) -> dict[str, str]:
         if not line:
             continue
         parts = line.split()
-        if len(parts) != 2 or not parts[1].startswith("scrypt$"):
+        if len(parts) != 2 or not parts[1].startswith("scrypt:"):
             raise AuthConfigError(
                 f"{source} entry {number}: expected '<user> <scrypt hash>'; "
                 "`python -m ui.auth hash USER` prints one (never store the password itself)"
