@@ -153,10 +153,24 @@ def client_address(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
-class RateLimit:
-    """At most ``limit`` requests per client address (``limits`` moving window), else 429.
+def client_key(scope: Scope) -> str:
+    """Who a request counts against: its authenticated client, else its address.
 
-    ``GET /health`` is exempt so orchestrators can always probe the process.
+    Keyed by client, an app that serves many people through one service key has one budget
+    however many addresses it uses, and people behind one address do not share theirs
+    with it.
+    """
+    principal = scope.get("state", {}).get("principal")
+    if isinstance(principal, Principal) and principal is not LOCAL_DEVELOPER:
+        return principal.subject
+    return f"address:{client_address(scope)}"
+
+
+class RateLimit:
+    """At most ``limit`` requests per client (``limits`` moving window), else 429.
+
+    Runs after :class:`BearerAuth`, which names the client. ``GET /health`` is exempt so
+    orchestrators can always probe the process.
     """
 
     def __init__(self, app: ASGIApp, limit: str) -> None:
@@ -173,7 +187,7 @@ class RateLimit:
         if scope["type"] != "http" or scope.get("path") == "/health":
             await self.app(scope, receive, send)
             return
-        client = client_address(scope)
+        client = client_key(scope)
         if self.limiter.hit(self.item, client):
             await self.app(scope, receive, send)
             return
@@ -193,7 +207,8 @@ class RateLimit:
 
 
 def protect(app: ASGIApp, settings: Settings) -> ASGIApp:
-    """``app`` behind the rate limit (if any) and bearer authentication of ``settings``."""
-    app = BearerAuth(app, build_authenticator(settings))
+    """``app`` behind bearer authentication, then the rate limit (if any), of ``settings``."""
     limit = settings.effective_rate_limit
-    return RateLimit(app, limit) if limit else app
+    if limit:
+        app = RateLimit(app, limit)
+    return BearerAuth(app, build_authenticator(settings))

@@ -297,17 +297,24 @@ def test_the_api_refuses_to_start_exposed_without_auth(seeded: MongoServer) -> N
 
 
 def test_rate_limit_answers_429_with_retry_after(seeded: MongoServer) -> None:
-    """A burst of 12 requests against 5/minute: 5 answered, then 429s; /health is exempt."""
+    """A burst of 12 requests against 5/minute: 5 answered, then 429s; /health is exempt.
+
+    Each client has its own budget: the key's requests are counted apart from the address's.
+    """
+    env = {"API_RATE_LIMIT": "5/minute", "API_KEYS": KEY_LINES}
+    query = "{ kpis { totalOrders } }"
     with (
-        api_process(seeded.uri, data.DB_NAME, API_RATE_LIMIT="5/minute") as url,
+        api_process(seeded.uri, data.DB_NAME, **env) as url,
         httpx.Client(base_url=url, timeout=15) as client,
     ):
-        statuses = [post(client, None, "{ kpis { totalOrders } }", {}) for _ in range(12)]
+        statuses = [post(client, None, query, {}) for _ in range(12)]
         assert [r.status_code for r in statuses] == [200] * 5 + [429] * 7
         refused = statuses[-1]
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
         assert client.get("/health").status_code == 200
+        keyed = [post(client, KEYS["valid"], query, {}).status_code for _ in range(7)]
+        assert keyed == [200] * 5 + [429] * 2
 
 
 def test_no_rate_limit_on_loopback_by_default(api: httpx.Client) -> None:
