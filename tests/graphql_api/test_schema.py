@@ -555,3 +555,41 @@ def test_segment_enum_matches_the_gold_segments() -> None:
 def test_segment_filter_is_an_enum(gql: Execute) -> None:
     page = ok(gql(PAGE, {"filter": {"segment": "CHAMPIONS"}, "first": 100}))["customers"]
     assert sorted(e["node"]["customerId"] for e in page["edges"]) == [1, 5]
+
+
+def test_has_previous_page_looks_before_the_page_not_at_the_cursor(gql: Execute) -> None:
+    """A cursor placed before everyone (or after everyone) has nothing on its far side."""
+    top = cursor_of('["c1","TOTAL_SPENT_DESC",1e9,0]')
+    page = ok(gql(PAGE, {"first": 3, "after": top}))["customers"]
+    assert [e["node"]["customerId"] for e in page["edges"]] == expected_ids("TOTAL_SPENT_DESC")[:3]
+    assert page["pageInfo"]["hasPreviousPage"] is False
+    bottom = cursor_of('["c1","TOTAL_SPENT_DESC",-1.0,0]')
+    back = ok(gql(BACK, {"last": 3, "before": bottom}))["customers"]
+    assert [e["node"]["customerId"] for e in back["edges"]] == expected_ids("TOTAL_SPENT_DESC")[-3:]
+    assert back["pageInfo"]["hasNextPage"] is False and back["pageInfo"]["hasPreviousPage"]
+
+
+@pytest.mark.parametrize("order", ["NAME_ASC", "NAME_DESC"])
+def test_name_orderings_keep_the_name_prefix_both_ways(gql: Execute, order: str) -> None:
+    keep = lambda c: data.CUSTOMERS[c][0].startswith("Al")  # noqa: E731
+    flt = {"namePrefix": "Al"}
+    assert walk(gql, order, 1, flt) == expected_ids(order, keep)
+    assert walk_back(gql, order, 1, flt) == expected_ids(order, keep)
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [("NAME_ASC", []), ("NAME_DESC", ["Alina Dupont", "Alice Martin", "Alex Stone"])],
+)
+def test_a_cursor_outside_the_name_prefix_never_widens_it(
+    gql: Execute, order: str, expected: list[str]
+) -> None:
+    """A cursor on "Bruno Keller" with the prefix "Al": only "Al..." names ever come back."""
+    query = """query($o: CustomerOrder, $a: String) {
+      customers(orderBy: $o, after: $a, filter: {namePrefix: "Al"}) { edges { node { name } } } }"""
+    after = cursor_of(f'["c1","{order}","Bruno Keller",0]')
+    edges = ok(gql(query, {"o": order_input(order), "a": after}))["customers"]["edges"]
+    assert [e["node"]["name"] for e in edges] == expected
+    further = cursor_of(f'["c1","{order}","Zz",0]')
+    edges = ok(gql(query, {"o": order_input(order), "a": further}))["customers"]["edges"]
+    assert all(e["node"]["name"].startswith("Al") for e in edges)
