@@ -216,8 +216,11 @@ class Authenticator:
     def configured(self) -> bool:
         return bool(self.keys) or self.jwt is not None
 
+    def is_jwt(self, token: str) -> bool:
+        return self.jwt is not None and token.count(".") == 2
+
     def verify(self, token: str) -> Principal:
-        if self.jwt is not None and token.count(".") == 2:
+        if self.jwt is not None and self.is_jwt(token):
             return self.jwt.verify(token)
         if self.keys:
             return self.keys.verify(token)

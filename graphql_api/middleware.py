@@ -9,6 +9,7 @@ import time
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.auth import (
@@ -119,6 +120,12 @@ class BearerAuth:
         self.app = app
         self.authenticator = authenticator
 
+    async def _verify(self, token: str) -> Principal:
+        """API keys inline (a hash); JWTs in a thread: a JWKS refresh is a blocking fetch."""
+        if self.authenticator.is_jwt(token):
+            return await run_in_threadpool(self.authenticator.verify, token)
+        return self.authenticator.verify(token)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -134,7 +141,7 @@ class BearerAuth:
             try:
                 if scheme.lower() != "bearer" or not token.strip():
                     raise InvalidToken("send `Authorization: Bearer <token>`")
-                principal = self.authenticator.verify(token.strip())
+                principal = await self._verify(token.strip())
             except InvalidToken as exc:
                 await _send_json(
                     send,
