@@ -543,6 +543,10 @@ def test_node_of_an_unknown_customer_is_null(gql: Execute) -> None:
 
 def test_node_of_a_malformed_id_is_an_error(gql: Execute) -> None:
     assert gql(NODE, {"id": "not-a-global-id"}).errors
+    import base64
+
+    other_type = base64.b64encode(b"Kpis:1").decode()
+    assert "not the global id of a Customer" in error_message(gql(NODE, {"id": other_type}))
 
 
 def test_segment_enum_matches_the_gold_segments() -> None:
