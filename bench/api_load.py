@@ -38,13 +38,13 @@ DB = "bench"
 WIDTHS = (8, 9, 8, 8, 7)
 COUNTRIES = ["France", "Germany", "Italy", "Spain", "Japan", "Brazil", "Canada", "India"]
 PRODUCTS = ["Laptop", "Mouse", "Keyboard", "Monitor", "Cable", "Headset", "Webcam"]
-SEGMENTS = ["Champions", "Loyal", "Potential", "At Risk", "Hibernating"]
+SEGMENTS = ["Champions", "Loyal", "New", "At Risk", "Hibernating"]
 
 KPIS = "{ kpis { totalRevenue totalOrders totalCustomers activeCustomers avgBasket asOf } }"
-CUSTOMER = """query($id: Int!) { customer(id: $id) {
-  id name email country signupDate totalSpent orderCount avgBasket lastOrder segment } }"""
+CUSTOMER = """query($id: Int!) { customer(customerId: $id) {
+  customerId name email country signupDate totalSpent orderCount avgBasket lastOrder segment } }"""
 PAGE = """query($first: Int) { customers(first: $first) {
-  edges { cursor node { id name country totalSpent orderCount segment } }
+  edges { cursor node { customerId name country totalSpent orderCount segment } }
   pageInfo { hasNextPage endCursor } } }"""
 
 

@@ -21,7 +21,7 @@ from strawberry.schema import BaseSchema
 
 from graphql_api.context import Context, build_context
 from graphql_api.health import health
-from graphql_api.middleware import BodySizeLimit
+from graphql_api.middleware import BodySizeLimit, protect
 from graphql_api.schema import build_schema
 from graphql_api.settings import Settings
 from graphql_api.store import GoldStore, create_client
@@ -82,7 +82,7 @@ def create_app(
     ]
     starlette = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     # Outermost, so an oversized body is refused before any other layer reads it.
-    return BodySizeLimit(starlette, settings.max_body_bytes)
+    return BodySizeLimit(protect(starlette, settings), settings.max_body_bytes)
 
 
 app = create_app()

@@ -1,10 +1,25 @@
-"""A pure ASGI guard that refuses oversized requests before anything parses them."""
+"""Pure ASGI guards: oversized requests, bearer authentication, rate limiting."""
 
 from __future__ import annotations
 
 import json
+import math
+import time
 
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graphql_api.auth import (
+    LOCAL_DEVELOPER,
+    Authenticator,
+    InvalidToken,
+    Principal,
+    build_authenticator,
+)
+from graphql_api.settings import Settings, SettingsError
 
 MAX_QUERY_STRING_BYTES = 16_384
 
@@ -73,3 +88,134 @@ class BodySizeLimit:
             return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+async def _send_json(
+    send: Send, status: int, payload: dict[str, object], headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
+
+
+def _error(message: str, code: str) -> dict[str, object]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+class BearerAuth:
+    """Verify ``Authorization: Bearer <token>`` and put the client in ``state.principal``.
+
+    No header: an anonymous client (``None``). A header that is not a valid bearer token:
+    401 with ``UNAUTHENTICATED`` before anything runs, whatever the query asks for.
+    With no authentication configured (allowed on a loopback address only, see
+    ``graphql_api.__main__``) every client is :data:`LOCAL_DEVELOPER`, as in development.
+    """
+
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+        self.app = app
+        self.authenticator = authenticator
+
+    async def _verify(self, token: str) -> Principal:
+        """API keys inline (a hash); JWTs in a thread: a JWKS refresh is a blocking fetch."""
+        if self.authenticator.is_jwt(token):
+            return await run_in_threadpool(self.authenticator.verify, token)
+        return self.authenticator.verify(token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not self.authenticator.configured:
+            scope.setdefault("state", {})["principal"] = LOCAL_DEVELOPER
+            await self.app(scope, receive, send)
+            return
+        principal: Principal | None = None
+        header = next((v for k, v in scope.get("headers", []) if k == b"authorization"), None)
+        if header is not None:
+            scheme, _, token = header.decode("latin-1").partition(" ")
+            try:
+                if scheme.lower() != "bearer" or not token.strip():
+                    raise InvalidToken("send `Authorization: Bearer <token>`")
+                principal = await self._verify(token.strip())
+            except InvalidToken as exc:
+                await _send_json(
+                    send,
+                    401,
+                    _error(f"Authentication failed: {exc}.", "UNAUTHENTICATED"),
+                    [(b"www-authenticate", b'Bearer error="invalid_token"')],
+                )
+                return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+def client_address(scope: Scope) -> str:
+    """The peer address (uvicorn puts the proxy's client there with ``--proxy-headers``)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def client_key(scope: Scope) -> str:
+    """Who a request counts against: its authenticated client, else its address.
+
+    Keyed by client, an app that serves many people through one service key has one budget
+    however many addresses it uses, and people behind one address do not share theirs
+    with it.
+    """
+    principal = scope.get("state", {}).get("principal")
+    if isinstance(principal, Principal) and principal is not LOCAL_DEVELOPER:
+        return principal.subject
+    return f"address:{client_address(scope)}"
+
+
+class RateLimit:
+    """At most ``limit`` requests per client (``limits`` moving window), else 429.
+
+    Runs after :class:`BearerAuth`, which names the client. ``GET /health`` is exempt so
+    orchestrators can always probe the process.
+    """
+
+    def __init__(self, app: ASGIApp, limit: str) -> None:
+        self.app = app
+        try:
+            self.item = parse(limit)
+        except ValueError:
+            raise SettingsError(
+                f"API_RATE_LIMIT={limit!r} is not a rate such as '120/minute' or 'off'"
+            ) from None
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") == "/health":
+            await self.app(scope, receive, send)
+            return
+        client = client_key(scope)
+        if self.limiter.hit(self.item, client):
+            await self.app(scope, receive, send)
+            return
+        reset, _ = self.limiter.get_window_stats(self.item, client)
+        retry_after = max(1, math.ceil(reset - time.time()))
+        message = (
+            f"Too many requests: this API allows {self.item.amount} per "
+            f"{self.item.multiples} {self.item.GRANULARITY.name}(s) per client; "
+            f"retry in {retry_after} s."
+        )
+        await _send_json(
+            send,
+            429,
+            _error(message, "RATE_LIMITED"),
+            [(b"retry-after", str(retry_after).encode())],
+        )
+
+
+def protect(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """``app`` behind bearer authentication, then the rate limit (if any), of ``settings``."""
+    limit = settings.effective_rate_limit
+    if limit:
+        app = RateLimit(app, limit)
+    return BearerAuth(app, build_authenticator(settings))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 
+from graphql_api.auth import PII_SCOPE, require_scope
 from graphql_api.context import AppInfo
 from graphql_api.cursors import CursorKey, decode_cursor, encode_cursor
 from graphql_api.errors import DataNotExported, UserInputError
@@ -15,15 +17,15 @@ from graphql_api.store import (
     PRODUCTS,
     CustomerCriteria,
     Document,
+    GoldStore,
 )
 from graphql_api.types.country import CountryRevenue
 from graphql_api.types.customer import Customer
 from graphql_api.types.customer_connection import (
     CustomerConnection,
-    CustomerEdge,
     CustomerFilter,
     CustomerOrder,
-    PageInfo,
+    CustomerOrderField,
 )
 from graphql_api.types.kpis import Kpis
 from graphql_api.types.monthly import MonthlyRevenue
@@ -34,16 +36,41 @@ from graphql_api.validation import bounded_int, month, page_size
 
 MAX_LIST_LIMIT = 1_000
 DEFAULT_PAGE_SIZE = 20
+#: Type of the sort value a cursor carries, by sort field (None: customer id alone).
+_VALUE_TYPES: dict[str | None, type | None] = {None: None, "total_spent": float, "name": str}
 
 
 def _limit(limit: int | None) -> int | None:
     return None if limit is None else bounded_int("limit", limit, 1, MAX_LIST_LIMIT)
 
 
-def _cursor(doc: Document, order: CustomerOrder) -> str:
-    field = CUSTOMER_ORDERINGS[order.name].field
-    value = None if field is None else float(doc[field])
-    return encode_cursor(CursorKey(order.name, value, int(doc["customer_id"])))
+def _key(doc: Document, order: str) -> CursorKey:
+    field = CUSTOMER_ORDERINGS[order].field
+    value = None if field is None else _VALUE_TYPES[field](doc[field])  # type: ignore[misc]
+    return CursorKey(order, value, int(doc["customer_id"]))
+
+
+def _check_personal_arguments(
+    info: AppInfo, filter: CustomerFilter | None, order: CustomerOrder
+) -> None:
+    """Refuse filters and orderings on personal data before anything reads the database."""
+    principal = info.context["principal"]
+    if order.field is CustomerOrderField.NAME:
+        require_scope(principal, PII_SCOPE, "Ordering customers by name")
+    if filter is not None and filter.email is not None:
+        require_scope(principal, PII_SCOPE, "The filter `email`")
+    if filter is not None and filter.name_prefix is not None:
+        require_scope(principal, PII_SCOPE, "The filter `namePrefix`")
+
+
+async def _revenue(
+    info: AppInfo, collection: str, key: str, order_by: RevenueOrder | None, limit: int | None
+) -> list[Document]:
+    order = order_by or RevenueOrder()
+    store: GoldStore = info.context["store"]
+    return await store.revenue(
+        collection, key, order.field.name, order.direction.sign, _limit(limit)
+    )
 
 
 @strawberry.type(description="Read-only access to the gold marts.")
@@ -59,24 +86,16 @@ class Query:
 
     @strawberry.field(description="Revenue by customer country; `limit` is 1 to 1000.")
     async def revenue_by_country(
-        self,
-        info: AppInfo,
-        order_by: RevenueOrder | None = RevenueOrder.REVENUE_DESC,
-        limit: int | None = None,
+        self, info: AppInfo, order_by: RevenueOrder | None = None, limit: int | None = None
     ) -> list[CountryRevenue]:
-        order = (order_by or RevenueOrder.REVENUE_DESC).name
-        docs = await info.context["store"].revenue(COUNTRIES, "country", order, _limit(limit))
+        docs = await _revenue(info, COUNTRIES, "country", order_by, limit)
         return [CountryRevenue.from_document(doc) for doc in docs]
 
     @strawberry.field(description="Revenue by product; `limit` is 1 to 1000.")
     async def revenue_by_product(
-        self,
-        info: AppInfo,
-        order_by: RevenueOrder | None = RevenueOrder.REVENUE_DESC,
-        limit: int | None = None,
+        self, info: AppInfo, order_by: RevenueOrder | None = None, limit: int | None = None
     ) -> list[ProductRevenue]:
-        order = (order_by or RevenueOrder.REVENUE_DESC).name
-        docs = await info.context["store"].revenue(PRODUCTS, "product", order, _limit(limit))
+        docs = await _revenue(info, PRODUCTS, "product", order_by, limit)
         return [ProductRevenue.from_document(doc) for doc in docs]
 
     @strawberry.field(
@@ -94,40 +113,76 @@ class Query:
         docs = await info.context["store"].months(first, last)
         return [MonthlyRevenue.from_document(doc) for doc in docs]
 
+    @strawberry.field(
+        description="Any object with a global `id` (a `Customer`); null when none has it."
+    )
+    async def node(self, info: AppInfo, id: relay.GlobalID) -> relay.Node | None:
+        if id.type_name != "Customer":
+            raise UserInputError(
+                "`id` is not the global id of a Customer: use an `id` returned by this API."
+            )
+        (customer,) = await Customer.resolve_nodes(info=info, node_ids=[id.node_id])
+        return customer
+
     @strawberry.field(description="One customer by id; null when no customer has that id.")
-    async def customer(self, info: AppInfo, id: int) -> Customer | None:
-        doc = await info.context["loaders"].customer_by_id.load(id)
+    async def customer(self, info: AppInfo, customer_id: int) -> Customer | None:
+        doc = await info.context["loaders"].customer_by_id.load(customer_id)
         return None if doc is None else Customer.from_document(doc)
 
     @strawberry.field(
-        description="A page of customers: `first` (1 to 100) after the cursor `after`."
+        description="A page of customers: `first` (1 to 100) after the cursor `after`, or "
+        "`last` before `before`; 20 from the start by default. Filtering or ordering by "
+        f"name or email needs the scope `{PII_SCOPE}`."
     )
     async def customers(
         self,
         info: AppInfo,
         filter: CustomerFilter | None = None,
-        order_by: CustomerOrder | None = CustomerOrder.TOTAL_SPENT_DESC,
-        first: int | None = 20,
+        order_by: CustomerOrder | None = None,
+        first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> CustomerConnection:
-        """A null ``orderBy`` or ``first`` means the default."""
-        order_by = order_by or CustomerOrder.TOTAL_SPENT_DESC
-        first = page_size("first", DEFAULT_PAGE_SIZE if first is None else first)
+        """A null ``orderBy`` means the default order (biggest spenders first)."""
+        order = order_by or CustomerOrder()
+        _check_personal_arguments(info, filter, order)
+        backward = last is not None or before is not None
+        if backward and (first is not None or after is not None):
+            raise UserInputError(
+                "Page forward with `first`/`after` or backward with `last`/`before`, "
+                "not both in one query."
+            )
+        size_name, cursor_name = ("last", "before") if backward else ("first", "after")
+        size = last if backward else first
+        size = page_size(size_name, DEFAULT_PAGE_SIZE if size is None else size)
         criteria = filter.to_criteria() if filter is not None else CustomerCriteria()
-        needs_value = CUSTOMER_ORDERINGS[order_by.name].field is not None
+        value_type = _VALUE_TYPES[CUSTOMER_ORDERINGS[order.key].field]
+        cursor = before if backward else after
         key = (
-            None if after is None else decode_cursor(after, order_by.name, needs_value=needs_value)
+            None
+            if cursor is None
+            else decode_cursor(cursor, order.key, value_type=value_type, argument=cursor_name)
         )
-        store = info.context["store"]
-        docs, has_next = await store.customer_page(criteria, order_by.name, first, key)
+        store: GoldStore = info.context["store"]
+        docs, more = await store.customer_page(criteria, order.key, size, key, reverse=backward)
+        if backward:
+            docs.reverse()
         info.context["loaders"].prime_customers(docs)
         edges = [
-            CustomerEdge(cursor=_cursor(doc, order_by), node=Customer.from_document(doc))
+            relay.Edge(cursor=encode_cursor(_key(doc, order.key)), node=Customer.from_document(doc))
             for doc in docs
         ]
-        page_info = PageInfo(
-            has_next_page=has_next,
-            has_previous_page=after is not None,
+        # The other side of the page: only asked when a cursor says there may be one.
+        beyond = False
+        if key is not None:
+            edge = _key(docs[-1 if backward else 0], order.key) if docs else key
+            beyond = bool(
+                (await store.customer_page(criteria, order.key, 1, edge, reverse=not backward))[0]
+            )
+        page_info = relay.PageInfo(
+            has_next_page=beyond if backward else more,
+            has_previous_page=more if backward else beyond,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         )

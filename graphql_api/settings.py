@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,19 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+DEFAULT_RATE_LIMIT = "300/minute"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is reachable only from this machine."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def redact_uri(uri: str) -> str:
     """``uri`` with any password replaced by ``****``, safe for logs and reprs."""
     parts = urlsplit(uri)
@@ -72,6 +86,32 @@ class Settings:
     mongo_timeout_ms: int = 2_000
     #: Budget of the MongoDB ping behind ``GET /health``.
     health_timeout_seconds: float = 1.5
+    #: Hashed API keys (see :mod:`graphql_api.auth`): a file, and/or entries separated by ``;``.
+    api_keys_file: str = ""
+    api_keys: str = field(default="", repr=False)
+    #: JWT verification: issuer, audience, and a JWKS URL or a PEM public key file.
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_jwks_url: str = ""
+    jwt_public_key_file: str = ""
+    jwt_algorithms: tuple[str, ...] = ("RS256", "ES256")
+    #: Requests per client, in the ``limits`` notation (``120/minute``); None: off on a
+    #: loopback address, :data:`DEFAULT_RATE_LIMIT` elsewhere; ``off`` disables it.
+    rate_limit: str | None = None
+
+    @property
+    def on_loopback(self) -> bool:
+        return is_loopback(self.host)
+
+    @property
+    def auth_configured(self) -> bool:
+        return bool(self.api_keys_file or self.api_keys or self.jwt_issuer or self.jwt_jwks_url)
+
+    @property
+    def effective_rate_limit(self) -> str | None:
+        if self.rate_limit is None:
+            return None if self.on_loopback else DEFAULT_RATE_LIMIT
+        return None if self.rate_limit.lower() in {"off", "0", "none"} else self.rate_limit
 
     def __repr__(self) -> str:
         fields = ", ".join(
@@ -101,4 +141,15 @@ class Settings:
             health_timeout_seconds=_float(
                 env, "API_HEALTH_TIMEOUT", defaults.health_timeout_seconds
             ),
+            api_keys_file=env.get("API_KEYS_FILE", "").strip(),
+            api_keys=env.get("API_KEYS", "").strip(),
+            jwt_issuer=env.get("API_JWT_ISSUER", "").strip(),
+            jwt_audience=env.get("API_JWT_AUDIENCE", "").strip(),
+            jwt_jwks_url=env.get("API_JWT_JWKS_URL", "").strip(),
+            jwt_public_key_file=env.get("API_JWT_PUBLIC_KEY_FILE", "").strip(),
+            jwt_algorithms=tuple(
+                a.strip() for a in env.get("API_JWT_ALGORITHMS", "").split(",") if a.strip()
+            )
+            or defaults.jwt_algorithms,
+            rate_limit=env.get("API_RATE_LIMIT", "").strip() or None,
         )

@@ -36,11 +36,12 @@ KPIS_ID = "kpis"
 CUSTOMER_KEY = "customer_id"
 
 #: Sort specifications of the small revenue marts, by ``RevenueOrder`` name.
-REVENUE_SORTS: dict[str, list[tuple[str, int]]] = {
-    "REVENUE_DESC": [("total_revenue", -1)],
-    "REVENUE_ASC": [("total_revenue", 1)],
-    "ORDERS_DESC": [("total_orders", -1)],
-    "NAME_ASC": [],
+#: Sort fields of the small revenue marts, by ``RevenueOrderField`` name (``None``: the
+#: mart's own key, the country or product name).
+REVENUE_FIELDS: dict[str, str | None] = {
+    "REVENUE": "total_revenue",
+    "ORDERS": "total_orders",
+    "NAME": None,
 }
 
 
@@ -57,12 +58,46 @@ class CustomerOrdering:
         head = [(self.field, self.direction)] if self.field else []
         return [*head, (CUSTOMER_KEY, self.key_direction)]
 
+    def reversed(self) -> CustomerOrdering:
+        """The same ordering read from the other end (for ``last``/``before`` pages)."""
+        return CustomerOrdering(self.field, -self.direction, -self.key_direction)
 
+
+#: Customer orderings by ``<CustomerOrderField>_<OrderDirection>``; each ``_ASC`` is the
+#: exact reverse of its ``_DESC``, so a page read backwards sees the same sequence.
 CUSTOMER_ORDERINGS: dict[str, CustomerOrdering] = {
     "TOTAL_SPENT_DESC": CustomerOrdering("total_spent", -1, 1),
     "TOTAL_SPENT_ASC": CustomerOrdering("total_spent", 1, -1),
-    "ID_ASC": CustomerOrdering(None, 1, 1),
+    "CUSTOMER_ID_ASC": CustomerOrdering(None, 1, 1),
+    "CUSTOMER_ID_DESC": CustomerOrdering(None, -1, -1),
+    "NAME_ASC": CustomerOrdering("name", 1, 1),
+    "NAME_DESC": CustomerOrdering("name", -1, -1),
 }
+
+
+def _satisfies(condition: Any, value: Any) -> bool:
+    """Whether ``value`` meets a condition of :meth:`CustomerCriteria.to_mongo`."""
+    if condition is None:
+        return True
+    if not isinstance(condition, dict):
+        return bool(condition == value)
+    checks = {
+        "$gte": lambda b: value >= b,
+        "$gt": lambda b: value > b,
+        "$lte": lambda b: value <= b,
+        "$lt": lambda b: value < b,
+    }
+    return all(checks[op](bound) for op, bound in condition.items())
+
+
+def _tighten(condition: Any, op: str, value: Any) -> Document:
+    """``condition`` (a range or None) with the bound ``op value`` added, keeping the tighter."""
+    bounds: Document = dict(condition or {})
+    if op in bounds:
+        bounds[op] = min(bounds[op], value) if op == "$lt" else max(bounds[op], value)
+    else:
+        bounds[op] = value
+    return bounds
 
 
 @dataclass(frozen=True)
@@ -144,9 +179,11 @@ class GoldStore:
         return result
 
     async def revenue(
-        self, collection: str, key: str, order: str, limit: int | None
+        self, collection: str, key: str, field: str, direction: int, limit: int | None
     ) -> list[Document]:
-        sort = [*REVENUE_SORTS[order], (key, 1)]
+        """A revenue mart sorted on ``REVENUE_FIELDS[field]``, ties by name ascending."""
+        sort_field = REVENUE_FIELDS[field]
+        sort = [(key, direction)] if sort_field is None else [(sort_field, direction), (key, 1)]
         return await self._find(collection, {}, sort, limit or 0)
 
     async def months(self, first: str | None, last: str | None) -> list[Document]:
@@ -169,14 +206,20 @@ class GoldStore:
         order: str,
         first: int,
         after: CursorKey | None,
+        *,
+        reverse: bool = False,
     ) -> tuple[list[Document], bool]:
         """Up to ``first`` customers after ``after``, and whether more follow.
 
+        With ``reverse`` the ordering is read from its other end: the customers *before*
+        ``after``, nearest first (the caller flips them back for ``last``/``before``).
         The keyset condition "(value, id) after the cursor" is written as two simple
         queries (the rest of the tie group, then strictly further values) instead of one
         ``$or``, which nx-27017 can only answer by scanning the collection.
         """
         ordering = CUSTOMER_ORDERINGS[order]
+        if reverse:
+            ordering = ordering.reversed()
         base = criteria.to_mongo()
         want = first + 1
         if after is None:
@@ -189,13 +232,12 @@ class GoldStore:
             return docs[:first], len(docs) > first
         field, value = ordering.field, after.value
         docs = []
-        floor = criteria.min_total_spent
-        if floor is None or value >= floor:
+        if _satisfies(base.get(field), value):
             ties = {**base, field: value, CUSTOMER_KEY: {key_op: after.customer_id}}
             docs = await self._find(CUSTOMERS, ties, [(CUSTOMER_KEY, ordering.key_direction)], want)
         if len(docs) < want:
             value_op = "$lt" if ordering.direction == -1 else "$gt"
-            bounds = {**base.get(field, {}), value_op: value}
+            bounds = _tighten(base.get(field), value_op, value)
             docs += await self._find(
                 CUSTOMERS, {**base, field: bounds}, ordering.sort, want - len(docs)
             )

@@ -1,7 +1,8 @@
 """``medallion-ui`` / ``python -m ui``: serve the app.
 
-Settings come from the environment (``UI_HOST``, ``UI_PORT``, ``API_URL``, ``KEDRO_ENV``,
-``KEDRO_PROJECT_PATH``); the options below override them.
+Settings come from the environment (``UI_HOST``, ``UI_PORT``, ``API_URL``, ``API_TOKEN``,
+``UI_USERS_FILE``/``UI_USERS``, ``KEDRO_ENV``, ``KEDRO_PROJECT_PATH``); the options below
+override them. On an address other than loopback the app needs users (see ``ui.auth``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+from ui.auth import AuthConfigError, check_exposure
 from ui.config import Settings
 
 
@@ -46,6 +48,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
     settings = parse_args(argv)
+    try:
+        check_exposure(settings.host, settings.users)
+    except AuthConfigError as exc:
+        raise SystemExit(f"medallion-ui: {exc}") from None
     from ui.app import launch  # after the environment is set: gradio reads it on import
 
     launch(settings)

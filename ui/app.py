@@ -12,6 +12,7 @@ import polars as pl
 
 from medallion_kedro.schemas import GOLD
 from ui import render
+from ui.auth import login_check
 from ui.compare import VIEWS, compare_sources, latency_frame
 from ui.config import Settings
 from ui.sources import DataSource, GraphQLSource, LakeSource, SourceError
@@ -34,7 +35,7 @@ LATENCY_COLUMNS = ["view", "source", "runs", "median_ms", "p25_ms", "p75_ms", "m
 
 def default_sources(settings: Settings) -> dict[str, DataSource]:
     lake = LakeSource(settings.project_path, settings.kedro_env)
-    api = GraphQLSource(settings.api_url)
+    api = GraphQLSource(settings.api_url, token=settings.api_token)
     return {lake.label: lake, api.label: api}
 
 
@@ -338,6 +339,9 @@ def launch(settings: Settings, **kwargs: Any) -> gr.Blocks:
     """Build, queue and serve the app on ``settings.host:settings.port``."""
     app = build_app(settings)
     app.queue(default_concurrency_limit=8)
+    if settings.users:  # a login page first; the users come from configuration
+        kwargs.setdefault("auth", login_check(settings.users))
+        kwargs.setdefault("auth_message", "Sign in with the account you were given.")
     app.launch(
         server_name=settings.host, server_port=settings.port, theme=gr.themes.Soft(), css=CSS,
         show_error=True, **kwargs,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from ui.auth import AuthConfigError, load_users
 
 DEFAULT_API_URL = "http://127.0.0.1:8000/graphql"
 
@@ -48,9 +50,17 @@ class Settings:
     kedro_env: str | None
     project_path: Path
     currency: str
+    #: Token the app sends to the API (``API_TOKEN``): an API key or a JWT.
+    api_token: str | None = field(default=None, repr=False)
+    #: Users allowed to log in, name -> scrypt hash (``UI_USERS_FILE`` / ``UI_USERS``).
+    users: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
+        try:
+            users = load_users(os.environ)
+        except AuthConfigError as exc:
+            raise SystemExit(str(exc)) from None
         return cls(
             host=os.environ.get("UI_HOST") or "127.0.0.1",
             port=_port("UI_PORT", 7860),
@@ -58,4 +68,6 @@ class Settings:
             kedro_env=os.environ.get("KEDRO_ENV") or None,
             project_path=find_project_path(),
             currency=os.environ.get("UI_CURRENCY", "€"),
+            api_token=os.environ.get("API_TOKEN", "").strip() or None,
+            users=users,
         )

@@ -5,11 +5,24 @@ from enum import Enum
 import strawberry
 
 
-@strawberry.enum(description="Order of a revenue breakdown.")
-class RevenueOrder(Enum):
-    REVENUE_DESC = strawberry.enum_value("REVENUE_DESC", description="Highest revenue first.")
-    REVENUE_ASC = strawberry.enum_value("REVENUE_ASC", description="Lowest revenue first.")
-    ORDERS_DESC = strawberry.enum_value("ORDERS_DESC", description="Most orders first.")
-    NAME_ASC = strawberry.enum_value(
-        "NAME_ASC", description="Alphabetically by country or product name."
-    )
+@strawberry.enum(description="Direction of an ordering.")
+class OrderDirection(Enum):
+    ASC = strawberry.enum_value("ASC", description="Smallest (or first in the alphabet) first.")
+    DESC = strawberry.enum_value("DESC", description="Largest (or last in the alphabet) first.")
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is OrderDirection.ASC else -1
+
+
+@strawberry.enum(description="What a revenue breakdown is sorted on; ties by name ascending.")
+class RevenueOrderField(Enum):
+    REVENUE = strawberry.enum_value("REVENUE", description="Total revenue.")
+    ORDERS = strawberry.enum_value("ORDERS", description="Number of orders.")
+    NAME = strawberry.enum_value("NAME", description="Country or product name.")
+
+
+@strawberry.input(description="Order of a revenue breakdown.")
+class RevenueOrder:
+    field: RevenueOrderField = RevenueOrderField.REVENUE
+    direction: OrderDirection = OrderDirection.DESC

@@ -14,6 +14,7 @@ import pytest
 from pymongo import AsyncMongoClient, monitoring
 from strawberry.types import ExecutionResult
 
+from graphql_api.auth import PII_SCOPE, Principal
 from graphql_api.context import build_context
 from graphql_api.schema import schema
 from graphql_api.store import GoldStore
@@ -44,6 +45,9 @@ class CommandCounter(monitoring.CommandListener):
 
 Execute = Callable[..., ExecutionResult]
 
+#: The client of schema-level tests unless a test says otherwise: may read personal data.
+PII_READER = Principal("test", frozenset({PII_SCOPE}))
+
 
 @pytest.fixture(scope="session")
 def seeded(mongo: MongoServer) -> MongoServer:
@@ -60,6 +64,7 @@ def gql(seeded: MongoServer) -> Execute:
         query: str,
         variables: dict[str, Any] | None = None,
         counter: CommandCounter | None = None,
+        principal: Principal | None = PII_READER,
     ) -> ExecutionResult:
         async def run() -> ExecutionResult:
             listeners = [counter] if counter else []
@@ -69,7 +74,9 @@ def gql(seeded: MongoServer) -> Execute:
             try:
                 store = GoldStore(client[data.DB_NAME])
                 return await schema.execute(
-                    query, variable_values=variables, context_value=build_context(store)
+                    query,
+                    variable_values=variables,
+                    context_value=build_context(store, principal=principal),
                 )
             finally:
                 await client.close()

@@ -42,7 +42,7 @@ def test_post_returns_the_seeded_values(api: httpx.Client) -> None:
     body = post(
         api,
         """query($id: Int!) { kpis { totalOrders activeCustomers asOf }
-             customer(id: $id) { name totalSpent lastOrder segment } }""",
+             customer(customerId: $id) { name totalSpent lastOrder segment } }""",
         {"id": 3},
     )
     assert body == {
@@ -52,7 +52,7 @@ def test_post_returns_the_seeded_values(api: httpx.Client) -> None:
                 "name": "Carla Rossi",
                 "totalSpent": 999.99,
                 "lastOrder": "2024-04-18T12:00:00",
-                "segment": "Loyal",
+                "segment": "LOYAL",
             },
         }
     }
@@ -61,22 +61,25 @@ def test_post_returns_the_seeded_values(api: httpx.Client) -> None:
 def test_get_query_with_variables(api: httpx.Client) -> None:
     params = {
         "query": "query($e: String) { customers(filter: {email: $e}) "
-        "{ totalCount edges { node { id } } } }",
+        "{ totalCount edges { node { customerId } } } }",
         "variables": json.dumps({"e": "carla@example.com"}),
     }
     response = api.get("/graphql", params=params)
     assert response.status_code == 200
-    assert response.json()["data"]["customers"] == {"totalCount": 1, "edges": [{"node": {"id": 3}}]}
+    assert response.json()["data"]["customers"] == {
+        "totalCount": 1,
+        "edges": [{"node": {"customerId": 3}}],
+    }
 
 
 def test_pagination_over_http_visits_everyone_once(api: httpx.Client) -> None:
     query = """query($after: String) { customers(first: 5, after: $after) {
-      edges { node { id } } pageInfo { hasNextPage endCursor } } }"""
+      edges { node { customerId } } pageInfo { hasNextPage endCursor } } }"""
     seen: list[int] = []
     after = None
     while True:
         page = post(api, query, {"after": after})["data"]["customers"]
-        seen += [e["node"]["id"] for e in page["edges"]]
+        seen += [e["node"]["customerId"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]
@@ -92,7 +95,7 @@ def test_pagination_over_http_visits_everyone_once(api: httpx.Client) -> None:
             {"a": "Zm9yZ2Vk"},
             "not a valid cursor",
         ),
-        ("{ customers(orderBy: RICHEST) { totalCount } }", {}, "RICHEST"),
+        ("{ customers(orderBy: {field: RICHEST}) { totalCount } }", {}, "RICHEST"),
         (
             "query($f: String, $t: String) { monthlyRevenue(from: $f, to: $t) { month } }",
             {"f": "2024-06", "t": "2024-01"},

@@ -14,12 +14,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from graphql_api.auth import PII_SCOPE, hash_key
 from medallion_kedro.lake import current_file
 from tests.servers import MongoServer, Server, api_server, free_port, start_server
 
 PY = sys.executable
 N_CUSTOMERS, N_ORDERS = 1500, 15000
 LAKE_LABEL, API_LABEL = "Lake (Parquet)", "GraphQL API"
+#: The app's service key for the API; the API knows only its hash.
+SERVICE_KEY = "mk_ui-tests-service-key-0123456789abcdefghij"
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -48,10 +51,10 @@ def kedro(project: Path, *args: str, env: dict[str, str] | None = None) -> None:
         raise AssertionError(f"kedro run {' '.join(args)} failed:\n{result.stdout[-3000:]}")
 
 
-def start_ui(project: Path, api_url: str, log: Path) -> Server:
+def start_ui(project: Path, api_url: str, log: Path, **extra: str) -> Server:
     port = free_port()
     env = _env(KEDRO_PROJECT_PATH=str(project), API_URL=api_url, UI_PORT=str(port),
-               UI_HOST="127.0.0.1")  # fmt: skip
+               UI_HOST="127.0.0.1", **extra)  # fmt: skip
     return start_server([PY, "-m", "ui"], env, port, log, "/")
 
 
@@ -92,15 +95,17 @@ def exported(lake_project: Path, mongo: MongoServer) -> str:
 def api(
     mongo: MongoServer, exported: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
+    """The API with authentication on: the app reads personal data with its service key."""
     log = tmp_path_factory.mktemp("api") / "api.log"
-    with api_server(mongo.uri, exported, log) as server:
+    keys = f"{hash_key(SERVICE_KEY)} ui {PII_SCOPE}"
+    with api_server(mongo.uri, exported, log, API_KEYS=keys) as server:
         yield f"{server.url}/graphql"
 
 
 @pytest.fixture(scope="session")
 def app_url(lake_project: Path, api: str) -> Iterator[str]:
     """The app over the real lake and the real API."""
-    server = start_ui(lake_project, api, lake_project / "ui.log")
+    server = start_ui(lake_project, api, lake_project / "ui.log", API_TOKEN=SERVICE_KEY)
     try:
         yield server.url
     finally:

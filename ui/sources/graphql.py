@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import polars as pl
 
+from medallion_kedro.pipelines.gold.rfm import SEGMENTS as SEGMENT_NAMES
 from ui.sources.base import (
     GOLD,
     SEGMENT_COLUMNS,
@@ -26,7 +27,7 @@ LABEL = "GraphQL API"
 PAGE_SIZE = 100
 
 CUSTOMER_FIELDS = """
-    id name email country signupDate totalSpent orderCount avgBasket
+    customerId name email country signupDate totalSpent orderCount avgBasket
     firstOrder lastOrder recencyDays rfmScore segment
 """
 
@@ -43,10 +44,11 @@ query ByProduct { revenueByProduct { product totalRevenue totalOrders avgPrice }
 MONTHLY_REVENUE = """
 query Monthly { monthlyRevenue { month totalRevenue totalOrders avgBasket } }
 """
-CUSTOMER = f"query Customer($id: Int!) {{ customer(id: $id) {{ {CUSTOMER_FIELDS} }} }}"
+CUSTOMER = f"query Customer($id: Int!) {{ customer(customerId: $id) {{ {CUSTOMER_FIELDS} }} }}"
 CUSTOMERS = f"""
 query Customers($filter: CustomerFilter, $first: Int, $after: String) {{
-  customers(filter: $filter, orderBy: TOTAL_SPENT_DESC, first: $first, after: $after) {{
+  customers(filter: $filter, orderBy: {{field: TOTAL_SPENT, direction: DESC}},
+            first: $first, after: $after) {{
     edges {{ node {{ {CUSTOMER_FIELDS} }} cursor }}
     pageInfo {{ hasNextPage endCursor }}
   }}
@@ -56,7 +58,7 @@ SEGMENTS = "query Segments { segments { segment customers totalSpent avgBasket }
 
 #: GraphQL field -> gold column, for every type the app reads.
 _COLUMNS = {
-    "id": "customer_id",
+    "customerId": "customer_id",
     "totalRevenue": "total_revenue",
     "totalOrders": "total_orders",
     "totalCustomers": "total_customers",
@@ -75,8 +77,18 @@ _COLUMNS = {
 }
 
 
+#: The API's ``Segment`` enum names (``AT_RISK``) and the gold segment names (``At Risk``).
+_SEGMENT_NAMES = {s.upper().replace(" ", "_"): s for s in SEGMENT_NAMES}
+_SEGMENT_ENUMS = {name: enum for enum, name in _SEGMENT_NAMES.items()}
+#: Error codes of a refusal by the API's access control.
+_AUTH_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}
+
+
 def _snake(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {_COLUMNS.get(k, k): v for k, v in record.items()}
+    row = {_COLUMNS.get(k, k): v for k, v in record.items()}
+    if "segment" in row:
+        row["segment"] = _SEGMENT_NAMES.get(row["segment"], row["segment"])
+    return row
 
 
 def _date(value: str | None) -> date | None:
@@ -107,9 +119,10 @@ def _frame(rows: list[Mapping[str, Any]], schema: pl.Schema) -> pl.DataFrame:
 class GraphQLSource:
     """The GraphQL service at ``url`` (one pooled httpx client per source)."""
 
-    def __init__(self, url: str, timeout: float = 15.0) -> None:
+    def __init__(self, url: str, timeout: float = 15.0, token: str | None = None) -> None:
         self._url = url
         self._timeout = timeout
+        self._headers = {"authorization": f"Bearer {token}"} if token else {}
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
@@ -136,7 +149,7 @@ class GraphQLSource:
     def _query(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         payload = {"query": query, "variables": dict(variables or {})}
         try:
-            response = self._http().post(self._url, json=payload)
+            response = self._http().post(self._url, json=payload, headers=self._headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise SourceUnavailableError(
                 f"The GraphQL API at {self._url} does not answer: start it with "
@@ -159,6 +172,13 @@ class GraphQLSource:
                 "is API_URL the API's /graphql endpoint?"
             )
         errors = body.get("errors") or []
+        codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
+        if codes & _AUTH_CODES:
+            messages = "; ".join(str(e.get("message", e)) for e in errors)
+            raise SourceError(
+                f"The GraphQL API refused the app's token: {messages} Set API_TOKEN to an API "
+                "key (or JWT) with the scope `customers:pii` for the app."
+            )
         if errors:
             messages = "; ".join(str(e.get("message", e)) for e in errors)
             raise SourceError(f"The GraphQL API reported: {messages}")
@@ -198,7 +218,9 @@ class GraphQLSource:
     def top_customers(
         self, n: int, country: str | None = None, segment: str | None = None
     ) -> pl.DataFrame:
-        flt = {k: v for k, v in (("country", country), ("segment", segment)) if v}
+        flt: dict[str, Any] = {"country": country} if country else {}
+        if segment:
+            flt["segment"] = _SEGMENT_ENUMS.get(segment, segment)
         customers = [_customer(node) for node in self._customers(flt or None, limit=n)]
         return pl.DataFrame(
             [asdict(c) for c in customers], schema=GOLD["customer_metrics"], orient="row"
