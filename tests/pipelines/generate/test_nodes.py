@@ -142,6 +142,9 @@ def test_signup_comes_before_the_first_order(shop: tuple[pl.DataFrame, pl.DataFr
     assert (joined["signup_date"] <= joined["first"].dt.date()).all()
     assert (customers["signup_date"] < dt.date(2026, 11, 1)).all()
     assert (joined["signup_date"] < joined["first"].dt.date()).mean() > 0.5
+    new = joined.filter(pl.col("signup_date") >= dt.date(2024, 11, 1))
+    wait = (new["first"].dt.date() - new["signup_date"]).dt.total_days()
+    assert wait.median() < 28, wait.median()  # new customers buy soon after signing up
 
 
 def _dirty_orders() -> tuple[pl.DataFrame, dict[OrderDamage, Callable[[pl.DataFrame], bool]]]:
