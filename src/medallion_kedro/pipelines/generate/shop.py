@@ -3,12 +3,12 @@ what and for how much. The parameters live in ``parameters_generate.yml`` (``gen
 
 Time is counted in seconds from the first day of the history. A calendar gives each hour an
 intensity (month x weekday x hour of day; arrivals also grow year on year); its cumulative
-sum, inverted, turns uniform draws into seasonal times. Each customer is
-active from an arrival time to a churn time (an exponential lifetime); their orders fall in
-that window with the calendar's shape, and their number is drawn by a multinomial on
-``rate x window mass``, the rate being lognormal: most customers buy once or twice, a few
-buy every week. Everything is vectorised numpy over one value per customer or per order.
-"""
+sum, inverted, turns uniform draws into seasonal times. Each customer is active from an
+arrival time to a churn time (an exponential lifetime) and buys first soon after arriving;
+their other orders fall anywhere in that window with the calendar's shape, their number
+drawn by a multinomial on ``rate x window mass``, the rate being lognormal: most customers
+buy once or twice, a few every week. Everything is vectorised numpy over one value per
+customer or per order."""
 
 from __future__ import annotations
 
