@@ -24,7 +24,7 @@ def readme_commands() -> list[list[str]]:
     """The ``kedro`` command lines of the README's French-layout section, in order."""
     text = (ROOT / "README.md").read_text()
     assert SECTION in text, f"the README has no section {SECTION!r}"
-    section = text.split(SECTION, 1)[1].split("\n#", 1)[0]
+    section = re.split(r"\n#{2,6} ", text.split(SECTION, 1)[1], maxsplit=1)[0]
     blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
     lines = (line.split(" #")[0].strip() for block in blocks for line in block.splitlines())
     return [shlex.split(line) for line in lines if line.startswith("kedro ")]
@@ -86,7 +86,10 @@ def test_readme_french_example_runs_as_written(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "readme",
-    ["```bash\nkedro run --env fr_layout   # builds it\n```\n", "no commands here\n"],
+    [
+        "```bash\n# comment\nkedro run --env fr_layout   # builds it\n```\n",
+        "no commands here\n",
+    ],
 )
 def test_readme_commands_are_read_from_the_section(
     readme: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

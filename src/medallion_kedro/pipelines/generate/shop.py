@@ -3,12 +3,12 @@ what and for how much. The parameters live in ``parameters_generate.yml`` (``gen
 
 Time is counted in seconds from the first day of the history. A calendar gives each hour an
 intensity (month x weekday x hour of day; arrivals also grow year on year); its cumulative
-sum, inverted, turns uniform draws into seasonal times. Each customer is
-active from an arrival time to a churn time (an exponential lifetime); their orders fall in
-that window with the calendar's shape, and their number is drawn by a multinomial on
-``rate x window mass``, the rate being lognormal: most customers buy once or twice, a few
-buy every week. Everything is vectorised numpy over one value per customer or per order.
-"""
+sum, inverted, turns uniform draws into seasonal times. Each customer is active from an
+arrival time to a churn time (an exponential lifetime) and buys first soon after arriving;
+their other orders fall anywhere in that window with the calendar's shape, their number
+drawn by a multinomial on ``rate x window mass``, the rate being lognormal: most customers
+buy once or twice, a few every week. Everything is vectorised numpy over one value per
+customer or per order."""
 
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ class Customers:
 
     start: np.ndarray  #: first moment the customer may order (seconds)
     end: np.ndarray  #: last moment: churn, or the end of the history (seconds)
+    first_by: np.ndarray  #: the first order comes before this (new customers buy soon)
     signup_day: np.ndarray  #: signup, in days from the history's start (negative: before)
     rate: np.ndarray  #: relative order rate; 0 for customers who never order
 
@@ -127,7 +128,9 @@ def draw_customers(n: int, seed: int, cal: Calendar, model: dict[str, Any]) -> C
     rate = rng.lognormal(0.0, float(model["rate_sigma"]), n)
     rate[rng.random(n) < float(model["never_order_share"])] = 0.0
     rate[0] = max(rate[0], 1.0)
-    return Customers(start=start, end=end, signup_day=signup_day, rate=rate)
+    soon = start + float(model["first_order_days"]) * SECONDS_PER_DAY
+    first_by = np.where(existing, end, np.minimum(soon, end))
+    return Customers(start=start, end=end, first_by=first_by, signup_day=signup_day, rate=rate)
 
 
 def draw_orders(
@@ -135,9 +138,10 @@ def draw_orders(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(seconds, customer index) of ``n`` orders, sorted by time.
 
-    Every customer with a rate buys at least once when there are enough orders; the rest
-    go by ``rate x window mass``. The latest order is moved to customer 1 on the history's
-    last day, so the history always ends the day before the reference date.
+    Every customer with a rate buys once, soon after arriving, when there are enough
+    orders; the others go by ``rate x window mass``, anywhere in the active period. The
+    latest order is moved to customer 1 on the history's last day, so the history always
+    ends the day before the reference date.
     """
     low = cal.order_mass(customers.start)
     mass = cal.order_mass(customers.end) - low
@@ -147,7 +151,11 @@ def draw_orders(
     first = 1 if n >= buyers.size else 0
     counts = first + rng.multinomial(n - first * buyers.size, share)
     who = np.repeat(buyers, counts)
-    seconds = cal.order_time(low[who] + rng.random(n) * mass[who]).astype(np.int64)
+    span = mass[who]
+    if first:
+        runs = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        span[runs] = cal.order_mass(customers.first_by[buyers]) - low[buyers]
+    seconds = cal.order_time(low[who] + rng.random(n) * span).astype(np.int64)
     bits = int(customers.rate.size).bit_length()
     key = (np.minimum(seconds, cal.seconds - 1) << bits) | who
     key.sort()
