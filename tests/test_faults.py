@@ -23,7 +23,7 @@ import pytest
 from kedro.io.core import DatasetError
 
 from medallion_kedro.datasets import ParquetTableDataset
-from medallion_kedro.lake import current_file
+from medallion_kedro.lake import current_file, rollback
 from tests.fault_run import fault_run, paused_run
 from tests.kedro_run import PROJECT_ROOT, kedro_run
 
@@ -290,3 +290,24 @@ def test_full_disk_while_committing_keeps_the_previous_record(
     assert (lake / "_lake.json").read_bytes() == before
     assert ds.load().collect()["k"].to_list() == [1]
     assert leftovers(lake) == [] and not (lake / "_lock.json").exists()
+
+
+def test_rollback_makes_the_previous_gold_current_again(lake: Path) -> None:
+    gold_a = gold(lake)
+    kedro_run(["generate"], params=BATCH_B)
+    kedro_run(LAKEHOUSE)
+    gold_b = gold(lake)
+    assert not gold_b["kpis"].equals(gold_a["kpis"])
+
+    assert rollback(str(lake), ["gold"]) == [f"gold.{t}" for t in sorted(GOLD)]
+
+    assert_same_gold(gold(lake), gold_a)
+    assert not (lake / "_lock.json").exists()
+    rollback(str(lake), ["gold"])  # a second rollback undoes the first
+    assert_same_gold(gold(lake), gold_b)
+    before = record(lake)
+    with pytest.raises(Exception, match=r"no previous version of \['gold\.extra'\]"):
+        extra = ParquetTableDataset(filepath=str(lake / "gold" / "extra"), file_format="parquet")
+        extra.save(pl.DataFrame({"k": [1]}))
+        rollback(str(lake), ["gold"])  # one gold table has no previous version: refused
+    assert record(lake)["tables"]["gold.kpis"] == before["tables"]["gold.kpis"]
