@@ -311,3 +311,34 @@ def test_rollback_makes_the_previous_gold_current_again(lake: Path) -> None:
         extra.save(pl.DataFrame({"k": [1]}))
         rollback(str(lake), ["gold"])  # one gold table has no previous version: refused
     assert record(lake)["tables"]["gold.kpis"] == before["tables"]["gold.kpis"]
+
+
+def test_a_lake_of_single_files_from_older_releases_is_read_and_checked(
+    tmp_path: Path, built_lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No commit record yet: the single files are read, and their batches still checked."""
+    old = tmp_path / "old"
+    for table, batch in (("customers", "batch1"), ("orders", "batch2")):
+        frame = read(built_lake, "bronze", table).with_columns(_batch_id=pl.lit(batch))
+        (old / "bronze").mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(old / "bronze" / f"{table}.parquet")
+    monkeypatch.setenv("LAKE_PATH", str(old))
+    with pytest.raises(
+        Exception,
+        match=r"different ingestions \(bronze\.customers holds batch batch1; bronze\.orders "
+        r"holds batch batch2\)",
+    ):
+        kedro_run(["silver"])
+    assert sorted(p.name for p in old.rglob("*")) == [
+        "bronze",
+        "customers.parquet",
+        "orders.parquet",
+    ]
+
+    orders = pl.read_parquet(old / "bronze" / "orders.parquet").with_columns(
+        _batch_id=pl.lit("batch1")
+    )
+    orders.write_parquet(old / "bronze" / "orders.parquet")
+    kedro_run(["silver", "gold"])  # one batch: accepted, and the result is published
+    assert_gold_matches_silver(old)
+    assert (old / "bronze" / "orders.parquet").exists()  # bronze was only read
