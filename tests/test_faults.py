@@ -342,3 +342,18 @@ def test_a_lake_of_single_files_from_older_releases_is_read_and_checked(
     kedro_run(["silver", "gold"])  # one batch: accepted, and the result is published
     assert_gold_matches_silver(old)
     assert (old / "bronze" / "orders.parquet").exists()  # bronze was only read
+
+
+def test_thread_runner_publishes_each_stage_whole(lake: Path) -> None:
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+    from kedro.runner import ThreadRunner
+
+    kedro_run(["generate"], params=BATCH_B)
+    bootstrap_project(PROJECT_ROOT)
+    with KedroSession.create(project_path=PROJECT_ROOT) as session:
+        session.run(pipeline_names=LAKEHOUSE, runner=ThreadRunner(max_workers=4))
+    runs = {e["run_id"] for e in record(lake)["tables"].values()}
+    assert len(runs) == 1
+    assert_gold_matches_silver(lake)
+    assert leftovers(lake) == []

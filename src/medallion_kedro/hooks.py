@@ -121,9 +121,7 @@ class LakePreflightHooks:
         transaction = self._transaction
         if transaction is None:
             return
-        for unit in self._units:
-            if unit <= set(transaction.staged) and not unit <= transaction.committed:
-                transaction.commit(unit)
+        transaction.commit_complete(self._units)
 
     @hook_impl
     def after_pipeline_run(self) -> None:
