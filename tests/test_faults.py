@@ -23,7 +23,7 @@ import pytest
 from kedro.io.core import DatasetError
 
 from medallion_kedro.datasets import ParquetTableDataset
-from medallion_kedro.lake import current_file
+from medallion_kedro.lake import current_file, rollback
 from tests.fault_run import fault_run, paused_run
 from tests.kedro_run import PROJECT_ROOT, kedro_run
 
@@ -290,3 +290,70 @@ def test_full_disk_while_committing_keeps_the_previous_record(
     assert (lake / "_lake.json").read_bytes() == before
     assert ds.load().collect()["k"].to_list() == [1]
     assert leftovers(lake) == [] and not (lake / "_lock.json").exists()
+
+
+def test_rollback_makes_the_previous_gold_current_again(lake: Path) -> None:
+    gold_a = gold(lake)
+    kedro_run(["generate"], params=BATCH_B)
+    kedro_run(LAKEHOUSE)
+    gold_b = gold(lake)
+    assert not gold_b["kpis"].equals(gold_a["kpis"])
+
+    assert rollback(str(lake), ["gold"]) == [f"gold.{t}" for t in sorted(GOLD)]
+
+    assert_same_gold(gold(lake), gold_a)
+    assert not (lake / "_lock.json").exists()
+    rollback(str(lake), ["gold"])  # a second rollback undoes the first
+    assert_same_gold(gold(lake), gold_b)
+    before = record(lake)
+    with pytest.raises(Exception, match=r"no previous version of \['gold\.extra'\]"):
+        extra = ParquetTableDataset(filepath=str(lake / "gold" / "extra"), file_format="parquet")
+        extra.save(pl.DataFrame({"k": [1]}))
+        rollback(str(lake), ["gold"])  # one gold table has no previous version: refused
+    assert record(lake)["tables"]["gold.kpis"] == before["tables"]["gold.kpis"]
+
+
+def test_a_lake_of_single_files_from_older_releases_is_read_and_checked(
+    tmp_path: Path, built_lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No commit record yet: the single files are read, and their batches still checked."""
+    old = tmp_path / "old"
+    for table, batch in (("customers", "batch1"), ("orders", "batch2")):
+        frame = read(built_lake, "bronze", table).with_columns(_batch_id=pl.lit(batch))
+        (old / "bronze").mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(old / "bronze" / f"{table}.parquet")
+    monkeypatch.setenv("LAKE_PATH", str(old))
+    with pytest.raises(
+        Exception,
+        match=r"different ingestions \(bronze\.customers holds batch batch1; bronze\.orders "
+        r"holds batch batch2\)",
+    ):
+        kedro_run(["silver"])
+    assert sorted(p.name for p in old.rglob("*")) == [
+        "bronze",
+        "customers.parquet",
+        "orders.parquet",
+    ]
+
+    orders = pl.read_parquet(old / "bronze" / "orders.parquet").with_columns(
+        _batch_id=pl.lit("batch1")
+    )
+    orders.write_parquet(old / "bronze" / "orders.parquet")
+    kedro_run(["silver", "gold"])  # one batch: accepted, and the result is published
+    assert_gold_matches_silver(old)
+    assert (old / "bronze" / "orders.parquet").exists()  # bronze was only read
+
+
+def test_thread_runner_publishes_each_stage_whole(lake: Path) -> None:
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+    from kedro.runner import ThreadRunner
+
+    kedro_run(["generate"], params=BATCH_B)
+    bootstrap_project(PROJECT_ROOT)
+    with KedroSession.create(project_path=PROJECT_ROOT) as session:
+        session.run(pipeline_names=LAKEHOUSE, runner=ThreadRunner(max_workers=4))
+    runs = {e["run_id"] for e in record(lake)["tables"].values()}
+    assert len(runs) == 1
+    assert_gold_matches_silver(lake)
+    assert leftovers(lake) == []

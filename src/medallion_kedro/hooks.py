@@ -13,7 +13,7 @@ from kedro.pipeline import Node, Pipeline
 from medallion_kedro.datasets import _commit
 from medallion_kedro.datasets.landing_csv import LandingCSVDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
-from medallion_kedro.lake import LakeMixedError, check_consistent, check_lake, lake_at
+from medallion_kedro.lake import check_consistent, check_lake, lake_at
 from medallion_kedro.lake_lock import LakeLock
 
 log = logging.getLogger(__name__)
@@ -121,9 +121,7 @@ class LakePreflightHooks:
         transaction = self._transaction
         if transaction is None:
             return
-        for unit in self._units:
-            if unit <= set(transaction.staged) and not unit <= transaction.committed:
-                transaction.commit(unit)
+        transaction.commit_complete(self._units)
 
     @hook_impl
     def after_pipeline_run(self) -> None:
@@ -149,6 +147,3 @@ class LakePreflightHooks:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-
-
-__all__ = ["LakeMixedError", "LakePreflightHooks"]

@@ -142,3 +142,33 @@ def _check_s3(lake: str, credentials: dict[str, Any]) -> None:
             f"Cannot reach the S3 endpoint {endpoint} ({type(exc).__name__}): start MinIO "
             "(`docker compose up -d minio`) or set S3_ENDPOINT_URL."
         ) from exc
+
+
+def rollback(uri: str, layers: list[str], credentials: dict[str, Any] | None = None) -> list[str]:
+    """Make the previous version of every table of ``layers`` current again, in one commit.
+
+    Roll back silver and quality together (they are published together); a second rollback
+    undoes the first. Refused, with nothing changed, when a table has no previous version.
+    Returns the tables rolled back.
+    """
+    from medallion_kedro.datasets._commit import new_run_id, now_iso
+    from medallion_kedro.lake_lock import LakeLock
+
+    lake = lake_at(uri, credentials)
+    run_id = new_run_id()
+    with LakeLock(lake, run_id):
+        record = lake.read_record()
+        tables, previous = record["tables"], record.setdefault("previous", {})
+        keys = sorted(k for k in tables if k.split(".", 1)[0] in layers)
+        missing = [k for k in keys if k not in previous]
+        if not keys or missing:
+            raise LakeUnavailableError(
+                f"Cannot roll back {layers} in {lake.uri}: no previous version of "
+                f"{missing or layers}. Nothing was changed."
+            )
+        for key in keys:
+            tables[key], previous[key] = previous[key], tables[key]
+        record["last_commit"] = {"run_id": run_id, "at": now_iso(), "tables": keys,
+                                 "rollback": True}  # fmt: skip
+        lake.write_record(record)
+    return keys

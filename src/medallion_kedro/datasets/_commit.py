@@ -122,7 +122,7 @@ class Transaction:
         self.sources = sources
         self.staged: dict[str, Entry] = {}
         self.committed: set[str] = set()
-        self._mutex = threading.Lock()
+        self._mutex = threading.RLock()  # ThreadRunner stages and commits from threads
 
     def stage(self, key: str, entry: Entry) -> None:
         with self._mutex:
@@ -131,6 +131,13 @@ class Transaction:
     def pending(self) -> set[str]:
         with self._mutex:
             return set(self.staged) - self.committed
+
+    def commit_complete(self, units: list[set[str]]) -> None:
+        """Commit every unit whose tables are all staged and not yet committed."""
+        with self._mutex:
+            for unit in units:
+                if unit <= set(self.staged) and not unit <= self.committed:
+                    self.commit(unit)
 
     def commit(self, keys: set[str]) -> None:
         """Publish the staged versions of ``keys`` in one write of the record."""

@@ -180,11 +180,16 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
             .str.count_matches(",", literal=True)
             + 1
         )
-        lines = pl.read_lines(source).filter(line.str.strip_chars_end("\r") != "")
-        if lines.height == height + 1:
-            counts = lines.select(fields).to_series().slice(1)
-        else:
-            counts = pl.Series([len(row) for row in self._csv_rows()][1:])
+        lines = pl.scan_lines(source) if isinstance(source, str) else pl.read_lines(source).lazy()
+        malformed = (
+            lines.filter(line.str.strip_chars_end("\r") != "")
+            .select((fields != width).alias(MALFORMED))
+            .collect(engine="streaming")  # only one Boolean per line is kept in memory
+            .to_series()
+        )
+        if malformed.len() == height + 1:
+            return malformed.slice(1)
+        counts = pl.Series([len(row) for row in self._csv_rows()][1:])
         return (counts != width).alias(MALFORMED)
 
     def _csv_rows(self) -> list[list[str]]:
