@@ -292,6 +292,8 @@ def _warnings(flagged: pl.DataFrame, bronze: Frame, table: str) -> pl.DataFrame:
         hits = flagged.filter(valid & pl.col(name).is_not_null()).select(
             ROW_NUMBER, pl.col(name).cast(pl.String).alias("reason")
         )
+        if hits.is_empty():
+            continue
         raw = (
             bronze.lazy()
             .with_row_index(ROW_NUMBER)
