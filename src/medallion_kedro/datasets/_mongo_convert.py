@@ -1,10 +1,11 @@
 """DataFrames to BSON-ready documents and back.
 
-Dates become BSON dates (a datetime at midnight), decimals and floats become doubles
-(NaN becomes null; an exact 2-decimal amount below 10**13 becomes the nearest double, which
-prints the same cents, as a double holds any 15 significant digits), ints stay ints, nulls stay nulls, timezone-aware datetimes are stored
-in UTC. BSON datetimes have millisecond precision. Nested, binary, time-of-day and
-duration columns are refused before anything is written.
+Dates become BSON dates (a datetime at midnight), decimals and floats become doubles (NaN
+becomes null; an exact 2-decimal amount below 10**13 becomes the nearest double, which
+prints the same cents, as a double holds any 15 significant digits), ints stay ints, nulls
+stay nulls, timezone-aware datetimes are stored in UTC. BSON datetimes have millisecond
+precision. Nested, binary, time-of-day and duration columns are refused before anything is
+written.
 """
 
 from __future__ import annotations

@@ -327,7 +327,7 @@ def test_countries_are_matched_on_distinct_values_with_row_counts() -> None:
     assert silver.height == 4
     assert dict(zip(warnings["key"], warnings["reason"], strict=True)) == {
         "2": "unknown country: kept as null (see quality.country_mappings)",
-        "3": "missing country",
+        "3": "missing country: kept as null",
     }
 
 
