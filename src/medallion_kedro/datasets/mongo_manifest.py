@@ -45,22 +45,16 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from medallion_kedro.datasets import _mongo_write as mw
+from medallion_kedro.export_manifest import FORMAT, HISTORY, LEASES, MANIFEST, manifest_id
+
+__all__ = ["FORMAT", "HISTORY", "LEASES", "MANIFEST", "Publisher", "manifest_id", "read_manifest"]
 
 logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
-MANIFEST = "_manifest"
-HISTORY = "_manifest_history"
-LEASES = "_export_leases"
-FORMAT = 1
 _RUN = r"\d{8}T\d{6}Z_[0-9a-f]{8}"
 RUN_ID = re.compile(rf"^{_RUN}$")
 STAGED = re.compile(rf"^(?P<table>.+)__(?P<run>{_RUN})$")
-
-
-def manifest_id(database: str) -> str:
-    """``_id`` of the current manifest of ``database`` in ``_manifest``."""
-    return f"{database}:current"
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -401,3 +395,37 @@ class Publisher:
             lease.release()
         except Exception:  # noqa: BLE001 - the lease then expires on its own
             logger.debug("Could not release the export lease %s", lease.run_id)
+
+
+def adopt(db: Database[Document], collections: Mapping[str, str], run_id: str | None = None) -> str:
+    """Publish collections written by other means (fixtures, a restore) as the live run.
+
+    ``collections`` maps each table to an existing collection. The manifest is replaced
+    unconditionally, with the count and checksum of what each collection holds now;
+    returns the run id.
+    """
+    run_id = run_id or new_run_id()
+    entries = {
+        table: {
+            "name": name,
+            "documents": db[name].count_documents({}),
+            "checksum": mw.collection_checksum(db[name]),
+            "indexes": [],
+        }
+        for table, name in collections.items()
+    }
+    manifest = {
+        "_id": manifest_id(db.name),
+        "format": FORMAT,
+        "database": db.name,
+        "run_id": run_id,
+        "exported_at": _now(),
+        "collections": entries,
+        "sources": {},
+        "lake_version": None,
+        "pipeline_run_id": None,
+        "writer": {"host": socket.gethostname(), "pid": os.getpid(), "adopted": True},
+        "previous": None,
+    }
+    db[MANIFEST].replace_one({"_id": manifest["_id"]}, manifest, upsert=True)
+    return run_id
