@@ -42,7 +42,7 @@ from typing import Any
 import polars as pl
 from kedro.io.core import DatasetError
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import CollectionInvalid, DuplicateKeyError
 
 from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.export_manifest import FORMAT, HISTORY, LEASES, MANIFEST, manifest_id
@@ -211,11 +211,19 @@ class Publisher:
                 )
             self._check_counts(collections)
             self._commit(manifest, base)
-        except BaseException:
+        except BaseException as exc:
             if self._drop_quietly(written):
                 self._release_quietly(lease)
             else:  # leave the lease to expire, so a later run drops what is left
                 lease.stop()
+            others = self._other_live_runs(run_id) if isinstance(exc, Exception) else []
+            if others and not isinstance(exc, ExportConflict):
+                raise ExportConflict(
+                    f"Export run {run_id} failed while another export ({', '.join(others)}) "
+                    f"was writing to {self.db.name}: {type(exc).__name__}: {exc}. This run "
+                    "published nothing and dropped its collections; readers still see the "
+                    "last published run. Run one export at a time, or run it again."
+                ) from exc
             raise
         self._record_history(manifest)
         self._release_quietly(lease)
@@ -230,7 +238,12 @@ class Publisher:
     def _write(self, table: str, run_id: str, plan: TablePlan) -> Document:
         started = time.perf_counter()
         name = physical_name(table, run_id)
-        target = self.db.create_collection(name)
+        try:
+            target = self.db.create_collection(name)
+        except CollectionInvalid:  # nx-27017 creates a collection a reader merely counts
+            target = self.db[name]
+            if target.estimated_document_count():
+                raise
         opts = self.options
         checksum = mw.insert_frame(
             target,
@@ -325,6 +338,13 @@ class Publisher:
             pass
         except Exception as exc:  # noqa: BLE001 - the next run records it (collect_garbage)
             logger.warning("Could not record manifest %s in history: %s", manifest["run_id"], exc)
+
+    def _other_live_runs(self, own: str) -> list[str]:
+        try:
+            leases = self.db[LEASES].find({"database": self.db.name, "_id": {"$ne": own}})
+            return sorted(str(doc["_id"]) for doc in leases if not lease_is_dead(doc))
+        except Exception:  # noqa: BLE001 - only used to explain a failure
+            return []
 
     # -- cleanup ---------------------------------------------------------------------------
 
