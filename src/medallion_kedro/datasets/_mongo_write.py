@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
+import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -16,7 +18,7 @@ import polars as pl
 from kedro.io.core import DatasetError
 from pymongo import ASCENDING
 from pymongo.collection import Collection
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from medallion_kedro.datasets import _mongo_client as mc
 from medallion_kedro.datasets._mongo_convert import batches
@@ -29,6 +31,7 @@ IndexSpec = tuple[list[tuple[str, Any]], dict[str, Any]]
 #: Whether the server at a host list runs transactions (probed once per process).
 _TRANSACTIONS: dict[str, bool] = {}
 _MASK = (1 << 64) - 1
+_DUPLICATE_KEY = 11000
 
 
 def index_specs(where: str, indexes: list[Any] | None, columns: list[str]) -> list[IndexSpec]:
@@ -104,6 +107,40 @@ def insert_batch(target: Collection[Document], docs: list[Document], transaction
             target.find_one({}, session=session)
 
 
+def insert_batch_retrying(
+    target: Collection[Document], docs: list[Document], transactions: bool, attempts: int = 4
+) -> None:
+    """``insert_batch``; a batch whose transaction the server aborted is sent again.
+
+    nx-27017 runs the transactions of all clients on one SQLite connection, so a concurrent
+    writer can abort ours ("no such savepoint"), and part of the batch may have landed all
+    the same. The batch is then re-sent as plain unordered inserts where a duplicate key is
+    a document of this very batch already written (the collection is written by this save
+    alone and ``_id`` is unique in the frame), so it is skipped; any other error is raised.
+    The caller's count check stays the last word.
+    """
+    try:
+        insert_batch(target, docs, transactions)
+        return
+    except OperationFailure as exc:
+        if not transactions or isinstance(exc, BulkWriteError) or exc.code == _DUPLICATE_KEY:
+            raise
+        logger.info("Re-sending a batch of %s after an aborted transaction: %s", target.name, exc)
+    for attempt in range(attempts):
+        time.sleep(0.05 * 2**attempt + random.random() * 0.05)  # noqa: S311 - jitter
+        try:
+            target.insert_many(docs, ordered=False)
+            return
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if errors and all(e.get("code") == _DUPLICATE_KEY for e in errors):
+                return
+            raise
+        except OperationFailure:
+            if attempt == attempts - 1:
+                raise
+
+
 def insert_frame(
     target: Collection[Document],
     frame: pl.DataFrame,
@@ -128,7 +165,7 @@ def insert_frame(
             checksum = (checksum + document_checksum(docs)) & _MASK
             if len(in_flight) >= writers:
                 in_flight.popleft().result()
-            in_flight.append(pool.submit(insert_batch, target, docs, transactions))
+            in_flight.append(pool.submit(insert_batch_retrying, target, docs, transactions))
         while in_flight:
             in_flight.popleft().result()
     finally:
