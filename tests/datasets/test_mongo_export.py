@@ -259,7 +259,7 @@ def test_an_expired_lease_lets_the_next_export_clean_up(
             "host": "another-host",
             "pid": 1,
             "started_at": mm._now(),
-            "expires_at": mm._now(),
+            "expires_at": time.time() - 1,
         }
     )
     _dataset(mongo, mongo_db_name).save(gold_tables(n_customers=5))
@@ -278,3 +278,68 @@ def test_a_table_without_collection_settings_is_refused_before_writing(
     with pytest.raises(DatasetError, match=r"\['orders'\] have no entry"):
         _dataset(mongo, mongo_db_name).save({"orders": pl.DataFrame({"a": [1]})})
     assert not _runs_held(db)
+
+
+def _publish_meanwhile(monkeypatch: pytest.MonkeyPatch, landing: Any) -> None:
+    """Make ``landing()`` run once, after this run wrote its tables and before it commits."""
+    original = mm.Publisher._check_counts
+    calls = []
+
+    def check_then_land(self: mm.Publisher, collections: Any) -> None:
+        original(self, collections)
+        if not calls:
+            calls.append(1)
+            landing()
+
+    monkeypatch.setattr(mm.Publisher, "_check_counts", check_then_land)
+
+
+def test_a_run_that_started_later_and_landed_first_makes_this_one_fail_cleanly(
+    mongo: MongoServer, db: Any, mongo_db_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds = _dataset(mongo, mongo_db_name)
+    ds.save(gold_tables(n_customers=10))
+    newer = gold_tables(n_customers=12)
+
+    def land() -> None:
+        monkeypatch.undo()  # the newer run itself publishes normally
+        _dataset(mongo, mongo_db_name).save(newer)
+
+    _publish_meanwhile(monkeypatch, land)
+    with pytest.raises(mm.ExportConflict, match="newer export .* published nothing"):
+        ds.save(gold_tables(n_customers=11))
+    _assert_complete(db, newer)
+    assert len(_runs_held(db)) == 2  # newer + its previous; the loser left nothing
+
+
+def test_a_run_that_started_earlier_and_landed_meanwhile_becomes_previous(
+    mongo: MongoServer, db: Any, mongo_db_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds = _dataset(mongo, mongo_db_name)
+    ds.save(gold_tables(n_customers=10))
+    older = "20000101T000000Z_00000000"  # started before this run
+
+    def land() -> None:
+        mm.adopt(db, dict(mm.live_collections(db)), run_id=older)
+
+    _publish_meanwhile(monkeypatch, land)
+    mine = gold_tables(n_customers=13)
+    ds.save(mine)
+    manifest = _assert_complete(db, mine)
+    assert manifest["previous"]["run_id"] == older
+
+
+def test_a_lease_stays_alive_while_its_heartbeat_runs_and_dies_after(db: Any) -> None:
+    lease = mm.Lease(db, mm.new_run_id(), seconds=0.6)
+    lease.acquire()
+    try:
+        time.sleep(1.5)  # several heartbeats, each a $set of the expiry
+        held = db[mm.LEASES].find_one({"_id": lease.run_id})
+        assert not mm.lease_is_dead(held)
+        assert lease.renew()
+        lease.stop()
+        time.sleep(0.8)
+        assert mm.lease_is_dead(db[mm.LEASES].find_one({"_id": lease.run_id}))
+        assert not lease.renew()  # an expired lease is not silently taken back
+    finally:
+        lease.release()

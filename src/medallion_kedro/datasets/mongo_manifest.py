@@ -36,7 +36,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -124,8 +124,7 @@ def _pid_alive(pid: int) -> bool:
 
 def lease_is_dead(lease: Document, now: datetime | None = None) -> bool:
     """Expired, or held by a process of this host that no longer exists."""
-    now = now or _now()
-    if _aware(lease["expires_at"]) <= now:
+    if float(lease["expires_at"]) <= (now or _now()).timestamp():
         return True
     return lease.get("host") == socket.gethostname() and not _pid_alive(int(lease["pid"]))
 
@@ -139,25 +138,25 @@ class Lease:
         self._thread = threading.Thread(target=self._beat, name=f"lease-{run_id}", daemon=True)
 
     def acquire(self) -> None:
-        now = _now()
         self.db[LEASES].insert_one(
             {
                 "_id": self.run_id,
                 "database": self.db.name,
                 "host": socket.gethostname(),
                 "pid": os.getpid(),
-                "started_at": now,
-                "expires_at": now + timedelta(seconds=self.seconds),
+                "started_at": _now(),
+                "expires_at": time.time() + self.seconds,  # epoch seconds: see renew
             }
         )
         self._thread.start()
 
     def renew(self) -> bool:
         """Extend the lease; ``False`` if it had expired or was taken away."""
-        now = _now()
+        # a number, not a date: nx-27017 stores a date given to $set as a string
+        now = time.time()
         result = self.db[LEASES].update_one(
             {"_id": self.run_id, "expires_at": {"$gt": now}},
-            {"$set": {"expires_at": now + timedelta(seconds=self.seconds)}},
+            {"$set": {"expires_at": now + self.seconds}},
         )
         return result.matched_count == 1
 
@@ -281,6 +280,16 @@ class Publisher:
                     "run; nothing was published. Run the export again."
                 )
 
+    @staticmethod
+    def _previous(base: Document | None) -> Document | None:
+        if base is None:
+            return None
+        return {
+            "run_id": base["run_id"],
+            "exported_at": base["exported_at"],
+            "collections": base["collections"],
+        }
+
     def _manifest(
         self,
         run_id: str,
@@ -288,13 +297,6 @@ class Publisher:
         collections: Mapping[str, Document],
         meta: Mapping[str, Any],
     ) -> Document:
-        previous = None
-        if base is not None:
-            previous = {
-                "run_id": base["run_id"],
-                "exported_at": base["exported_at"],
-                "collections": base["collections"],
-            }
         return {
             "_id": manifest_id(self.db.name),
             "format": FORMAT,
@@ -306,29 +308,49 @@ class Publisher:
             "lake_version": meta.get("lake_version"),
             "pipeline_run_id": meta.get("pipeline_run_id"),
             "writer": {"host": socket.gethostname(), "pid": os.getpid()},
-            "previous": previous,
+            "previous": self._previous(base),
         }
 
-    def _commit(self, manifest: Document, base: Document | None) -> None:
-        """The one write that switches readers: compare-and-set on the base run id."""
+    def _commit(self, manifest: Document, base: Document | None, attempts: int = 10) -> None:
+        """The one write that switches readers: a compare-and-set on the base run id.
+
+        When another export was published meanwhile, the newer run wins: run ids start
+        with their start time, so if the published run started before this one, this run
+        is published on top of it (it becomes ``previous``); if it started after, this
+        run's data is older and it publishes nothing. Two exports at once thus both finish
+        when the older one lands first, and an older export never replaces a newer one.
+        """
         table = self.db[MANIFEST]
-        if base is None:
-            try:
-                table.insert_one(manifest)
-                return
-            except DuplicateKeyError:
-                won = False
-        else:
-            result = table.replace_one({"_id": manifest["_id"], "run_id": base["run_id"]}, manifest)
-            won = result.matched_count == 1
-        if not won:
-            current = read_manifest(self.db) or {}
-            raise ExportConflict(
-                f"Another export (run {current.get('run_id')}) was published in "
-                f"{self.db.name} while run {manifest['run_id']} was writing; this run "
-                "published nothing and dropped its collections. Readers see the other run. "
-                "Run the export again if its data should win."
+        for _ in range(attempts):
+            if base is None:
+                try:
+                    table.insert_one(manifest)
+                    return
+                except DuplicateKeyError:
+                    pass
+            else:
+                filter_ = {"_id": manifest["_id"], "run_id": base["run_id"]}
+                if table.replace_one(filter_, manifest).matched_count == 1:
+                    return
+            current = read_manifest(self.db)
+            if current is not None and current["run_id"] > manifest["run_id"]:
+                raise ExportConflict(
+                    f"A newer export (run {current['run_id']}, started after this one) was "
+                    f"published in {self.db.name} while run {manifest['run_id']} was writing; "
+                    "this run published nothing and dropped its collections. Readers see the "
+                    "newer run."
+                )
+            logger.info(
+                "Export run %s was published meanwhile; publishing %s on top of it",
+                current and current["run_id"],
+                manifest["run_id"],
             )
+            base = current
+            manifest["previous"] = self._previous(base)
+        raise ExportConflict(
+            f"Export run {manifest['run_id']} could not publish in {self.db.name}: the "
+            f"manifest changed {attempts} times while it tried; it published nothing."
+        )
 
     def _record_history(self, manifest: Document) -> None:
         entry = {**manifest, "_id": manifest["run_id"]}
