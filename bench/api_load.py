@@ -32,6 +32,7 @@ import pymongo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from medallion_kedro.datasets.mongo_manifest import adopt  # noqa: E402
 from tests.servers import api_server, mongo_server  # noqa: E402
 
 DB = "bench"
@@ -131,6 +132,8 @@ def seed(uri: str, customers: int) -> None:
         col.create_index("country")
         col.create_index("segment")
         col.create_index([("total_spent", -1), ("customer_id", 1)])
+        gold = ("kpis", "revenue_by_country", "revenue_by_product", "monthly_revenue")
+        adopt(db, {name: name for name in (*gold, "customer_metrics")})  # the API reads these
 
 
 class RawClient:

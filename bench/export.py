@@ -44,7 +44,7 @@ DATABASE = "bench"
 
 def catalog_save_args() -> dict[str, Any]:
     catalog = yaml.safe_load((ROOT / "conf/base/catalog_export.yml").read_text())
-    return dict(catalog["mongo.customer_metrics"]["save_args"])
+    return dict(catalog["mongo.gold"]["collections"]["customer_metrics"])
 
 
 def plain(uri: str, frame: Any, batch_size: int) -> float:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pymongo
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -18,25 +19,56 @@ from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
 
 from graphql_api.context import Context, build_context
+from graphql_api.errors import ClientFacingError, DataNotExported
 from graphql_api.health import health
+from graphql_api.manifest import ManifestCache
 from graphql_api.middleware import BodySizeLimit, protect
 from graphql_api.schema import build_schema
 from graphql_api.settings import Settings
 from graphql_api.store import GoldStore, create_client
+from medallion_kedro.export_manifest import EXPORT_HINT
 
 
 class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view, with one export run and one time budget per request."""
+
+    #: Budget of all MongoDB work of one request, in seconds (``API_REQUEST_TIMEOUT``).
+    request_timeout: float = Settings.request_timeout_seconds
+    #: Budget of reading the manifest (one MongoDB operation: ``API_MONGO_TIMEOUT_MS``).
+    manifest_timeout: float = Settings.mongo_timeout_ms / 1000
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         store: GoldStore = request.app.state.store
+        with pymongo.timeout(min(self.request_timeout, self.manifest_timeout)):
+            bound = await live_store(store, request.app.state.manifests)
         return build_context(
-            store,
+            bound,
             request if isinstance(request, Request) else None,
             response if isinstance(response, Response) else None,
         )
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Run the operation with every MongoDB call of it under one deadline."""
+        with pymongo.timeout(self.request_timeout):
+            return await super().execute_single(*args, **kwargs)
+
+
+async def live_store(store: GoldStore, manifests: ManifestCache) -> GoldStore:
+    """``store`` bound to the live export run, or failing with the reason there is none."""
+    try:
+        manifest = await manifests.current()
+    except ClientFacingError as exc:
+        return store.failing(exc)
+    if manifest is None:
+        return store.failing(
+            DataNotExported(f"Nothing has been exported to this database yet: {EXPORT_HINT}.")
+        )
+    return store.bind(manifest)
 
 
 async def _home(request: Request) -> RedirectResponse:
@@ -53,7 +85,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         client = create_client(settings, **client_kwargs)
         app.state.settings = settings
-        app.state.store = GoldStore(client[settings.mongo_db], settings.cache_ttl_seconds)
+        db = client[settings.mongo_db]
+        app.state.store = GoldStore(db, settings.cache_ttl_seconds)
+        app.state.manifests = ManifestCache(db, settings.manifest_ttl_seconds)
         app.state.started = time.monotonic()
         # Everything imported so far (schema, modules) lives as long as the process: keep it
         # out of the collector's generations, which shortens full collections under load.
@@ -75,6 +109,8 @@ def create_app(
             )
         )
     view = GraphQLView(schema or build_schema(settings), allow_queries_via_get=True)
+    view.request_timeout = settings.request_timeout_seconds
+    view.manifest_timeout = settings.mongo_timeout_ms / 1000
     routes = [
         Route("/graphql", view, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),

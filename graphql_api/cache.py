@@ -13,8 +13,11 @@ T = TypeVar("T")
 class TTLCache(Generic[T]):
     """Cache one value per key for ``ttl`` seconds; concurrent misses load it only once."""
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float, clock: Callable[[], float] = time.monotonic, max_keys: int = 64
+    ) -> None:
         self.ttl = ttl
+        self.max_keys = max_keys
         self._clock = clock
         self._values: dict[str, tuple[float, T]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -31,7 +34,11 @@ class TTLCache(Generic[T]):
             if hit is not None and hit[0] > self._clock():
                 return hit[1]
             value = await load()
-            self._values[key] = (self._clock() + self.ttl, value)
+            now = self._clock()
+            if len(self._values) >= self.max_keys:  # keys of runs no longer served
+                self._values = {k: v for k, v in self._values.items() if v[0] > now}
+                self._locks = {k: v for k, v in self._locks.items() if k in self._values}
+            self._values[key] = (now + self.ttl, value)
             return value
 
     def clear(self) -> None:

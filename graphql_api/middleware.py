@@ -22,6 +22,25 @@ from graphql_api.auth import (
 from graphql_api.settings import Settings, SettingsError
 
 MAX_QUERY_STRING_BYTES = 16_384
+NOT_AN_OBJECT = (
+    'A GraphQL request body must be a JSON object such as {"query": "{ kpis { totalRevenue } }"}'
+    ', optionally with "variables" and "operationName".'
+)
+
+
+def _json_but_not_an_object(scope: Scope, body: bytes) -> bool:
+    """A JSON POST whose body is valid-looking JSON but not an object or a batch (list).
+
+    Strawberry expects a mapping and fails with a 500 on ``null``, ``123`` or ``"x"``.
+    Only the first character is looked at; malformed JSON is Strawberry's to refuse.
+    """
+    if scope.get("method") != "POST":
+        return False
+    for name, value in scope.get("headers", []):
+        if name == b"content-type" and b"json" in value.lower():
+            start = body.lstrip()[:1]
+            return start not in (b"{", b"[", b"")
+    return False
 
 
 class BodySizeLimit:
@@ -42,7 +61,11 @@ class BodySizeLimit:
             f"{what} is larger than {limit} bytes, the limit of this API "
             "(API_MAX_BODY_BYTES); send a smaller query, by POST, with values as variables."
         )
-        body = json.dumps({"errors": [{"message": message, "extensions": {"code": "TOO_LARGE"}}]})
+        await self._error(send, status, message, "TOO_LARGE")
+
+    @staticmethod
+    async def _error(send: Send, status: int, message: str, code: str) -> None:
+        body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
         await send(
             {
                 "type": "http.response.start",
@@ -78,6 +101,10 @@ class BodySizeLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+        body = b"".join(chunks)
+        if _json_but_not_an_object(scope, body):
+            await self._error(send, 400, NOT_AN_OBJECT, "BAD_REQUEST")
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -85,7 +112,7 @@ class BodySizeLimit:
             if replayed:
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
 

@@ -82,8 +82,16 @@ class Settings:
     max_tokens: int = 2_000
     #: How long ``kpis`` and ``segments`` are cached in the process (0 disables).
     cache_ttl_seconds: float = 5.0
-    #: Server selection and connect timeout for MongoDB: a query never waits longer to fail.
+    #: Timeout of every MongoDB operation (``timeoutMS``: server selection, the wait for a
+    #: pooled connection, the round trip) and of connecting.
     mongo_timeout_ms: int = 2_000
+    #: Most connections to MongoDB the process opens.
+    mongo_pool_size: int = 100
+    #: Budget of all MongoDB work of one GraphQL request; past it, its reads fail fast.
+    request_timeout_seconds: float = 5.0
+    #: How long the export manifest (which run is live) is cached; a new export is served
+    #: at most this long after it lands.
+    manifest_ttl_seconds: float = 0.5
     #: Budget of the MongoDB ping behind ``GET /health``.
     health_timeout_seconds: float = 1.5
     #: Hashed API keys (see :mod:`graphql_api.auth`): a file, and/or entries separated by ``;``.
@@ -138,6 +146,11 @@ class Settings:
             max_tokens=_int(env, "API_MAX_TOKENS", defaults.max_tokens, 100),
             cache_ttl_seconds=_float(env, "API_CACHE_TTL", defaults.cache_ttl_seconds),
             mongo_timeout_ms=_int(env, "API_MONGO_TIMEOUT_MS", defaults.mongo_timeout_ms, 100),
+            mongo_pool_size=_int(env, "API_MONGO_POOL_SIZE", defaults.mongo_pool_size, 1),
+            request_timeout_seconds=_float(
+                env, "API_REQUEST_TIMEOUT", defaults.request_timeout_seconds
+            ),
+            manifest_ttl_seconds=_float(env, "API_MANIFEST_TTL", defaults.manifest_ttl_seconds),
             health_timeout_seconds=_float(
                 env, "API_HEALTH_TIMEOUT", defaults.health_timeout_seconds
             ),

@@ -7,19 +7,21 @@ them into filters, so no client value can ever become a Mongo operator.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure
 
 from graphql_api.cache import TTLCache
 from graphql_api.cursors import CursorKey
-from graphql_api.errors import ServiceUnavailable
+from graphql_api.errors import ClientFacingError, DataNotExported
+from graphql_api.guard import guarded
+from graphql_api.manifest import Manifest
 from graphql_api.settings import Settings
+from medallion_kedro.export_manifest import EXPORT_HINT
 
 Document = dict[str, Any]
 
@@ -125,57 +127,90 @@ class CustomerCriteria:
         return query
 
 
-@asynccontextmanager
-async def translate_errors() -> AsyncIterator[None]:
-    """Turn "MongoDB is unreachable" into an error the client can act on."""
-    try:
-        yield
-    except ConnectionFailure as exc:  # includes server selection and network timeouts
-        raise ServiceUnavailable(
-            "The database did not answer in time; retry later (GET /health shows its state)."
-        ) from exc
-
-
 def create_client(settings: Settings, **kwargs: Any) -> AsyncMongoClient[Document]:
-    """The process's one client; it connects lazily, so creating it needs no server."""
+    """The process's one client; it connects lazily, so creating it needs no server.
+
+    Every operation is bounded (``timeoutMS`` covers server selection, the wait for a
+    pooled connection and the round trip); connecting and the wait queue have their own
+    bounds too, so no call can wait for ever on a stalled server.
+    """
     timeout = settings.mongo_timeout_ms
     return AsyncMongoClient(
         settings.mongo_uri,
+        timeoutMS=timeout,
         serverSelectionTimeoutMS=timeout,
         connectTimeoutMS=timeout,
-        socketTimeoutMS=max(10_000, timeout),
+        waitQueueTimeoutMS=timeout,
+        maxPoolSize=settings.mongo_pool_size,
         appname="medallion-api",
         **kwargs,
     )
 
 
 class GoldStore:
-    """Reads of the gold collections, with a short per-process cache for the hot marts."""
+    """Reads of the gold collections of one export run, with a per-run cache for hot marts.
 
-    def __init__(self, db: AsyncDatabase[Document], cache_ttl: float = 0.0) -> None:
+    A store built on a database alone reads the collections by their table names (tests
+    that seed plain collections). :meth:`bind` gives the store of one manifest: every read
+    goes to that run's collections, and cached values are keyed by its run id.
+    """
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        cache_ttl: float = 0.0,
+        *,
+        collections: Mapping[str, str] | None = None,
+        run_id: str = "",
+        failure: ClientFacingError | None = None,
+        cache: TTLCache[Any] | None = None,
+    ) -> None:
         self.db = db
-        self._cache: TTLCache[Any] = TTLCache(cache_ttl)
+        self.collections = collections
+        self.run_id = run_id
+        self.failure = failure
+        self._cache: TTLCache[Any] = cache if cache is not None else TTLCache(cache_ttl)
+
+    def bind(self, manifest: Manifest) -> GoldStore:
+        """This store reading the collections of ``manifest``'s run (cache shared)."""
+        return GoldStore(
+            self.db, collections=manifest.collections, run_id=manifest.run_id, cache=self._cache
+        )
+
+    def failing(self, failure: ClientFacingError) -> GoldStore:
+        """A store whose every read raises ``failure`` (no manifest, or it was unreadable)."""
+        return GoldStore(self.db, failure=failure, cache=self._cache)
+
+    def _col(self, table: str) -> AsyncCollection[Document]:
+        if self.failure is not None:
+            raise self.failure
+        if self.collections is None:
+            return self.db[table]
+        name = self.collections.get(table)
+        if name is None:
+            raise DataNotExported(
+                f"The live export (run {self.run_id}) has no {table} collection; {EXPORT_HINT}."
+            )
+        return self.db[name]
 
     async def ping(self) -> None:
-        await self.db.command("ping")
+        await guarded(self.db.command("ping"))
 
     async def _find(
         self, collection: str, query: Document, sort: Sequence[tuple[str, int]], limit: int = 0
     ) -> list[Document]:
-        async with translate_errors():
-            cursor = self.db[collection].find(query)
-            if sort:
-                cursor = cursor.sort(list(sort))
-            if limit:
-                cursor = cursor.limit(limit)
-            return await cursor.to_list()
+        cursor = self._col(collection).find(query)
+        if sort:
+            cursor = cursor.sort(list(sort))
+        if limit:
+            cursor = cursor.limit(limit)
+        return await guarded(cursor.to_list())
 
     async def kpis(self) -> Document | None:
         async def load() -> Document | None:
-            async with translate_errors():
-                return await self.db[KPIS].find_one({"_id": KPIS_ID})
+            return await guarded(self._col(KPIS).find_one({"_id": KPIS_ID}))
 
-        result: Document | None = await self._cache.get(KPIS, load)
+        result: Document | None = await self._cache.get(f"{self.run_id}:{KPIS}", load)
         return result
 
     async def revenue(
@@ -245,13 +280,16 @@ class GoldStore:
 
     async def count_customers(self, criteria: CustomerCriteria) -> int:
         query = criteria.to_mongo()
-        async with translate_errors():
-            if not query:
-                return await self.db[CUSTOMERS].estimated_document_count()
+        collection = self._col(CUSTOMERS)
+        if not query:
+            return await guarded(collection.estimated_document_count())
+
+        async def counted() -> list[Document]:
             # $count in a pipeline uses the indexes; count_documents scans on nx-27017.
-            rows = await (
-                await self.db[CUSTOMERS].aggregate([{"$match": query}, {"$count": "n"}])
-            ).to_list()
+            pipeline: list[Document] = [{"$match": query}, {"$count": "n"}]
+            return await (await collection.aggregate(pipeline)).to_list()
+
+        rows = await guarded(counted())
         return int(rows[0]["n"]) if rows else 0
 
     async def top_customers(self, country: str, first: int) -> list[Document]:
@@ -270,9 +308,13 @@ class GoldStore:
                     }
                 }
             ]
-            async with translate_errors():
-                rows = await (await self.db[CUSTOMERS].aggregate(pipeline)).to_list()
+            collection = self._col(CUSTOMERS)
+
+            async def grouped() -> list[Document]:
+                return await (await collection.aggregate(pipeline)).to_list()
+
+            rows = await guarded(grouped())
             return sorted(rows, key=lambda r: (-float(r["total_spent"]), str(r["_id"])))
 
-        result: list[Document] = await self._cache.get("segments", load)
+        result: list[Document] = await self._cache.get(f"{self.run_id}:segments", load)
         return result

@@ -12,6 +12,17 @@ from typing import Any
 
 import pymongo
 
+from medallion_kedro.datasets.mongo_manifest import adopt
+
+#: The gold collections ``seed`` writes, published under their own names.
+GOLD_COLLECTIONS = (
+    "kpis",
+    "revenue_by_country",
+    "revenue_by_product",
+    "monthly_revenue",
+    "customer_metrics",
+)
+
 AS_OF = date(2024, 6, 30)
 DB_NAME = "gql_api"
 
@@ -139,7 +150,8 @@ def create_customer_indexes(collection: Any) -> None:
 
 
 def seed(uri: str, db_name: str = DB_NAME) -> None:
-    """Replace the gold collections of ``db_name`` with the documents above."""
+    """Replace the gold collections of ``db_name`` with the documents above, published
+    through the export manifest as the API expects."""
     with pymongo.MongoClient[dict[str, Any]](uri) as client:
         db = client[db_name]
         for name, docs in (
@@ -152,3 +164,4 @@ def seed(uri: str, db_name: str = DB_NAME) -> None:
             db.drop_collection(name)
             db[name].insert_many(docs)
         create_customer_indexes(db["customer_metrics"])
+        adopt(db, {name: name for name in GOLD_COLLECTIONS})

@@ -49,3 +49,39 @@ def test_health_and_queries_while_mongo_is_down(tmp_path: Path) -> None:
             assert kpis == {"data": {"kpis": {"totalOrders": 16}}}
     finally:
         mongo.stop()
+
+
+def test_health_and_queries_before_any_export(mongo: MongoServer, mongo_db_name: str) -> None:
+    with (
+        api_process(mongo.uri, mongo_db_name) as url,
+        httpx.Client(base_url=url, timeout=15) as api,
+    ):
+        health = api.get("/health")
+        assert health.status_code == 503
+        body = health.json()
+        assert body["status"] == "not_exported" and body["mongo"]["ok"] is True
+        assert "kedro run --pipeline export" in body["export"]["reason"]
+        result = api.post("/graphql", json={"query": "{ kpis { totalOrders } }"}).json()
+        assert result["errors"][0]["extensions"]["code"] == "DATA_NOT_EXPORTED"
+        assert "kedro run --pipeline export" in result["errors"][0]["message"]
+
+
+def test_credentials_the_server_cannot_negotiate_give_a_503_with_the_reason(
+    mongo: MongoServer, mongo_db_name: str
+) -> None:
+    secret = "n0t-Negotiable"  # noqa: S105 - a fake password whose absence we check
+    uri = f"mongodb://reader:{secret}@127.0.0.1:{mongo.port}/?authSource=admin"
+    with (
+        api_process(uri, mongo_db_name, API_MONGO_TIMEOUT_MS="1000") as url,
+        httpx.Client(base_url=url, timeout=15) as api,
+    ):
+        health = api.get("/health")
+        assert health.status_code == 503, health.text
+        reason = health.json()["mongo"]["reason"]
+        assert "refused the login" in reason and "MONGO_URI" in reason
+        result = api.post("/graphql", json={"query": "{ kpis { totalOrders } }"})
+        assert result.status_code == 200
+        error = result.json()["errors"][0]
+        assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert "could not log in" in error["message"]
+        assert secret not in health.text + result.text

@@ -119,6 +119,25 @@ def test_bad_input_gets_a_clear_graphql_error(
     assert api.get("/health").status_code == 200  # still up
 
 
+@pytest.mark.parametrize("body", ["null", "123", '"x"', "true", " 4"])
+def test_a_json_body_that_is_not_an_object_gets_a_400(api: httpx.Client, body: str) -> None:
+    response = api.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "must be a JSON object" in error["message"]
+    assert "Traceback" not in response.text
+    assert api.get("/health").status_code == 200  # still up
+
+
+def test_health_reports_the_live_export(api: httpx.Client) -> None:
+    body = api.get("/health").json()
+    export = body["export"]
+    assert export["ok"] is True and export["run_id"]
+    assert 0 <= export["age_seconds"] < 3600
+    assert set(export["collections"]) == set(data.GOLD_COLLECTIONS)
+
+
 def test_a_one_megabyte_body_is_refused(api: httpx.Client) -> None:
     huge = {"query": "{ kpis { totalOrders } }", "variables": {"pad": "x" * 1_000_000}}
     response = api.post("/graphql", json=huge)

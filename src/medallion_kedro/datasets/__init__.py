@@ -1,7 +1,14 @@
 """Custom Kedro datasets of the project."""
 
 from medallion_kedro.datasets.landing_csv import LandingCSVDataset
+from medallion_kedro.datasets.mongo_export_dataset import ExportBatch, MongoExportDataset
 from medallion_kedro.datasets.mongodb_dataset import MongoDBDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
 
-__all__ = ["LandingCSVDataset", "MongoDBDataset", "ParquetTableDataset"]
+__all__ = [
+    "ExportBatch",
+    "LandingCSVDataset",
+    "MongoDBDataset",
+    "MongoExportDataset",
+    "ParquetTableDataset",
+]

@@ -6,9 +6,7 @@ import copy
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,16 +20,14 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 from medallion_kedro.datasets import _mongo_client as mc
-from medallion_kedro.datasets._mongo_convert import ID, as_polars, batches, bson_ready, to_pandas
+from medallion_kedro.datasets import _mongo_write as mw
+from medallion_kedro.datasets._mongo_convert import ID, as_polars, bson_ready, to_pandas
+from medallion_kedro.datasets._mongo_write import IndexSpec
 from medallion_kedro.datasets._preview import table_preview
 
 logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
-#: Whether the server at a host list runs transactions (probed once per process).
-_TRANSACTIONS: dict[str, bool] = {}
-#: Index keys ``[(field, direction), ...]`` and ``create_index`` options (``unique``, ``name``...).
-IndexSpec = tuple[list[tuple[str, Any]], dict[str, Any]]
 
 
 class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame, pd.DataFrame]):
@@ -231,27 +227,7 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
     # -- save -----------------------------------------------------------------------------
 
     def _index_specs(self, columns: list[str]) -> list[IndexSpec]:
-        specs: list[IndexSpec] = []
-        for spec in self._save_args["indexes"] or []:
-            spec = {"keys": spec} if isinstance(spec, str | list) else dict(spec)
-            keys = spec.pop("keys", None)
-            if isinstance(keys, str):
-                keys = [(keys, ASCENDING)]
-            elif isinstance(keys, dict):
-                keys = list(keys.items())
-            if not keys or not all(isinstance(k, list | tuple) and len(k) == 2 for k in keys):
-                raise DatasetError(
-                    f"{self._name}: save_args.indexes entry {spec} needs `keys`, e.g. "
-                    "{keys: {country: 1}, unique: true}."
-                )
-            missing = [k[0] for k in keys if k[0] not in columns]
-            if missing:
-                raise DatasetError(
-                    f"{self._name}: index on {missing} but the table has no such column "
-                    f"(columns: {columns}). Fix save_args.indexes. Nothing was written."
-                )
-            specs.append(([(str(f), d) for f, d in keys], spec))
-        return specs
+        return mw.index_specs(self._name, self._save_args["indexes"], columns)
 
     def save(self, data: pd.DataFrame | pl.DataFrame | pl.LazyFrame) -> None:
         started = time.perf_counter()
@@ -295,56 +271,15 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
                 db.drop_collection(name)
 
     def _insert(self, target: Collection[Document], frame: pl.DataFrame) -> None:
-        """Insert the rows in batches while the next batch is being built.
-
-        With ``writers`` > 1 that many batches are in flight; with ``transactions`` each
-        batch is one transaction (one commit instead of one per document on servers that
-        commit every insert, such as nx-27017; one batch at a time, since concurrent
-        transactions there share one SQLite connection). ``"auto"`` tries a transaction
-        once and falls back to plain inserts where the server has none (a standalone
-        mongod).
-        """
-        size = int(self._save_args["batch_size"])
-        transactions = self._transactions(target)
-        writers = 1 if transactions else max(1, int(self._save_args["writers"]))
-        pool = ThreadPoolExecutor(writers, thread_name_prefix=f"mongo-{self._collection}")
-        in_flight: deque[Future[None]] = deque()
-        try:
-            for docs in batches(frame, size):
-                if len(in_flight) >= writers:
-                    in_flight.popleft().result()
-                in_flight.append(pool.submit(self._insert_batch, target, docs, transactions))
-            while in_flight:
-                in_flight.popleft().result()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def _transactions(self, target: Collection[Document]) -> bool:
-        setting = self._save_args["transactions"]
-        if setting != "auto":
-            return bool(setting)
-        key = mc.hosts_of(self._uri)
-        if key not in _TRANSACTIONS:
-            try:
-                self._insert_batch(target, [], transactions=True)
-                _TRANSACTIONS[key] = True
-            except OperationFailure as exc:
-                logger.debug("No transactions on %s (%s): plain inserts", key, exc)
-                _TRANSACTIONS[key] = False
-        return _TRANSACTIONS[key]
-
-    @staticmethod
-    def _insert_batch(
-        target: Collection[Document], docs: list[Document], transactions: bool
-    ) -> None:
-        if not transactions:
-            target.insert_many(docs, ordered=False)
-            return
-        with target.database.client.start_session() as session, session.start_transaction():
-            if docs:
-                target.insert_many(docs, ordered=False, session=session)
-            else:  # a probe: does the server run transactions at all?
-                target.find_one({}, session=session)
+        """Insert the rows in batches (see ``_mongo_write.insert_frame``)."""
+        args = self._save_args
+        mw.insert_frame(
+            target,
+            frame,
+            batch_size=int(args["batch_size"]),
+            writers=int(args["writers"]),
+            transactions=mw.uses_transactions(target, args["transactions"], self._uri),
+        )
 
     def _swap(self, db: Database[Document], staging: str) -> None:
         source, target = f"{db.name}.{staging}", f"{db.name}.{self._collection}"

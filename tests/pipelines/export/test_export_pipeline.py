@@ -25,6 +25,8 @@ from omegaconf.resolvers import oc
 from polars.testing import assert_frame_equal
 
 from medallion_kedro.datasets import _mongo_client as mc
+from medallion_kedro.datasets import _mongo_write as mw
+from medallion_kedro.datasets import mongo_manifest as mm
 from medallion_kedro.pipelines.export.pipeline import create_pipeline
 from medallion_kedro.schemas import GOLD, GOLD_KEYS
 from tests.pipelines.export.gold_samples import gold_tables
@@ -46,6 +48,10 @@ def mongo_env(server: MongoServer, monkeypatch: pytest.MonkeyPatch) -> str:
     return database
 
 
+def _db(server: MongoServer, database: str) -> Any:
+    return mc.get_client(server.uri)[database]
+
+
 def _catalog(project_root: Path, gold: dict[str, pl.DataFrame]) -> DataCatalog:
     loader = OmegaConfigLoader(
         str(project_root / "conf"),
@@ -59,14 +65,21 @@ def _catalog(project_root: Path, gold: dict[str, pl.DataFrame]) -> DataCatalog:
     return catalog
 
 
-def _assert_published(server: MongoServer, database: str, gold: dict[str, pl.DataFrame]) -> None:
+def _assert_published(server: MongoServer, database: str, gold: dict[str, pl.DataFrame]) -> str:
+    """Check the manifest names one complete copy of ``gold``; return its run id."""
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(server.uri)
     try:
         db = client[database]
-        assert set(GOLD) <= set(db.list_collection_names())
-        assert not [n for n in db.list_collection_names() if "__staging" in n]
+        manifest = mm.read_manifest(db)
+        assert manifest is not None
+        run_id = manifest["run_id"]
+        assert set(manifest["collections"]) == set(GOLD)
         for name, frame in gold.items():
-            docs = list(db[name].find())
+            entry = manifest["collections"][name]
+            assert entry["name"] == f"{name}__{run_id}"
+            assert entry["documents"] == frame.height
+            assert entry["checksum"] == mw.collection_checksum(db[entry["name"]])
+            docs = list(db[entry["name"]].find())
             key = GOLD_KEYS[name]
             expected_ids = sorted(frame[key].to_list()) if key else ["kpis"]
             assert sorted(d["_id"] for d in docs) == expected_ids, name
@@ -75,9 +88,13 @@ def _assert_published(server: MongoServer, database: str, gold: dict[str, pl.Dat
                 pl.col(pl.Date).cast(pl.Datetime("us")), pl.col(pl.Decimal).cast(pl.Float64)
             )
             assert_frame_equal(loaded, want.sort(key or "as_of"), check_dtypes=name != "kpis")
-        indexes = db["customer_metrics"].index_information().values()
-        unique = {spec["key"][0][0] for spec in indexes if spec.get("unique")}
+            assert manifest["sources"][name]["rows"] == frame.height
+        indexes = db[manifest["collections"]["customer_metrics"]["name"]].index_information()
+        unique = {spec["key"][0][0] for spec in indexes.values() if spec.get("unique")}
         assert "customer_id" in unique
+        assert db[mm.HISTORY].find_one({"_id": run_id}) is not None
+        assert db[mm.LEASES].find_one({"_id": run_id}) is None
+        return str(run_id)
     finally:
         client.close()
 
@@ -90,12 +107,18 @@ def test_export_runs_on_the_project_catalog(
         SequentialRunner().run(create_pipeline(), _catalog(project_root, gold))
     _assert_published(server, mongo_env, gold)
     for name, frame in gold.items():
-        assert f"Wrote {frame.height} documents to MongoDB {mongo_env}.{name} in" in caplog.text
+        assert f"Wrote {frame.height} documents to MongoDB {mongo_env}.{name} (" in caplog.text
 
-    # re-running replaces, never duplicates
+    # re-running publishes a new run, never duplicates, and keeps the previous one
+    first = mm.read_manifest(_db(server, mongo_env))
     smaller = gold_tables(n_customers=100)
     SequentialRunner().run(create_pipeline(), _catalog(project_root, smaller))
-    _assert_published(server, mongo_env, smaller)
+    run_id = _assert_published(server, mongo_env, smaller)
+    manifest = mm.read_manifest(_db(server, mongo_env))
+    assert first is not None and manifest is not None
+    assert manifest["previous"]["run_id"] == first["run_id"] != run_id
+    held = _db(server, mongo_env).list_collection_names()
+    assert {c["name"] for c in first["collections"].values()} <= set(held)
 
 
 @pytest.mark.slow

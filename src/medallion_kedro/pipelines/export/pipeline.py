@@ -1,16 +1,15 @@
-"""``kedro run --pipeline export``: each gold table to the MongoDB collection of its name."""
+"""``kedro run --pipeline export``: all gold tables to MongoDB as one published run."""
 
 from __future__ import annotations
 
-from functools import partial, update_wrapper
 from typing import Any
 
 from kedro.pipeline import Pipeline, node
 
-from medallion_kedro.pipelines.export.nodes import to_collection
+from medallion_kedro.pipelines.export.nodes import to_export
 from medallion_kedro.schemas import GOLD
 
-#: Gold tables published to MongoDB, one collection each (``mongo.<table>`` in the catalog).
+#: Gold tables published to MongoDB, one collection each, all in one run (``mongo.gold``).
 EXPORTED: tuple[str, ...] = tuple(GOLD)
 
 
@@ -18,11 +17,10 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
     return Pipeline(
         [
             node(
-                update_wrapper(partial(to_collection, name=table), to_collection),
-                inputs=f"gold.{table}",
-                outputs=f"mongo.{table}",
-                name=f"export_{table}",
+                to_export,
+                inputs={table: f"gold.{table}" for table in EXPORTED},
+                outputs="mongo.gold",
+                name="export_gold",
             )
-            for table in EXPORTED
         ]
     )

@@ -1,0 +1,187 @@
+"""``MongoExportDataset``: several tables published to MongoDB as one run, all or none."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import pandas as pd
+import polars as pl
+from kedro.io.core import AbstractDataset, DatasetError
+
+from medallion_kedro.datasets import _mongo_client as mc
+from medallion_kedro.datasets import _mongo_write as mw
+from medallion_kedro.datasets import mongo_manifest as mm
+from medallion_kedro.datasets._mongo_convert import as_polars, bson_ready, to_pandas
+
+Frame: TypeAlias = pd.DataFrame | pl.DataFrame | pl.LazyFrame
+
+
+@dataclass(frozen=True)
+class ExportBatch:
+    """What an export node hands to :class:`MongoExportDataset`: tables plus provenance.
+
+    ``sources`` (table -> facts about the lake table it came from: rows, a fingerprint, a
+    table version when the lake has one) and ``lake_version`` are written to the manifest
+    as they are; ``pipeline_run_id`` links the manifest to the run record that built it.
+    """
+
+    tables: Mapping[str, Frame]
+    sources: Mapping[str, Any] = field(default_factory=dict)
+    lake_version: Any = None
+    pipeline_run_id: str | None = None
+
+
+class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict[str, Any]]):
+    """Tables saved as one export run: every collection, then one manifest write, or nothing.
+
+    ``save()`` takes an :class:`ExportBatch` (or a plain ``{table: frame}`` mapping) and
+    hands it to :class:`~medallion_kedro.datasets.mongo_manifest.Publisher`: each table goes
+    to a run-specific collection ``<table>__<run_id>`` with its indexes, then a
+    compare-and-set of the ``_manifest`` document switches readers to the whole run at
+    once. A run that fails, or that another export overtook, publishes nothing and drops
+    what it wrote; the previous run stays readable. ``load()`` returns the live tables
+    (``{table: pandas.DataFrame}``) named by the manifest.
+
+    ``collections`` maps each table to its ``key`` (or ``fixed_id``) and ``indexes``, like
+    ``MongoDBDataset``'s ``save_args``; every table saved must be listed there.
+    ``save_args``: ``batch_size``, ``writers``, ``transactions``, ``lease_seconds`` (a
+    run whose heartbeat stops for that long is dead and its collections may be dropped)
+    and ``grace_seconds`` (how long a superseded run stays readable before cleanup).
+
+    Example catalog entry (``conf/base/catalog_export.yml``)::
+
+        mongo.gold:
+          type: medallion_kedro.datasets.MongoExportDataset
+          database: ${oc.env:MONGO_DB,medallion}
+          credentials: mongo
+          collections:
+            kpis: {fixed_id: kpis}
+            customer_metrics:
+              key: customer_id
+              indexes: [{keys: {customer_id: 1}, unique: true}]
+
+    Example (with a server on 127.0.0.1:27017, e.g. ``medallion-mongo start``)::
+
+        >>> import polars as pl
+        >>> from medallion_kedro.datasets import MongoExportDataset
+        >>> ds = MongoExportDataset(
+        ...     database="demo", credentials={"uri": "mongodb://127.0.0.1:27017"},
+        ...     collections={"cities": {"key": "city"}},
+        ... )
+        >>> ds.save({"cities": pl.DataFrame({"city": ["Lyon"], "population": [522_000]})})
+        >>> ds.load()["cities"]
+           city  population
+        0  Lyon      522000
+    """
+
+    DEFAULT_SAVE_ARGS: dict[str, Any] = {
+        "batch_size": 5_000,
+        "writers": 2,
+        "transactions": "auto",
+        "lease_seconds": 60.0,
+        "grace_seconds": 60.0,
+    }
+
+    def __init__(
+        self,
+        *,
+        database: str,
+        collections: Mapping[str, Mapping[str, Any]],
+        credentials: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        creds = dict(credentials or {})
+        uri = creds.pop("uri", None)
+        if not uri or not isinstance(uri, str):
+            raise DatasetError(
+                f"MongoExportDataset {database} needs credentials with a `uri`, e.g. "
+                "`credentials: mongo` and in credentials.yml `mongo: {uri: "
+                "mongodb://127.0.0.1:27017}`."
+            )
+        self._uri = uri
+        self._client_args = creds
+        self._database = database
+        self._collections = {t: dict(spec or {}) for t, spec in collections.items()}
+        self._save_args = {**copy.deepcopy(self.DEFAULT_SAVE_ARGS), **(save_args or {})}
+        self.metadata = metadata
+
+    def _db(self) -> Any:
+        return mc.get_client(self._uri, self._client_args)[self._database]
+
+    @contextmanager
+    def _driver_errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except DatasetError:
+            raise
+        except Exception as exc:
+            error = mc.explain(exc, self._uri, action)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "database": self._database,
+            "collections": sorted(self._collections),
+            "save_args": self._save_args,
+        }
+
+    def _plans(self, tables: Mapping[str, Frame]) -> dict[str, mm.TablePlan]:
+        unknown = sorted(set(tables) - set(self._collections))
+        if unknown:
+            raise DatasetError(
+                f"Export to {self._database}: tables {unknown} have no entry in `collections` "
+                f"(known: {sorted(self._collections)}). Nothing was written."
+            )
+        plans = {}
+        for table, data in tables.items():
+            spec = self._collections[table]
+            frame = bson_ready(as_polars(data), spec.get("key"), spec.get("fixed_id"))
+            indexes = mw.index_specs(
+                f"{self._database}.{table}", spec.get("indexes"), frame.columns
+            )
+            plans[table] = mm.TablePlan(frame, indexes)
+        return plans
+
+    def save(self, data: ExportBatch | Mapping[str, Frame]) -> None:
+        batch = data if isinstance(data, ExportBatch) else ExportBatch(tables=data)
+        plans = self._plans(batch.tables)  # every table checked before anything is written
+        args = self._save_args
+        options = mm.PublishOptions(
+            batch_size=int(args["batch_size"]),
+            writers=int(args["writers"]),
+            transactions=args["transactions"],
+            lease_seconds=float(args["lease_seconds"]),
+            grace_seconds=float(args["grace_seconds"]),
+        )
+        meta = {
+            "sources": dict(batch.sources),
+            "lake_version": batch.lake_version,
+            "pipeline_run_id": batch.pipeline_run_id,
+        }
+        with self._driver_errors(f"exporting {sorted(plans)} to {self._database}"):
+            mm.Publisher(self._db(), self._uri, options).publish(plans, meta)
+
+    def load(self) -> dict[str, Any]:
+        with self._driver_errors(f"reading the export manifest of {self._database}"):
+            db = self._db()
+            live = mm.live_collections(db)
+            if not live:
+                raise DatasetError(
+                    f"No export manifest in MongoDB database {self._database}: nothing was "
+                    "exported yet. Run `kedro run --pipeline export`."
+                )
+            return {
+                table: to_pandas(list(db[name].find({}, {"_id": 0})))
+                for table, name in live.items()
+            }
+
+    def _exists(self) -> bool:
+        with self._driver_errors(f"reading the export manifest of {self._database}"):
+            return mm.read_manifest(self._db()) is not None
