@@ -12,8 +12,8 @@ mkdir -p data/logs
 echo "==> MongoDB-compatible server"
 "$BIN/medallion-mongo" start
 
-echo "==> kedro run --pipeline generate ${GENERATE_PARAMS:+--params $GENERATE_PARAMS}"
-"$BIN/kedro" run --pipeline generate ${GENERATE_PARAMS:+--params "$GENERATE_PARAMS"}
+echo "==> kedro run --pipelines generate ${GENERATE_PARAMS:+--params $GENERATE_PARAMS}"
+"$BIN/kedro" run --pipelines generate ${GENERATE_PARAMS:+--params "$GENERATE_PARAMS"}
 echo "==> kedro run (bronze, silver, gold, export)"
 "$BIN/kedro" run
 

@@ -100,7 +100,7 @@ def test_wrong_column_map(lake: Path) -> None:
 
 def test_missing_landing_file(lake: Path) -> None:
     _landing(lake).unlink()
-    _run_fails(lake, r"orders\.csv does not exist: run `kedro run --pipeline generate`")
+    _run_fails(lake, r"orders\.csv does not exist: run `kedro run --pipelines generate`")
 
 
 def test_unwritable_lake_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""``kedro run --pipeline export``: each gold table to the MongoDB collection of its name."""
+"""``kedro run --pipelines export``: each gold table to the MongoDB collection of its name."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``kedro run --pipeline generate``: seeded synthetic exports into the landing zone."""
+"""``kedro run --pipelines generate``: seeded synthetic exports into the landing zone."""
 
 from __future__ import annotations
 
