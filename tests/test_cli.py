@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 WARNING_WORDS = ("Warning", "deprecated")
 
 
-def _kedro_run(*args: str, lake: Path, mongo_uri: str | None = None) -> subprocess.CompletedProcess[str]:
+def _kedro_run(
+    *args: str, lake: Path, mongo_uri: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "LAKE_PATH": str(lake)}
     if mongo_uri:
         env.update(MONGO_URI=mongo_uri, MONGO_DB="cli_tests")
