@@ -20,6 +20,7 @@ from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
 
 from graphql_api.context import Context, build_context
+from graphql_api.graphiql import OfflineGraphiQL, static_routes
 from graphql_api.health import health
 from graphql_api.middleware import BodySizeLimit
 from graphql_api.schema import build_schema
@@ -27,7 +28,7 @@ from graphql_api.settings import Settings
 from graphql_api.store import GoldStore, create_client
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(OfflineGraphiQL, GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
@@ -79,6 +80,7 @@ def create_app(
         Route("/graphql", view, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/", _home, methods=["GET"]),
+        *static_routes(),
     ]
     starlette = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     # Outermost, so an oversized body is refused before any other layer reads it.
