@@ -12,8 +12,9 @@ from omegaconf.resolvers import oc
 
 from medallion_kedro.config_loader import ProjectConfigLoader
 from medallion_kedro.hooks import LakePreflightHooks
+from medallion_kedro.viz_stats import PolarsDatasetStatsHook
 
-HOOKS = (LakePreflightHooks(),)
+HOOKS = (LakePreflightHooks(), PolarsDatasetStatsHook())
 
 CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
