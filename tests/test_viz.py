@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import polars as pl
@@ -147,3 +148,40 @@ def test_polars_datasets_show_rows_columns_and_file_size(viz: str, lake: Path) -
         }, name
         checked += 1
     assert checked >= 14
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium")
+def test_lineage_renders_offline_with_a_screenshot(viz: str) -> None:
+    from playwright.sync_api import Route, expect, sync_playwright
+
+    def only_loopback(route: Route) -> None:  # the lineage must draw with no network
+        if urlsplit(route.request.url).hostname in {"127.0.0.1", "localhost"}:
+            route.continue_()
+        else:
+            route.abort("internetdisconnected")
+
+    shots = PROJECT_ROOT / "test-artifacts" / "viz"
+    shots.mkdir(parents=True, exist_ok=True)
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.route("**/*", only_loopback)
+            page.goto(viz)
+            expect(page.locator(".pipeline-node").first).to_be_visible(timeout=60_000)
+            for layer in LAYERS:
+                expect(page.locator(".pipeline-layer-name", has_text=layer).first).to_be_attached()
+            # First-visit hints and the version banner would cover the lineage.
+            page.add_style_tag(
+                content=".feature-hints, .feature-hints__highlightDot, [class*=update-reminder]"
+                " { display: none !important; }"
+            )
+            page.wait_for_timeout(1500)  # let the layout animation settle
+            page.screenshot(path=shots / "lineage.png")
+        finally:
+            browser.close()
