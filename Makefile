@@ -1,10 +1,12 @@
 # medallion-kedro: the usual commands. See README.md.
-.PHONY: setup up down test lint typecheck viz bench bench-export bench-api bench-ui schema
+.PHONY: setup up down test lint typecheck viz notebook screenshots bench bench-export bench-api bench-ui schema
 
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export GRADIO_ANALYTICS_ENABLED := False
 BIN := .venv/bin
+VIZ_PORT ?= 4141
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 setup:        ## create .venv and install the project
 	bash scripts/setup.sh
@@ -25,8 +27,14 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-viz: setup    ## Kedro-Viz lineage with previews on http://127.0.0.1:4141
-	$(BIN)/kedro viz run --no-browser --host 127.0.0.1 --port 4141
+viz: setup    ## Kedro-Viz lineage with previews on http://127.0.0.1:$(VIZ_PORT)
+	$(BIN)/kedro viz run --no-browser --host 127.0.0.1 --port $(VIZ_PORT)
+
+notebook: setup  ## JupyterLab on notebooks/explore_gold.ipynb with the project's kernel
+	$(BIN)/kedro jupyter lab --LabApp.default_url=/lab/tree/notebooks/explore_gold.ipynb $(ROOT_FLAG)
+
+screenshots: setup  ## regenerate docs/*.png (app, GraphiQL, Kedro-Viz lineage) in Chromium
+	bash scripts/screenshots.sh
 
 bench: setup  ## pipeline benchmark: ORDERS=10000000 make bench
 	$(BIN)/python bench/pipeline.py --orders $${ORDERS:-1000000}

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_stage(pipeline: str, params: str, lake: str) -> tuple[float, float]:
-    """Run ``kedro run --pipeline <pipeline>``; return (wall seconds, peak RSS in MiB)."""
+    """Run ``kedro run --pipelines <pipeline>``; return (wall seconds, peak RSS in MiB)."""
     cmd = [sys.executable, "-m", "kedro", "run", "--pipelines", pipeline, "--params", params]
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "LAKE_PATH": lake}
     with tempfile.TemporaryFile() as err:

@@ -59,11 +59,11 @@ def main() -> None:
         project = _project(Path(tmp))
         params = f"n_customers={args.customers},n_orders={orders}"
         print(f"building the lake: {args.customers:,} customers, {orders:,} orders", flush=True)
-        print(f"  generate {_kedro(project, '--pipeline', 'generate', '--params', params):.1f} s")
+        print(f"  generate {_kedro(project, '--pipelines', 'generate', '--params', params):.1f} s")
         print(f"  bronze+silver+gold {_kedro(project, '--pipelines', 'bronze,silver,gold'):.1f} s")
         with mongo_server(Path(tmp) / "mongo.db") as mongo:
             env = {**ENV, "MONGO_URI": mongo.uri, "MONGO_DB": "bench"}
-            print(f"  export {_kedro(project, '--pipeline', 'export', env=env):.1f} s", flush=True)
+            print(f"  export {_kedro(project, '--pipelines', 'export', env=env):.1f} s", flush=True)
             port = free_port()
             api = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "graphql_api.app:app", "--port", str(port),

@@ -23,6 +23,7 @@ from strawberry.types import ExecutionResult
 
 from graphql_api.context import Context, build_context
 from graphql_api.errors import ClientFacingError, DataNotExported
+from graphql_api.graphiql import OfflineGraphiQL, static_routes
 from graphql_api.health import health
 from graphql_api.manifest import ManifestCache
 from graphql_api.middleware import BodySizeLimit, protect
@@ -32,7 +33,7 @@ from graphql_api.store import GoldStore, create_client
 from medallion_kedro.export_manifest import EXPORT_HINT
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(OfflineGraphiQL, GraphQL[Context, None]):
     """Strawberry's ASGI view, with one export run and one time budget per request."""
 
     #: Budget of all MongoDB work of one request, in seconds (``API_REQUEST_TIMEOUT``).
@@ -115,6 +116,7 @@ def create_app(
         Route("/graphql", view, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/", _home, methods=["GET"]),
+        *static_routes(),
     ]
     starlette = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     # Outermost, so an oversized body is refused before any other layer reads it.

@@ -132,7 +132,7 @@ def test_unterminated_quote_is_reported_by_line_with_a_short_excerpt(lake: Path)
 
 def test_missing_landing_file(lake: Path) -> None:
     _landing(lake).unlink()
-    _run_fails(lake, r"orders\.csv does not exist: run `kedro run --pipeline generate`")
+    _run_fails(lake, r"orders\.csv does not exist: run `kedro run --pipelines generate`")
 
 
 def test_unwritable_lake_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

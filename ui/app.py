@@ -29,7 +29,11 @@ CUSTOMER_COLUMNS = [
     "customer_id", "name", "email", "country", "segment", "total_spent", "order_count",
     "avg_basket", "first_order", "last_order", "recency_days", "rfm_score", "signup_date",
 ]  # fmt: skip
-TOP_COLUMNS = ["rank", *CUSTOMER_COLUMNS[:-1]]
+#: The Top customers table: enough to pick a customer at 1280 px (the lookup shows the rest).
+TOP_COLUMNS = [
+    "rank", "customer_id", "name", "country", "segment", "total_spent", "order_count",
+    "avg_basket", "last_order", "recency_days", "rfm_score",
+]  # fmt: skip
 LATENCY_COLUMNS = ["view", "source", "runs", "median_ms", "p25_ms", "p75_ms", "min_ms", "max_ms"]
 
 
@@ -44,8 +48,8 @@ def _pandas(frame: pl.DataFrame) -> pd.DataFrame:
 
 
 def _empty(columns: Sequence[str]) -> pd.DataFrame:
-    """A table with headers and no rows, shown while loading or when a source fails."""
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    """A table with headers (as labelled) and no rows, shown while loading or on failure."""
+    return pd.DataFrame({render.label(c): pd.Series(dtype="object") for c in columns})
 
 
 def _guard(source: DataSource, call: Callable[[], T]) -> tuple[T | None, str]:
@@ -83,10 +87,19 @@ class Handlers:
     def where(self, label: str) -> str:
         return f"Reading from **{label}**: {self._source(label).describe()}"
 
+    def _view(self, frame: pl.DataFrame) -> Any:
+        return render.table_view(frame, self.currency)
+
     def kpis(self, label: str) -> str:
         source = self._source(label)
         kpis, error = _guard(source, source.kpis)
         return error if kpis is None else render.kpi_cards(kpis, self.currency, label)
+
+    def kpi_trend(self, label: str) -> pd.DataFrame | None:
+        """Monthly revenue for the trend beside the KPI cards (none if the source fails)."""
+        source = self._source(label)
+        monthly, _ = _guard(source, source.monthly_revenue)
+        return None if monthly is None else _pandas(monthly.sort("month"))
 
     def revenue(self, label: str) -> tuple[Any, ...]:
         source = self._source(label)
@@ -105,10 +118,10 @@ class Handlers:
         country, product, monthly = frames
         country = country.sort(["total_revenue", "country"], descending=[True, False])
         product = product.sort(["total_revenue", "product"], descending=[True, False])
-        return ("", _pandas(country), _pandas(country), _pandas(product), _pandas(product),
-                _pandas(monthly), _pandas(monthly))  # fmt: skip
+        return ("", _pandas(country), self._view(country), _pandas(product), self._view(product),
+                _pandas(monthly), self._view(monthly))  # fmt: skip
 
-    def lookup(self, label: str, query: str) -> tuple[str, pd.DataFrame]:
+    def lookup(self, label: str, query: str) -> tuple[str, Any]:
         source = self._source(label)
         text = (query or "").strip()
         nothing = _empty(["field", "value"])
@@ -136,14 +149,18 @@ class Handlers:
                 "once you rebuild with `kedro run`.",
             ), nothing
         details = pd.DataFrame(
-            {"field": CUSTOMER_COLUMNS,
-             "value": [_cell(getattr(customer, c)) for c in CUSTOMER_COLUMNS]}
+            {render.label("field"): [render.label(c) for c in CUSTOMER_COLUMNS],
+             render.label("value"): [self._detail(customer, c) for c in CUSTOMER_COLUMNS]}
         )  # fmt: skip
         return render.customer_card(customer, self.currency), details
 
+    def _detail(self, customer: Any, field: str) -> str:
+        value = getattr(customer, field)
+        return render.money_cell(value, self.currency) if field in render.MONEY else _cell(value)
+
     def top_customers(
         self, label: str, n: float, country: str | None, segment: str | None
-    ) -> tuple[str, pd.DataFrame]:
+    ) -> tuple[str, Any]:
         source = self._source(label)
         size = max(1, min(int(n or 20), 500))
         country_filter = None if country in (None, "", ALL) else country
@@ -153,18 +170,22 @@ class Handlers:
         )
         if frame is None:
             return error, _empty(TOP_COLUMNS)
-        shown = frame.with_row_index("rank", offset=1).select(TOP_COLUMNS)
+        shown = (
+            frame.with_row_index("rank", offset=1)
+            .select(TOP_COLUMNS)
+            .with_columns(pl.col("last_order").dt.date())
+        )
         note = "" if shown.height else render.message(
             "info", "No customer matches these filters.", "Choose another country or segment."
         )  # fmt: skip
-        return note, _pandas(shown.with_columns(pl.col("rank").cast(pl.Int64)))
+        return note, self._view(shown.with_columns(pl.col("rank").cast(pl.Int64)))
 
-    def segments(self, label: str) -> tuple[str, pd.DataFrame | None, pd.DataFrame]:
+    def segments(self, label: str) -> tuple[str, pd.DataFrame | None, Any]:
         source = self._source(label)
         frame, error = _guard(source, source.segments)
         if frame is None:
             return error, None, _empty(SEGMENT_COLUMNS)
-        return "", _pandas(frame), _pandas(frame)
+        return "", _pandas(frame), self._view(frame)
 
     def filters(self, label: str) -> tuple[Any, Any]:
         source = self._source(label)
@@ -179,7 +200,7 @@ class Handlers:
         self,
         repeats: float,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects it
-    ) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    ) -> tuple[str, Any, pd.DataFrame]:
         runs = max(1, min(int(repeats or 5), 50))
         sources = list(self.sources.values())
 
@@ -192,12 +213,14 @@ class Handlers:
             pl.format("{} · {}", "view", pl.col("source").str.split(" ").list.first()).alias("bar")
         )
         html = render.comparison(results, [s.label for s in sources], runs)
-        return html, _pandas(frame), _pandas(bars)
+        return html, self._view(frame), _pandas(bars)
 
 
 def _table(label: str, scale: int | None = None, value: pd.DataFrame | None = None) -> Any:
-    """A read-only table; click a header to sort."""
-    return gr.Dataframe(value=value, label=label, scale=scale, interactive=False, max_height=420)
+    """A read-only table; click a header to sort. Cells wrap, so no column is cut off."""
+    return gr.Dataframe(
+        value=value, label=label, scale=scale, interactive=False, max_height=420, wrap=True
+    )
 
 
 def _bar(x: str, y: str, title: str, x_title: str, y_title: str, **kwargs: Any) -> gr.BarPlot:
@@ -232,7 +255,14 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
 
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("KPIs", id="kpis", elem_id="tab-kpis"):
-                kpi_html = gr.HTML(render.message("info", "Loading…"), elem_id="kpis")
+                with gr.Row(equal_height=False):
+                    kpi_html = gr.HTML(render.message("info", "Loading…"), elem_id="kpis",
+                                       scale=3)  # fmt: skip
+                    kpi_trend = gr.LinePlot(
+                        x="month", y="total_revenue", title="Monthly revenue", x_title="Month",
+                        y_title="Revenue", tooltip="all", x_label_angle=-60, height=300,
+                        scale=2, y_lim=[0, None], elem_id="kpi-trend",
+                    )  # fmt: skip
                 kpi_refresh = gr.Button("Refresh", size="sm", elem_id="kpi-refresh")
 
             with gr.Tab("Revenue", id="revenue", elem_id="tab-revenue"):
@@ -300,16 +330,17 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                         "Compare sources", variant="primary", elem_id="compare", min_width=160
                     )
                 compare_html = gr.HTML(elem_id="compare-result")
-                with gr.Row():
-                    latency_plot = _bar(
-                        "bar", "median_ms", "Median latency", "View · source", "ms",
-                        color="source", sort=_bar_order(sources),
-                    )  # fmt: skip
-                    latency_table = _table("Latency (ms)", 2, _empty(LATENCY_COLUMNS))
+                latency_plot = _bar(
+                    "bar", "median_ms", "Median latency", "View · source", "ms",
+                    color="source", sort=_bar_order(sources),
+                )  # fmt: skip
+                latency_table = _table("Latency (ms)", value=_empty(LATENCY_COLUMNS))
 
         on_load = [app.load, source.change]
         gr.on(on_load, h.where, [source], [where], api_name="where", show_progress="hidden")
         gr.on([*on_load, kpi_refresh.click], h.kpis, [source], [kpi_html], api_name="kpis")
+        gr.on([*on_load, kpi_refresh.click], h.kpi_trend, [source], [kpi_trend],
+              api_name="kpi_trend", show_progress="hidden")  # fmt: skip
         gr.on(
             [*on_load, revenue_refresh.click], h.revenue, [source],
             [revenue_status, by_country_plot, by_country, by_product_plot, by_product,

@@ -10,7 +10,13 @@ import html
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+
+import pandas as pd
+import polars as pl
+from babel.numbers import format_currency, format_decimal
+from pandas.io.formats.style import Styler
 
 from ui.compare import MAX_DIFFERENCES, ViewComparison
 from ui.sources.base import Customer, Kpis, SourceUnavailableError
@@ -32,6 +38,86 @@ def source_error(label: str, exc: Exception) -> str:
     down = isinstance(exc, SourceUnavailableError)
     title = f"{label} unavailable." if down else f"{label} error."
     return message("error", title, str(exc))
+
+
+#: Column labels of every table the app shows (gold fields, the app's own columns).
+LABELS = {
+    "rank": "#",
+    "customer_id": "Customer",
+    "name": "Name",
+    "email": "Email",
+    "country": "Country",
+    "segment": "Segment",
+    "product": "Product",
+    "month": "Month",
+    "signup_date": "Signed up",
+    "total_revenue": "Revenue",
+    "total_spent": "Total spent",
+    "total_orders": "Orders",
+    "order_count": "Orders",
+    "customers": "Customers",
+    "avg_basket": "Avg. basket",
+    "avg_price": "Avg. price",
+    "first_order": "First order",
+    "last_order": "Last order",
+    "recency_days": "Recency (days)",
+    "rfm_score": "RFM",
+    "field": "Field",
+    "value": "Value",
+    "view": "View",
+    "source": "Source",
+    "runs": "Runs",
+    "median_ms": "Median (ms)",
+    "p25_ms": "p25 (ms)",
+    "p75_ms": "p75 (ms)",
+    "min_ms": "Min (ms)",
+    "max_ms": "Max (ms)",
+}
+#: The field each label stands for (labels are unique per table).
+FIELDS = {label: field for field, label in LABELS.items() if field != "order_count"}
+MONEY = {"total_revenue", "total_spent", "avg_basket", "avg_price"}
+COUNTS = {"total_orders", "order_count", "customers", "recency_days"}
+#: ``UI_CURRENCY`` may be a symbol or an ISO 4217 code; Babel formats by code.
+CURRENCY_CODES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF"}
+LOCALE = "en"
+
+
+def label(field: str) -> str:
+    return LABELS.get(field, field.replace("_", " ").capitalize())
+
+
+def money_cell(value: Any, currency: str) -> str:
+    """``value`` (float, int or ``Decimal``) as money in ``currency``, e.g. ``€4,065,551.26``."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    code = CURRENCY_CODES.get(currency, currency.upper())
+    if len(code) == 3 and code.isalpha():
+        return str(format_currency(Decimal(str(value)), code, locale=LOCALE))
+    return f"{currency}\u202f{format_decimal(Decimal(str(value)), '#,##0.00', locale=LOCALE)}"
+
+
+def _count_cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    return str(format_decimal(value, locale=LOCALE))
+
+
+def table_view(frame: pl.DataFrame | pd.DataFrame, currency: str) -> Styler:
+    """A table as the app shows it: readable labels, money in ``currency``, grouped counts.
+
+    The cells keep their raw values (Gradio sends them with the formatted text beside),
+    so sorting by a column sorts numbers, not strings.
+    """
+    data = frame.to_pandas() if isinstance(frame, pl.DataFrame) else frame
+    fields = list(data.columns)
+    shown = data.rename(columns={f: label(f) for f in fields})
+    formats: dict[str, Any] = {}
+    for field in fields:
+        if field in MONEY:
+            formats[label(field)] = lambda v, c=currency: money_cell(v, c)
+        elif field in COUNTS:
+            formats[label(field)] = _count_cell
+    return shown.style.format(formats, na_rep="–").hide(axis="index")
 
 
 def money(value: float | None, currency: str) -> str:

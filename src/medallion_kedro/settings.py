@@ -2,18 +2,21 @@
 
 ``oc.env`` is registered for every configuration file (not only credentials) so the
 catalog can take the lake bucket and other non-secret names from the environment.
+``ProjectConfigLoader`` is Kedro's loader registering resolvers through OmegaConf's current
+API, so a run prints no deprecation warning.
 """
 
 from __future__ import annotations
 
-from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
+from medallion_kedro.config_loader import ProjectConfigLoader
 from medallion_kedro.hooks import LakePreflightHooks
+from medallion_kedro.viz_stats import PolarsDatasetStatsHook
 
-HOOKS = (LakePreflightHooks(),)
+HOOKS = (LakePreflightHooks(), PolarsDatasetStatsHook())
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

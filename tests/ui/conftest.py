@@ -62,7 +62,7 @@ def start_ui(project: Path, api_url: str, log: Path, **extra: str) -> Server:
 def lake_project(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the project whose lake the real pipelines built (small data)."""
     project = copy_project(project_root, tmp_path_factory.mktemp("ui_project"))
-    kedro(project, "--pipeline", "generate",
+    kedro(project, "--pipelines", "generate",
           "--params", f"n_customers={N_CUSTOMERS},n_orders={N_ORDERS}")  # fmt: skip
     kedro(project, "--pipelines", "bronze,silver,gold")
     return project
@@ -87,7 +87,7 @@ def gold(lake_project: Path) -> dict[str, pl.DataFrame]:
 def exported(lake_project: Path, mongo: MongoServer) -> str:
     """The gold tables exported to MongoDB by the export pipeline; the database name."""
     db = "ui_tests"
-    kedro(lake_project, "--pipeline", "export", env=_env(MONGO_URI=mongo.uri, MONGO_DB=db))
+    kedro(lake_project, "--pipelines", "export", env=_env(MONGO_URI=mongo.uri, MONGO_DB=db))
     return db
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import polars as pl
 
+from ui.render import FIELDS
+
 _FIELD = re.compile(r'data-field="(\w+)" data-value="([^"]*)"')
 
 
@@ -18,8 +20,10 @@ def html_fields(fragment: str) -> dict[str, str]:
 
 
 def table(value: dict[str, Any]) -> pl.DataFrame:
-    """A gr.Dataframe output as a polars frame (the columns the app sent, as strings if mixed)."""
-    headers, rows = value["headers"], value["data"]
+    """A gr.Dataframe output as a polars frame, its labelled columns named by field again
+    (raw cell values: the app sends the formatted text beside them)."""
+    headers = [FIELDS.get(h, h) for h in value["headers"]]
+    rows = value["data"]
     return pl.DataFrame(rows, schema=headers, orient="row", infer_schema_length=None)
 
 

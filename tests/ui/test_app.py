@@ -17,6 +17,8 @@ from gradio_client import Client
 from tests.servers import MongoServer
 from tests.ui.conftest import API_LABEL, LAKE_LABEL
 from tests.ui.helpers import html_fields, segments_of, shown, table, top_of
+from ui import render
+from ui.app import CUSTOMER_COLUMNS
 
 pytestmark = pytest.mark.slow
 SOURCES = pytest.mark.parametrize("source", [LAKE_LABEL, API_LABEL])
@@ -77,8 +79,12 @@ def test_customer_lookup_by_id_and_email(
         card, details = call(client, "/customer", source, query)
         assert html_fields(card)["customer_id"] == str(biggest["customer_id"])
         assert biggest["name"] in card and biggest["segment"] in card
-        values = dict(table(details).rows())
-        assert values == {k: shown(v) for k, v in biggest.items()}
+        field_of = {render.label(field): field for field in CUSTOMER_COLUMNS}
+        values = {field_of[k]: v for k, v in table(details).rows()}
+        assert values == {
+            k: render.money_cell(v, "€") if k in render.MONEY else shown(v)
+            for k, v in biggest.items()
+        }
 
 
 @SOURCES

@@ -102,7 +102,7 @@ class LakeSource:
         cause = "" if isinstance(exc, FileNotFoundError) else f" Cause: {_first_line(exc)}"
         return SourceUnavailableError(
             f"The lake has no readable gold table `{name}` ({self.describe()}): build it "
-            f"with `{run} --pipeline generate` then `{run}`.{cause}"
+            f"with `{run} --pipelines generate` then `{run}`.{cause}"
         )
 
     def kpis(self) -> Kpis:

@@ -105,7 +105,7 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
         except FileNotFoundError as exc:
             raise DatasetError(
                 f"Landing file {self._location} does not exist: run "
-                "`kedro run --pipeline generate` or copy your export there."
+                "`kedro run --pipelines generate` or copy your export there."
             ) from exc
         except OSError as exc:
             raise DatasetError(f"Cannot read landing file {self._location}: {exc}") from exc

@@ -1,4 +1,4 @@
-"""``kedro run --pipeline bronze``."""
+"""``kedro run --pipelines bronze``."""
 
 from __future__ import annotations
 

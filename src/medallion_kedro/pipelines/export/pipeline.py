@@ -1,4 +1,4 @@
-"""``kedro run --pipeline export``: all gold tables to MongoDB as one published run."""
+"""``kedro run --pipelines export``: all gold tables to MongoDB as one published run."""
 
 from __future__ import annotations
 

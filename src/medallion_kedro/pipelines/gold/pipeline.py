@@ -1,4 +1,4 @@
-"""``kedro run --pipeline gold``."""
+"""``kedro run --pipelines gold``."""
 
 from __future__ import annotations
 

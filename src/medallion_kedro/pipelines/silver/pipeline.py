@@ -1,4 +1,4 @@
-"""``kedro run --pipeline silver``."""
+"""``kedro run --pipelines silver``."""
 
 from __future__ import annotations
 

@@ -1,0 +1,43 @@
+"""Project commands: Kedro's ``run``, refusing an unknown pipeline name in one line.
+
+Kedro merges this ``cli`` group over its own commands, so ``kedro run`` is this command:
+the same options, checked first, then handed to Kedro's ``run`` unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from kedro.framework.cli.project import run as kedro_run
+from kedro.framework.project import pipelines
+
+
+@click.group(name="medallion-kedro")
+def cli() -> None:
+    """Commands of the medallion-kedro project."""
+
+
+def unknown_pipelines_message(requested: list[str]) -> str | None:
+    """The one-line error for names that are not registered, or ``None`` if all are."""
+    pipelines.set_requested(None)
+    known = sorted(name for name in pipelines if name != "__default__")
+    unknown = [name for name in requested if name not in known]
+    if not unknown:
+        return None
+    names = ", ".join(repr(name) for name in unknown)
+    noun = "pipeline" if len(unknown) == 1 else "pipelines"
+    return (
+        f"unknown {noun} {names}; registered pipelines: {', '.join(known)} "
+        "(without --pipelines, `kedro run` runs bronze, silver, gold and export)"
+    )
+
+
+@cli.command(name="run", params=kedro_run.params, help=kedro_run.help)
+@click.pass_context
+def run(ctx: click.Context, **kwargs: Any) -> Any:
+    requested = [*([kwargs["pipeline"]] if kwargs.get("pipeline") else []), *kwargs["pipelines"]]
+    message = unknown_pipelines_message(requested) if requested else None
+    if message:
+        raise click.ClickException(message)
+    return ctx.invoke(kedro_run, **kwargs)

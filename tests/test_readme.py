@@ -1,0 +1,148 @@
+"""Every command the README shows is run somewhere: by a named test or by `.ci/run`.
+
+The README's shell blocks and inline commands are extracted; each must match one entry of
+``COVERED`` (which names the tests that run it, checked to exist) or of ``NOT_RUN`` (which
+says why not). A new command in the README fails this test until it is covered.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+#: (pattern matching a README command, where it runs: "<test file>::<test>" or ".ci/run").
+COVERED: list[tuple[str, list[str]]] = [
+    (r"make test|bash scripts/test\.sh", [".ci/run"]),
+    (r"make (lint|typecheck)", [".ci/run"]),
+    (
+        r"(\w+=\S+ )*make up",
+        [
+            "tests/test_make_up.py::test_up_twice_reports_what_runs_then_down_stops_it",
+            "tests/test_make_up.py::test_a_taken_port_is_named_with_the_variable_to_change",
+        ],
+    ),
+    (
+        r"(\w+=\S+ )*make down",
+        ["tests/test_make_up.py::test_up_twice_reports_what_runs_then_down_stops_it"],
+    ),
+    (r"make setup", [".ci/run"]),  # make test runs scripts/setup.sh first
+    (
+        r"make notebook|kedro jupyter (lab|notebook)",
+        [
+            "tests/test_notebooks.py::test_kedro_jupyter_lab_opens_the_project_notebook",
+            "tests/test_notebooks.py::test_there_is_a_notebook_and_make_notebook_opens_it",
+        ],
+    ),
+    (
+        r"make viz|kedro viz run",
+        ["tests/test_viz.py::test_every_lake_dataset_is_in_its_layer_with_a_preview"],
+    ),
+    (
+        r"make screenshots",
+        [
+            "tests/ui/test_browser.py::test_click_through_every_tab_with_both_sources",
+            "tests/graphql_api/test_graphiql.py::test_graphiql_runs_a_query_with_the_network_blocked",
+            "tests/test_viz.py::test_lineage_renders_offline_with_a_screenshot",
+        ],
+    ),
+    (
+        r"make schema",
+        ["tests/graphql_api/test_schema_file.py::test_committed_schema_matches_the_code"],
+    ),
+    (
+        r"kedro run --pipelines generate( --params \S+)?",
+        [
+            "tests/test_cli.py::test_a_normal_run_prints_no_warning",
+            "tests/test_session_local.py::test_generate_then_lakehouse_reconciles_dirty_data",
+        ],
+    ),
+    (
+        r"kedro run( --pipelines (bronze|silver|gold|export))?",
+        [
+            "tests/test_cli.py::test_a_normal_run_prints_no_warning",
+            "tests/test_session_local.py::test_handmade_lake_builds_expected_gold",
+        ],
+    ),
+    (
+        r"kedro run --env fr_layout",
+        ["tests/test_session_local.py::test_french_layout_builds_the_same_tables"],
+    ),
+    (
+        r"kedro run --env minio( --pipelines generate && kedro run --env minio)?",
+        ["tests/test_session_minio.py::test_minio_env_builds_the_same_gold_as_local"],
+    ),
+    (
+        r"export AWS_ACCESS_KEY_ID=.*",
+        ["tests/test_session_minio.py::test_minio_env_builds_the_same_gold_as_local"],
+    ),
+    (r"export KEDRO_DISABLE_TELEMETRY=1|source \.venv/bin/activate", [".ci/run"]),
+    (
+        r"medallion-mongo start\|stop\|status",
+        ["tests/test_mongo_server.py::test_start_status_stop"],
+    ),
+    (
+        r"medallion-api|python -m graphql_api",
+        ["tests/graphql_api/test_http.py::test_health_reports_mongo"],
+    ),
+    (r"medallion-ui|python -m ui", ["tests/ui/test_app.py::test_kpis_show_the_gold_row"]),
+    (
+        r"kedro run --pipelines nosuch",
+        ["tests/test_cli.py::test_an_unknown_pipeline_gets_one_line_naming_the_registered_ones"],
+    ),
+]
+#: Commands the suite does not run, and why (checked: each still appears in the README).
+NOT_RUN: dict[str, str] = {
+    r"python bench/\S+\.py.*": "benchmarks are scripts that print numbers; run them by hand",
+    r"docker compose .*|cp \.env\.example \.env": "needs a Docker engine; "
+    "tests/test_compose.py checks the compose file and .env.example instead",
+}
+COMMAND = re.compile(
+    r"^(?:\w+=\S+ )*(?:make|kedro|python|medallion-\w+|docker|bash|source|export|cp)\b"
+)
+
+
+def readme_commands() -> list[str]:
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", README, flags=re.S):
+        for line in block.splitlines():
+            line = re.sub(r"\s+#.*$", "", line).strip()
+            if line and not line.startswith("#"):
+                commands.append(line)
+    for span in re.findall(r"`([^`\n]+)`", README):
+        one_word = " " not in span and not span.startswith("medallion-")
+        if COMMAND.match(span) and not one_word and span not in commands:
+            commands.append(span)
+    return commands
+
+
+def _exists(where: str) -> bool:
+    if where == ".ci/run":
+        return "make test" in (ROOT / ".ci/run").read_text()
+    path, _, test = where.partition("::")
+    return re.search(rf"^\s*def {test}\(", (ROOT / path).read_text(), flags=re.M) is not None
+
+
+def test_readme_has_commands() -> None:
+    commands = readme_commands()
+    assert "make up" in commands and "kedro run" in commands, commands
+
+
+@pytest.mark.parametrize("command", readme_commands())
+def test_every_readme_command_is_run_somewhere(command: str) -> None:
+    covering = [places for pattern, places in COVERED if re.fullmatch(pattern, command)]
+    excused = [why for pattern, why in NOT_RUN.items() if re.fullmatch(pattern, command)]
+    assert covering or excused, f"README command not run by any test nor by .ci/run: {command}"
+    for places in covering:
+        missing = [where for where in places if not _exists(where)]
+        assert not missing, f"{command}: the covering test is gone: {missing}"
+
+
+def test_ci_runs_lint_and_typecheck() -> None:
+    ci = (ROOT / ".ci/run").read_text()
+    make_lines = [line.split()[1:] for line in ci.splitlines() if line.startswith("make ")]
+    assert {"test", "lint", "typecheck"} <= {target for line in make_lines for target in line}
