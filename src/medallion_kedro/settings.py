@@ -10,8 +10,9 @@ from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
 from medallion_kedro.hooks import LakePreflightHooks
+from medallion_kedro.runs import RunRecordHooks
 
-HOOKS = (LakePreflightHooks(),)
+HOOKS = (LakePreflightHooks(), RunRecordHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

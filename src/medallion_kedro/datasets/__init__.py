@@ -2,6 +2,7 @@
 
 from medallion_kedro.datasets.landing_csv import LandingCSVDataset
 from medallion_kedro.datasets.mongodb_dataset import MongoDBDataset
+from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
 
-__all__ = ["LandingCSVDataset", "MongoDBDataset", "ParquetTableDataset"]
+__all__ = ["LandingCSVDataset", "MongoDBDataset", "ParquetFolderDataset", "ParquetTableDataset"]
