@@ -32,7 +32,7 @@ from openlineage.client.facet_v2 import (
     job_type_job,
     parent_run,
 )
-from openlineage.client.facet_v2.output_statistics_output_dataset import (
+from openlineage.client.generated.output_statistics_output_dataset import (
     OutputStatisticsOutputDatasetFacet as OutputStatistics,
 )
 from openlineage.client.transport.file import FileConfig, FileTransport
