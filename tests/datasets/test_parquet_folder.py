@@ -33,6 +33,8 @@ def test_each_save_adds_a_file_and_load_reads_them_all(tmp_path: Path) -> None:
     assert loaded["n"].to_list() == [1, 2, 3]
     assert loaded["extra"].to_list() == [None, None, "new column"]  # older files: null
     assert ds.exists()
+    assert ds.file_names() == ["a.running.parquet", "a.succeeded.parquet", "b.running.parquet"]
+    assert ds.load_files(["b.running.parquet"])["n"].to_list() == [3]
 
 
 def test_saving_the_same_name_replaces_only_that_file(tmp_path: Path) -> None:

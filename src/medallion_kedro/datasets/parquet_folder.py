@@ -92,9 +92,17 @@ class ParquetFolderDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
         return sorted(str(f) for f in found if not PurePosixPath(str(f)).name.startswith("."))
 
     def load(self) -> pl.DataFrame:
+        return self.load_files(self.file_names())
+
+    def file_names(self) -> list[str]:
+        """Names of the folder's files, sorted (listing only, nothing is read)."""
+        return [PurePosixPath(f).name for f in self._files()]
+
+    def load_files(self, names: list[str]) -> pl.DataFrame:
+        """Only the named files of the folder, as one frame (empty when ``names`` is)."""
         frames = []
-        for file in self._files():
-            with self._fs.open(file, "rb") as handle:
+        for name in names:
+            with self._fs.open(f"{self._root}/{name}", "rb") as handle:
                 frames.append(pl.read_parquet(handle))
         if not frames:
             return pl.DataFrame()

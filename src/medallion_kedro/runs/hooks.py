@@ -41,6 +41,7 @@ from kedro.pipeline.node import Node
 from openlineage.client.event_v2 import RunState
 from openlineage.client.uuid import generate_new_uuid
 
+from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
 from medallion_kedro.runs.counting import cheap_rows, is_table, rows_by_reason
 from medallion_kedro.runs.lineage import (
     LineageEmitter,
@@ -386,7 +387,7 @@ class RunRecordHooks:
     def _mark_orphans_killed(self, catalog: Any) -> None:
         """Runs left ``running`` by a process of this host that is gone become ``killed``."""
         try:
-            history = catalog.load(RUNS_DATASET)
+            history = _unfinished_runs(catalog)
         except Exception as exc:  # noqa: BLE001
             log.warning("could not read %s to find killed runs: %s", RUNS_DATASET, exc)
             return
@@ -432,6 +433,25 @@ class RunRecordHooks:
             credentials = {}
         s3 = dict(credentials.get("minio") or {}) if lake.startswith("s3://") else {}
         return lake, s3, str((credentials.get("mongo") or {}).get("uri", ""))
+
+
+def _unfinished_runs(catalog: Any) -> pl.DataFrame:
+    """Rows of ``quality.runs`` that may still be ``running``.
+
+    A :class:`ParquetFolderDataset` named ``<run_id>.<status>.parquet`` is listed and only
+    the runs without a final file are read, so the check stays cheap as the history grows;
+    any other dataset is read whole.
+    """
+    dataset = catalog.get(RUNS_DATASET)
+    if not isinstance(dataset, ParquetFolderDataset):
+        return catalog.load(RUNS_DATASET)
+    names = dataset.file_names()
+    states: dict[str, set[str]] = {}
+    for name in names:
+        run_id, _, rest = name.partition(".")
+        states.setdefault(run_id, set()).add(rest.removesuffix(".parquet"))
+    open_runs = {run for run, seen in states.items() if seen == {RUNNING}}
+    return dataset.load_files([n for n in names if n.partition(".")[0] in open_runs])
 
 
 def _database_of(catalog: Any) -> Callable[[str], str | None]:
