@@ -252,3 +252,17 @@ def test_a_live_run_is_not_marked_killed(lake: Path) -> None:
     assert latest(runs(lake)).filter(pl.col("run_id") == alive["run_id"])["status"].item() == (
         "running"
     )
+
+
+def test_a_parallel_run_is_recorded_without_deadlocking_its_workers(lake: Path) -> None:
+    """ParallelRunner forks workers: the hook must not start polars' thread pool before."""
+    env = {**os.environ, "LAKE_PATH": str(lake), "KEDRO_DISABLE_TELEMETRY": "1"}
+    kedro = Path(sys.executable).parent / "kedro"
+    result = subprocess.run(
+        [str(kedro), "run", "--pipeline", "gold", "--runner", "ParallelRunner"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    run = newest(lake)
+    assert run["status"] == "succeeded" and run["pipelines"] == ["gold"]
+    assert run["nodes_total"] == 5  # node rows are not recorded from the workers

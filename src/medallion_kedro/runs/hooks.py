@@ -116,6 +116,11 @@ def _process_gone(pid: int | None, started_at: datetime | None) -> bool:
     return started_at is not None and created > started_at  # the PID was reused since
 
 
+def _forks_workers(run_params: dict[str, Any]) -> bool:
+    """True for Kedro's ParallelRunner, which forks worker processes."""
+    return "ParallelRunner" in str(run_params.get("runner") or "")
+
+
 def _describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
@@ -192,8 +197,13 @@ class RunRecordHooks:
         self._run = _Run(run_id, catalog, base, pipeline, self._lineage(catalog), job)
         _current = run_id
         os.environ[RUN_ID_VARIABLE] = run_id
-        self._mark_orphans_killed(catalog)
-        self._write_run(RUNNING)
+        if _forks_workers(run_params):
+            # polars must not start its thread pool before the runner forks its workers (the
+            # children would deadlock), so this run is recorded only once it has ended.
+            log.info("run %s: ParallelRunner, recorded when it ends", run_id)
+        else:
+            self._mark_orphans_killed(catalog)
+            self._write_run(RUNNING)
         log.info("run %s started: pipelines %s, env %s", run_id, ",".join(names), base["env"])
         run = self._run
         run.lineage.emit(
