@@ -355,7 +355,8 @@ class RunRecordHooks:
             parent=(run.run_id, run.job),
             error=RuntimeError(record.error) if record.error else None,
         )  # fmt: skip
-        self._save(NODE_RUNS_DATASET, node_runs_frame(run.run_id, run.done))
+        if os.getpid() == run.base["pid"]:  # not from a worker the runner forked
+            self._save(NODE_RUNS_DATASET, node_runs_frame(run.run_id, run.done))
 
     # -- writing ----------------------------------------------------------------------
 

@@ -152,3 +152,24 @@ def latest(runs: pl.DataFrame) -> pl.DataFrame:
         .unique("run_id", keep="last", maintain_order=True)
         .sort("started_at", descending=True)
     )
+
+
+def history(runs: pl.DataFrame, node_runs: pl.DataFrame, last: int | None = None) -> pl.DataFrame:
+    """The ``last`` runs (newest first, current state) each with its nodes in a ``nodes`` list.
+
+    One row per run, ready to export as one document per run (``_id`` = ``run_id``).
+    """
+    current = latest(runs)
+    if last is not None:
+        current = current.head(last)
+    if node_runs.is_empty():
+        return current.with_columns(nodes=pl.lit([], dtype=pl.List(pl.Struct(NODE_RUNS))))
+    nodes = (
+        node_runs.filter(pl.col("run_id").is_in(current["run_id"].implode()))
+        .sort("run_id", "seq")
+        .group_by("run_id", maintain_order=True)
+        .agg(nodes=pl.struct(pl.all().exclude("run_id")))
+    )
+    return current.join(nodes, on="run_id", how="left", maintain_order="left").with_columns(
+        pl.col("nodes").fill_null([])
+    )
