@@ -120,6 +120,7 @@ def test_port_comes_from_mongo_port_or_mongo_uri(
     assert default_port({}) == 27017
     assert default_port({"MONGO_URI": "mongodb://u:p@127.0.0.1:28001/?authSource=admin"}) == 28001
     assert default_port({"MONGO_PORT": "28002", "MONGO_URI": "mongodb://h:28001"}) == 28002
+    monkeypatch.delenv("MONGO_PORT", raising=False)
     monkeypatch.setenv("MONGO_URI", f"mongodb://127.0.0.1:{port}")
     assert main(["start", "--data-dir", str(data_dir)]) == 0
     assert answers("127.0.0.1", port)
