@@ -194,6 +194,12 @@ def test_a_failed_run_is_recorded_as_failed_with_its_error(
     events = [e for e in lineage(lake) if e["run"]["runId"] == run["run_id"]]
     assert [e["eventType"] for e in events] == ["START", "FAIL"]
     assert re.search(message, events[1]["run"]["facets"]["errorMessage"]["message"])
+    node_fail = [
+        e for e in lineage(lake)
+        if e["eventType"] == "FAIL" and e["run"]["facets"].get("parent", {}).get("run", {})
+        .get("runId") == run["run_id"]
+    ]  # fmt: skip
+    assert [e["job"]["name"] for e in node_fail] == [f"medallion_kedro.{failed['node'].item()}"]
 
 
 def test_a_killed_run_is_marked_killed_by_the_next_run(lake: Path) -> None:
@@ -211,6 +217,12 @@ def test_a_killed_run_is_marked_killed_by_the_next_run(lake: Path) -> None:
         while not ({p.name for p in folder.iterdir()} - known):
             assert process.poll() is None, "the run ended before it was killed"
             assert time.monotonic() < deadline, "the run never wrote its running record"
+            time.sleep(0.02)
+        (started,) = {p.name for p in folder.iterdir()} - known
+        first_node_done = lake / "quality" / "node_runs" / f"{started.split('.')[0]}.parquet"
+        while not first_node_done.exists():  # customers generated; 3M orders take seconds
+            assert process.poll() is None, "the run ended before it was killed"
+            assert time.monotonic() < deadline, "the first node never finished"
             time.sleep(0.02)
         os.killpg(process.pid, signal.SIGKILL)
         assert process.wait(timeout=30) == -signal.SIGKILL
@@ -230,6 +242,12 @@ def test_a_killed_run_is_marked_killed_by_the_next_run(lake: Path) -> None:
     assert killed["status"] == "killed"
     assert f"process {process.pid} " in killed["error"]
     assert killed["pipelines"] == ["generate"] and killed["finished_at"] is None
+    kept = node_runs(lake, killed_id)  # the nodes that finished before the kill are kept
+    assert kept.select("node", "status").rows() == [("generate_customers", "succeeded")]
+    assert (
+        kept["outputs"].item()[0]["rows"]
+        == pl.read_csv(lake / "landing" / "customers.csv", infer_schema=False).height
+    )
     assert history.row(0, named=True)["status"] == "succeeded"  # the run that noticed
     assert f"found by run {history.row(0, named=True)['run_id']}" in killed["error"]
 
