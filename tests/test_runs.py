@@ -286,3 +286,16 @@ def test_a_parallel_run_is_recorded_without_deadlocking_its_workers(lake: Path) 
     assert run["nodes_total"] == 5
     # workers do not write node rows (each would overwrite the others' file)
     assert not (lake / "quality" / "node_runs" / f"{run['run_id']}.parquet").exists()
+
+
+def test_an_unwritable_history_is_logged_and_the_run_goes_on(
+    lake: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shutil.rmtree(lake / "quality" / "node_runs")
+    (lake / "quality" / "node_runs").write_text("a file where the folder should be")
+    with caplog.at_level(logging.ERROR, logger="medallion_kedro.runs"):
+        kedro_run(["gold"])
+    assert newest(lake)["status"] == "succeeded"
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors and all("could not write quality.node_runs" in e for e in errors)
+    assert len(errors) == 5  # once per gold node
