@@ -11,7 +11,7 @@ from typing import Any
 import pymongo
 import pytest
 
-from medallion_kedro.mongo_server import PID_FILE, answers, main
+from medallion_kedro.mongo_server import PID_FILE, answers, default_port, main
 from tests.servers import MongoServer, free_port
 
 pytestmark = pytest.mark.slow
@@ -64,19 +64,67 @@ def test_data_survive_a_restart(port: int, data_dir: Path) -> None:
         assert client.medallion.kept.find_one() == kept
 
 
-def test_does_nothing_when_another_server_answers(
+def test_refuses_a_server_it_did_not_start_and_says_whose_it_is(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Another checkout's server on the port: refused, named, and the way out is given."""
+    other_checkout = tmp_path / "other"
+    other_port = free_port()
+    other_dir = other_checkout / "data" / "mongo"
+    assert main(_args("start", other_port, other_dir)) == 0  # "the other checkout" starts it
+    other_pid = int((other_dir / PID_FILE).read_text())
+    capsys.readouterr()
+    try:
+        data_dir = tmp_path / "mine" / "data" / "mongo"
+        assert main(_args("start", other_port, data_dir)) == 4
+        err = capsys.readouterr().err
+        assert (
+            f"Port {other_port} is served by a MongoDB-compatible server that this checkout" in err
+        )
+        assert f"PID {other_pid}" in err and "nx-27017" in err
+        assert str(other_dir / "medallion.db") in err  # its data, from its command line
+        assert f"MONGO_PORT={other_port + 1}" in err and "MONGO_URI=" in err
+        assert not (data_dir / PID_FILE).exists()  # nothing started, nothing adopted
+
+        assert main(_args("status", other_port, data_dir)) == 0
+        out = capsys.readouterr().out
+        assert "NOT started by this checkout" in out and f"PID {other_pid}" in out
+
+        assert main([*_args("start", other_port, data_dir), "--use-existing"]) == 0
+        assert "--use-existing" in capsys.readouterr().out
+        assert main(_args("stop", other_port, data_dir)) == 1  # not ours: left alone
+        assert answers("127.0.0.1", other_port)
+    finally:
+        main(_args("stop", other_port, other_dir))
+
+
+def test_a_foreign_server_is_named_even_without_process_details(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A server started some other way (not by medallion-mongo): its process is still named."""
     other = MongoServer(db_path=tmp_path / "other.db", port=free_port()).start()
     try:
         data_dir = tmp_path / "mongo"
-        assert main(_args("start", other.port, data_dir)) == 0
-        assert "already answers" in capsys.readouterr().out
-        assert not (data_dir / PID_FILE).exists()
-        assert main(_args("stop", other.port, data_dir)) == 1  # not ours: left alone
+        assert main(_args("start", other.port, data_dir)) == 4
+        err = capsys.readouterr().err
+        assert other.process is not None
+        assert f"PID {other.process.pid}" in err and str(tmp_path / "other.db") in err
         assert answers("127.0.0.1", other.port)
     finally:
         other.stop()
+
+
+def test_port_comes_from_mongo_port_or_mongo_uri(
+    port: int, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert default_port({}) == 27017
+    assert default_port({"MONGO_URI": "mongodb://u:p@127.0.0.1:28001/?authSource=admin"}) == 28001
+    assert default_port({"MONGO_PORT": "28002", "MONGO_URI": "mongodb://h:28001"}) == 28002
+    monkeypatch.delenv("MONGO_PORT", raising=False)
+    monkeypatch.setenv("MONGO_URI", f"mongodb://127.0.0.1:{port}")
+    assert main(["start", "--data-dir", str(data_dir)]) == 0
+    assert answers("127.0.0.1", port)
+    assert f":{port}/" in capsys.readouterr().out
 
 
 def test_console_script_is_installed(port: int, data_dir: Path) -> None:

@@ -3,8 +3,18 @@
 The embedded default (``mongodb://127.0.0.1:27017``) needs a server that speaks the
 MongoDB wire protocol; ``nx-27017`` (SQLite underneath) is installed with the project.
 ``start`` runs it in the background with its database, log and PID files under
-``data/mongo/`` and returns once it answers ``ping``; it does nothing when something
-already answers on the port. ``stop`` ends the process named by the PID file only.
+``data/mongo/`` and returns once it answers ``ping``. ``stop`` ends the process named by
+the PID file only.
+
+A server that already answers on the port is used only when it is this checkout's (the PID
+file of ``--data-dir`` names it). Anyone else's server — another checkout's nx-27017, a
+system ``mongod`` — is refused with what can be told about it (PID, command, data folder,
+the checkout that started it) and how to pick another port: two checkouts sharing one server
+would export into the same database and serve each other's numbers. ``--use-existing``
+accepts such a server knowingly.
+
+The port is ``--port``, else ``MONGO_PORT``, else the port of ``MONGO_URI``, else 27017, so
+the one variable the pipelines and the API read also moves the server.
 """
 
 from __future__ import annotations
@@ -16,7 +26,10 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import psutil
 from pymongo import MongoClient
@@ -27,7 +40,10 @@ PID_FILE = "nx-27017.pid"
 LOG_FILE = "nx-27017.log"
 OUT_FILE = "nx-27017.out"
 
-EXIT_OK, EXIT_FAILED, EXIT_NOT_RUNNING = 0, 1, 3
+EXIT_OK, EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_FOREIGN = 0, 1, 3, 4
+DEFAULT_PORT = 27017
+#: where ``start`` stamps the server it started with its checkout (one small document)
+OWNER_DB, OWNER_COLLECTION = "medallion_server", "owner"
 
 
 def _uri(host: str, port: int) -> str:
@@ -87,9 +103,153 @@ def _log_tail(data_dir: Path, lines: int = 15) -> str:
     return "\n".join(chunks)
 
 
-def start(host: str, port: int, data_dir: Path, timeout_s: float = 30.0) -> int:
+def default_port(env: dict[str, str] | None = None) -> int:
+    """``MONGO_PORT``, else the port of ``MONGO_URI``, else 27017."""
+    env = dict(os.environ) if env is None else env
+    if env.get("MONGO_PORT", "").strip():
+        return int(env["MONGO_PORT"])
+    uri = env.get("MONGO_URI", "").strip()
+    if uri:
+        try:
+            port = urlsplit(uri).port
+        except ValueError:
+            port = None
+        if port:
+            return port
+    return DEFAULT_PORT
+
+
+def _client(host: str, port: int, timeout_s: float = 1.0) -> MongoClient[dict[str, Any]]:
+    ms = int(timeout_s * 1000)
+    return MongoClient(
+        _uri(host, port), directConnection=True, serverSelectionTimeoutMS=ms,
+        connectTimeoutMS=ms, socketTimeoutMS=ms,
+    )  # fmt: skip
+
+
+def _stamp_owner(host: str, port: int, data_dir: Path, pid: int) -> None:
+    """Leave in the server which checkout started it, for whoever finds it on the port."""
+    owner = {
+        "_id": "owner",
+        "checkout": str(Path.cwd()),
+        "data_dir": str(data_dir),
+        "pid": pid,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    with _client(host, port, 2.0) as client:
+        client[OWNER_DB][OWNER_COLLECTION].replace_one({"_id": "owner"}, owner, upsert=True)
+
+
+def _read_owner(host: str, port: int) -> dict[str, Any] | None:
+    try:
+        with _client(host, port) as client:
+            return client[OWNER_DB][OWNER_COLLECTION].find_one({"_id": "owner"})
+    except PyMongoError:
+        return None
+
+
+def _listener(port: int) -> int | None:
+    """PID of the process listening on TCP ``port``, when the system lets us see it."""
+    try:
+        connections = psutil.net_connections(kind="tcp")
+    except (psutil.AccessDenied, OSError):
+        return None
+    for conn in connections:
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+            return conn.pid
+    return None
+
+
+def _data_dir_of(cmdline: list[str], cwd: str | None) -> str | None:
+    """The data folder or file named on a MongoDB-like server's command line."""
+    for flag in ("--db", "--data-dir", "--dbpath"):
+        for i, arg in enumerate(cmdline):
+            value = cmdline[i + 1] if arg == flag and i + 1 < len(cmdline) else None
+            if arg.startswith(flag + "="):
+                value = arg.split("=", 1)[1]
+            if value:
+                return str(Path(cwd or ".", value)) if not Path(value).is_absolute() else value
+    return None
+
+
+def describe_server(host: str, port: int) -> list[str]:
+    """What can be told about whoever serves ``host:port``: process, data, checkout."""
+    facts: list[str] = []
+    pid = _listener(port)
+    if pid is not None:
+        try:
+            proc = psutil.Process(pid)
+            cmdline = proc.cmdline()
+            try:
+                cwd: str | None = proc.cwd()
+            except (psutil.AccessDenied, OSError):
+                cwd = None
+            command = " ".join(cmdline)
+            command = command if len(command) <= 160 else command[:157] + "..."
+            facts.append(f"process PID {pid} of user {proc.username()}: {command}")
+            data = _data_dir_of(cmdline, cwd)
+            if data:
+                facts.append(f"data    {data}")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            facts.append(f"process PID {pid}")
+    owner = _read_owner(host, port)
+    if owner:
+        facts.append(
+            f"started by medallion-mongo in checkout {owner.get('checkout')} "
+            f"(data {owner.get('data_dir')}) at {owner.get('started_at')}"
+        )
+    return facts or ["a process this user cannot inspect"]
+
+
+def _is_this_checkouts(port: int, data_dir: Path) -> int | None:
+    """PID of this checkout's nx-27017 (PID file in ``data_dir``) when it serves ``port``."""
+    pid = _read_pid(data_dir)
+    if pid is None or not _is_ours(pid):
+        return None
+    listener = _listener(port)
+    if listener is None or listener == pid:
+        return pid
+    try:  # a launcher whose child serves the port
+        family = {p.pid for p in psutil.Process(pid).children(recursive=True)}
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+    return pid if listener in family else None
+
+
+def _refuse_foreign(host: str, port: int, data_dir: Path) -> int:
+    other = port + 1
+    print(
+        f"Port {port} is served by a MongoDB-compatible server that this checkout did not start "
+        f"(no live PID file in {data_dir}):\n  " + "\n  ".join(describe_server(host, port)) + "\n"
+        "Using it would export into, and serve, that server's databases. Either start this "
+        f"checkout's own server on another port:\n"
+        f"  export MONGO_PORT={other} MONGO_URI=mongodb://127.0.0.1:{other}\n"
+        f"  medallion-mongo start          # or: medallion-mongo start --port {other}\n"
+        "(MONGO_URI is what `kedro run` and the API read), or, if sharing that server is "
+        "what you want, run `medallion-mongo start --use-existing` and give this checkout a "
+        "database of its own with MONGO_DB.",
+        file=sys.stderr,
+    )
+    return EXIT_FOREIGN
+
+
+def start(
+    host: str, port: int, data_dir: Path, timeout_s: float = 30.0, use_existing: bool = False
+) -> int:
     if answers(host, port):
-        print(f"A MongoDB-compatible server already answers on {_uri(host, port)}; nothing to do.")
+        mine = _is_this_checkouts(port, data_dir)
+        if mine is not None:
+            print(
+                f"This checkout's nx-27017 (PID {mine}, database {data_dir / DB_FILE}) "
+                f"already answers on {_uri(host, port)}; nothing to do."
+            )
+            return EXIT_OK
+        if not use_existing:
+            return _refuse_foreign(host, port, data_dir)
+        print(
+            f"Using the server that already answers on {_uri(host, port)} (--use-existing): "
+            f"{'; '.join(describe_server(host, port))}."
+        )
         return EXIT_OK
     data_dir.mkdir(parents=True, exist_ok=True)
     pid = _read_pid(data_dir)
@@ -121,6 +281,10 @@ def start(host: str, port: int, data_dir: Path, timeout_s: float = 30.0) -> int:
             return EXIT_FAILED
         if answers(host, port, timeout_s=0.5):
             (data_dir / PID_FILE).write_text(f"{process.pid}\n")
+            try:
+                _stamp_owner(host, port, data_dir, process.pid)
+            except PyMongoError as exc:  # the server runs; only the courtesy note is missing
+                print(f"note: could not record this checkout as the server's owner: {exc}")
             print(
                 f"nx-27017 answers on {_uri(host, port)} (PID {process.pid}, "
                 f"database {data_dir / DB_FILE})."
@@ -167,10 +331,18 @@ def stop(host: str, port: int, data_dir: Path) -> int:
 
 
 def status(host: str, port: int, data_dir: Path) -> int:
-    pid = _read_pid(data_dir)
-    owner = f" (nx-27017, PID {pid})" if pid is not None and _is_ours(pid) else ""
     if answers(host, port):
-        print(f"MongoDB-compatible server answering on {_uri(host, port)}{owner}.")
+        mine = _is_this_checkouts(port, data_dir)
+        if mine is not None:
+            print(
+                f"MongoDB-compatible server answering on {_uri(host, port)} "
+                f"(this checkout's nx-27017, PID {mine}, database {data_dir / DB_FILE})."
+            )
+        else:
+            print(
+                f"MongoDB-compatible server answering on {_uri(host, port)}, NOT started by "
+                f"this checkout: {'; '.join(describe_server(host, port))}."
+            )
         return EXIT_OK
     print(f"Nothing answers on {_uri(host, port)}: run `medallion-mongo start`.")
     return EXIT_NOT_RUNNING
@@ -182,23 +354,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("command", choices=("start", "stop", "status"))
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=27017, help="port (default 27017)")
+    parser.add_argument(
+        "--port", type=int, default=None,
+        help=f"port (default: MONGO_PORT, else the port of MONGO_URI, else {DEFAULT_PORT})",
+    )  # fmt: skip
     parser.add_argument(
         "--data-dir", type=Path, default=Path("data/mongo"),
         help="database, log and PID files (default data/mongo)",
     )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for ping")
+    parser.add_argument(
+        "--use-existing", action="store_true",
+        help="accept a server on the port that this checkout did not start",
+    )  # fmt: skip
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     data_dir = args.data_dir.resolve()
+    port = args.port if args.port is not None else default_port()
     if args.command == "start":
-        return start(args.host, args.port, data_dir, args.timeout)
+        return start(args.host, port, data_dir, args.timeout, args.use_existing)
     if args.command == "stop":
-        return stop(args.host, args.port, data_dir)
-    return status(args.host, args.port, data_dir)
+        return stop(args.host, port, data_dir)
+    return status(args.host, port, data_dir)
 
 
 if __name__ == "__main__":

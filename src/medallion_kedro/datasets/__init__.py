@@ -3,6 +3,7 @@
 from medallion_kedro.datasets.landing_csv import LandingCSVDataset
 from medallion_kedro.datasets.mongo_export_dataset import ExportBatch, MongoExportDataset
 from medallion_kedro.datasets.mongodb_dataset import MongoDBDataset
+from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
 
 __all__ = [
@@ -10,5 +11,6 @@ __all__ = [
     "LandingCSVDataset",
     "MongoDBDataset",
     "MongoExportDataset",
+    "ParquetFolderDataset",
     "ParquetTableDataset",
 ]

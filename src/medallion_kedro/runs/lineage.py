@@ -1,0 +1,202 @@
+"""OpenLineage run events for each run and each node, with row counts on outputs.
+
+Where they go (read from the environment, the OpenLineage client's own variable names):
+
+* ``OPENLINEAGE_URL`` set: HTTP POST to ``$OPENLINEAGE_URL/$OPENLINEAGE_ENDPOINT``
+  (default ``api/v1/lineage``, the Marquez path), with ``OPENLINEAGE_API_KEY`` as a bearer
+  token when set;
+* ``OPENLINEAGE_DISABLED=true``: nowhere;
+* otherwise a file in the lake: ``<lake>/_lineage/events.jsonl`` (one JSON event a line) on a
+  local lake; on S3, where objects cannot be appended to, one ``_lineage/events-<time>.json``
+  object per event.
+
+Datasets are named the way OpenLineage consumers join them across tools: a lake table is
+namespace = the lake root URI, name = ``<layer>/<table>``; a MongoDB collection is
+namespace = the server URI without credentials, name = ``<database>.<collection>``.
+Sending is best effort: a consumer that is down costs a warning, never the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from openlineage.client.client import OpenLineageClient
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import (
+    error_message_run,
+    job_type_job,
+    parent_run,
+)
+from openlineage.client.generated.output_statistics_output_dataset import (
+    OutputStatisticsOutputDatasetFacet as OutputStatistics,
+)
+from openlineage.client.transport.file import FileConfig, FileTransport
+from openlineage.client.transport.http import HttpConfig, HttpTransport, create_token_provider
+from openlineage.client.transport.transport import Transport
+
+log = logging.getLogger(__name__)
+
+PRODUCER = "urn:medallion-kedro"
+LAKE_LAYERS = ("landing", "bronze", "silver", "quality", "gold")
+JOB_NAMESPACE = "medallion-kedro"
+
+#: dataset name in the catalog -> (namespace, name) in OpenLineage, or None to leave it out
+Locator = Callable[[str], tuple[str, str] | None]
+
+
+def strip_credentials(uri: str) -> str:
+    """``mongodb://user:pw@host:27017/db?x=y`` -> ``mongodb://host:27017``."""
+    parts = urlsplit(uri)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, host, "", "", ""))
+
+
+def lake_namespace(lake_root: str) -> str:
+    """The lake root as a URI: ``s3://bucket/prefix`` or ``file:///abs/path``."""
+    if "://" in lake_root:
+        return lake_root.rstrip("/")
+    return "file://" + os.path.abspath(lake_root)
+
+
+def make_locator(
+    lake_root: str, mongo_uri: str, database_of: Callable[[str], str | None]
+) -> Locator:
+    """A locator for lake tables (``<layer>.<table>``) and ``mongo.<collection>`` datasets.
+
+    ``database_of`` gives the database a ``mongo.*`` dataset writes to; without it, or
+    without ``mongo_uri``, collections are left out.
+    """
+    lake_ns = lake_namespace(lake_root)
+    mongo_ns = strip_credentials(mongo_uri) if mongo_uri else None
+
+    def locate(dataset: str) -> tuple[str, str] | None:
+        layer, _, table = dataset.partition(".")
+        if not table:
+            return None
+        if layer in LAKE_LAYERS:
+            return lake_ns, f"{layer}/{table}"
+        if layer == "mongo" and mongo_ns:
+            database = database_of(dataset)
+            return (mongo_ns, f"{database}.{table}") if database else None
+        return None
+
+    return locate
+
+
+def transport_from_environment(lake_root: str, storage_options: dict[str, Any]) -> Transport | None:
+    """The transport the environment asks for (see the module docstring)."""
+    if os.environ.get("OPENLINEAGE_DISABLED", "").lower() in ("1", "true", "yes"):
+        return None
+    url = os.environ.get("OPENLINEAGE_URL")
+    if url:
+        api_key = os.environ.get("OPENLINEAGE_API_KEY")
+        auth = {"type": "api_key", "apiKey": api_key} if api_key else {}
+        config = HttpConfig(
+            url=url,
+            endpoint=os.environ.get("OPENLINEAGE_ENDPOINT", "api/v1/lineage"),
+            timeout=float(os.environ.get("OPENLINEAGE_TIMEOUT", "5")),
+            auth=create_token_provider(auth),
+            retry={"total": 2, "connect": 1, "read": 1, "backoff_factor": 0.2,
+                   "status_forcelist": [500, 502, 503, 504], "allowed_methods": ["POST"]},
+        )  # fmt: skip
+        return HttpTransport(config)
+    root = lake_root.rstrip("/")
+    if "://" in root and not root.startswith("file://"):
+        return FileTransport(
+            FileConfig(log_file_path=f"{root}/_lineage/events", storage_options=storage_options)
+        )
+    folder = os.path.join(root.removeprefix("file://"), "_lineage")
+    os.makedirs(folder, exist_ok=True)
+    return FileTransport(
+        FileConfig(log_file_path=os.path.join(folder, "events.jsonl"), append=True)
+    )
+
+
+class LineageEmitter:
+    """Builds and sends the run events of one Kedro run and of its nodes."""
+
+    def __init__(self, transport: Transport | None, locate: Locator) -> None:
+        self._client = OpenLineageClient(transport=transport) if transport else None
+        self._locate = locate
+        self.where = type(transport).__name__ if transport else "nowhere"
+
+    def _datasets(
+        self, names: Iterable[str], rows: Mapping[str, int | None] | None = None
+    ) -> list[tuple[str, str, int | None]]:
+        found = []
+        for name in names:
+            located = self._locate(name)
+            if located is not None:
+                found.append((*located, (rows or {}).get(name)))
+        return found
+
+    def emit(  # noqa: PLR0913
+        self,
+        state: RunState,
+        *,
+        run_id: str,
+        job: str,
+        at: datetime,
+        inputs: Iterable[str] = (),
+        outputs: Mapping[str, int | None] | Iterable[str] = (),
+        parent: tuple[str, str] | None = None,
+        error: BaseException | None = None,
+    ) -> None:
+        """Send one event; ``outputs`` may map dataset names to rows written."""
+        if self._client is None:
+            return
+        run_facets: dict[str, Any] = {}
+        if parent is not None:
+            parent_run_id, parent_job = parent
+            run_facets["parent"] = parent_run.ParentRunFacet(
+                run=parent_run.Run(runId=parent_run_id),
+                job=parent_run.Job(namespace=JOB_NAMESPACE, name=parent_job),
+            )
+        if error is not None:
+            run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+                message=f"{type(error).__name__}: {error}", programmingLanguage="python"
+            )
+        rows = outputs if isinstance(outputs, Mapping) else None
+        event = RunEvent(
+            eventType=state,
+            eventTime=at.isoformat(),
+            run=Run(runId=run_id, facets=run_facets),
+            job=Job(
+                namespace=JOB_NAMESPACE,
+                name=job,
+                facets={
+                    "jobType": job_type_job.JobTypeJobFacet(
+                        processingType="BATCH",
+                        integration="KEDRO",
+                        jobType="TASK" if parent else "JOB",
+                    )
+                },
+            ),
+            producer=PRODUCER,
+            inputs=[InputDataset(namespace=ns, name=n) for ns, n, _ in self._datasets(inputs)],
+            outputs=[
+                OutputDataset(
+                    namespace=ns,
+                    name=n,
+                    outputFacets=(
+                        {}
+                        if count is None
+                        else {"outputStatistics": OutputStatistics(rowCount=count)}
+                    ),
+                )
+                for ns, n, count in self._datasets(outputs, rows)
+            ],
+        )
+        try:
+            self._client.emit(event)
+        except Exception as exc:  # noqa: BLE001 - lineage is best effort, the run goes on
+            log.warning(
+                "OpenLineage %s event of %s could not be sent (%s: %s); the run goes on. "
+                "Check OPENLINEAGE_URL, or set OPENLINEAGE_DISABLED=true.",
+                state.value, job, type(exc).__name__, exc,
+            )  # fmt: skip
