@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 MULTI = (
     "{ a: customers(first:5){edges{node{id}}} "
-    "b: customers(first:5, orderBy:ID_ASC){edges{node{id}}} k: kpis{totalRevenue} }"
+    "b: customers(first:5, orderBy:{field:CUSTOMER_ID, direction:ASC}){edges{node{id}}} k: kpis{totalRevenue} }"
 )
 HEAVY = (
     "{ "
