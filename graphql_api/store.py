@@ -164,17 +164,24 @@ class GoldStore:
         run_id: str = "",
         failure: ClientFacingError | None = None,
         cache: TTLCache[Any] | None = None,
+        manifest: Manifest | None = None,
     ) -> None:
         self.db = db
         self.collections = collections
         self.run_id = run_id
+        #: The export run this store reads (``None`` when built on plain collections).
+        self.manifest = manifest
         self.failure = failure
         self._cache: TTLCache[Any] = cache if cache is not None else TTLCache(cache_ttl)
 
     def bind(self, manifest: Manifest) -> GoldStore:
         """This store reading the collections of ``manifest``'s run (cache shared)."""
         return GoldStore(
-            self.db, collections=manifest.collections, run_id=manifest.run_id, cache=self._cache
+            self.db,
+            collections=manifest.collections,
+            run_id=manifest.run_id,
+            cache=self._cache,
+            manifest=manifest,
         )
 
     def failing(self, failure: ClientFacingError) -> GoldStore:

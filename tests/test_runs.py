@@ -202,10 +202,15 @@ def test_a_failed_run_is_recorded_as_failed_with_its_error(
     assert [e["job"]["name"] for e in node_fail] == [f"medallion_kedro.{failed['node'].item()}"]
 
 
+def _records(folder: Path) -> set[str]:
+    """Record files of a history folder (not a temporary file being written)."""
+    return {p.name for p in folder.glob("[!.]*.parquet")}
+
+
 def test_a_killed_run_is_marked_killed_by_the_next_run(lake: Path) -> None:
     env = {**os.environ, "LAKE_PATH": str(lake), "KEDRO_DISABLE_TELEMETRY": "1"}
     folder = lake / "quality" / "runs"
-    known = {p.name for p in folder.iterdir()}
+    known = _records(folder)
     kedro = Path(sys.executable).parent / "kedro"
     process = subprocess.Popen(  # a generate run big enough to take seconds
         [str(kedro), "run", "--pipeline", "generate", "--params", "n_orders=3000000"],
@@ -214,11 +219,11 @@ def test_a_killed_run_is_marked_killed_by_the_next_run(lake: Path) -> None:
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while not ({p.name for p in folder.iterdir()} - known):
+        while not (_records(folder) - known):
             assert process.poll() is None, "the run ended before it was killed"
             assert time.monotonic() < deadline, "the run never wrote its running record"
             time.sleep(0.02)
-        (started,) = {p.name for p in folder.iterdir()} - known
+        (started,) = _records(folder) - known
         first_node_done = lake / "quality" / "node_runs" / f"{started.split('.')[0]}.parquet"
         while not first_node_done.exists():  # customers generated; 3M orders take seconds
             assert process.poll() is None, "the run ended before it was killed"
@@ -230,7 +235,7 @@ def test_a_killed_run_is_marked_killed_by_the_next_run(lake: Path) -> None:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    (started,) = {p.name for p in folder.iterdir()} - known
+    (started,) = _records(folder) - known
     killed_id, state, _ = started.split(".")
     assert state == "running"  # it never reached its final record
     assert latest(runs(lake)).filter(pl.col("run_id") == killed_id)["status"].item() == "running"

@@ -81,3 +81,22 @@ def test_history_nests_each_runs_nodes_in_order() -> None:
     assert a_nodes[0]["rows_in"] == 3 and a_nodes[1]["seconds"] == 2.0
     assert history(runs, nodes, last=1)["run_id"].to_list() == ["b"]
     assert history(runs, node_runs_frame("a", []))["nodes"].to_list() == [[], []]
+
+
+def test_provenance_outside_git_and_process_liveness(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from medallion_kedro.runs.provenance import git_commit, process_gone
+
+    assert git_commit(tmp_path) == (None, None)
+    now = datetime.now(UTC)
+    assert not process_gone(os.getpid(), now)  # this process, running since before `now`
+    assert not process_gone(os.getpid(), None)
+    # a run from long before this process was created: its PID was reused since
+    assert process_gone(os.getpid(), now - timedelta(days=365))
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert process_gone(int(ended.stdout), now)
+    assert process_gone(None, now)

@@ -14,6 +14,7 @@ import pymongo
 import pytest
 from gradio_client import Client
 
+from medallion_kedro.datasets.mongo_manifest import live_collections
 from tests.servers import MongoServer
 from tests.ui.conftest import API_LABEL, LAKE_LABEL
 from tests.ui.helpers import html_fields, segments_of, shown, table, top_of
@@ -147,7 +148,8 @@ def test_sources_tab_shows_a_disagreement_in_red(
     """Change one exported number behind the API's back: the tab names the field, in red."""
     country = gold["revenue_by_country"].row(0, named=True)
     with pymongo.MongoClient(mongo.uri) as mc:
-        collection = mc[exported]["revenue_by_country"]
+        live = live_collections(mc[exported])["revenue_by_country"]  # the exported run's
+        collection = mc[exported][live]
         collection.update_one({"_id": country["country"]}, {"$inc": {"total_revenue": 0.01}})
         try:
             summary, _, _ = call(client, "/compare_sources", 1)

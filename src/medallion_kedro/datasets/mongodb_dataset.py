@@ -66,7 +66,10 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
     connection (60 s per operation) unless the URI sets them; every driver error becomes
     a ``DatasetError`` that names the host and says what to check.
 
-    Example catalog entry (``conf/base/catalog_export.yml``)::
+    The export pipeline publishes the gold tables with ``MongoExportDataset`` (all tables
+    as one run, switched by a manifest); this class serves a plain single collection.
+
+    Example catalog entries (the factory is in ``conf/base/catalog_export.yml``)::
 
         "mongo.{collection}":
           type: medallion_kedro.datasets.MongoDBDataset

@@ -22,16 +22,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import psutil
 from kedro import __version__ as kedro_version
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
@@ -48,6 +45,7 @@ from medallion_kedro.runs.lineage import (
     make_locator,
     transport_from_environment,
 )
+from medallion_kedro.runs.provenance import git_commit, process_gone, project_version
 from medallion_kedro.runs.records import (
     FAILED,
     KILLED,
@@ -78,42 +76,6 @@ def current_run_id() -> str | None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _git(project_path: Path) -> tuple[str | None, bool | None]:
-    """(commit, dirty) of the checkout, or (None, None) outside git."""
-    try:
-        commit = subprocess.run(  # noqa: S603 - fixed git arguments
-            ["git", "-C", str(project_path), "rev-parse", "HEAD"],  # noqa: S607
-            capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(  # noqa: S603
-            ["git", "-C", str(project_path), "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
-            capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    return commit or None, bool(dirty)
-
-
-def _project_version() -> str | None:
-    try:
-        return version("medallion-kedro")
-    except PackageNotFoundError:
-        return None
-
-
-def _process_gone(pid: int | None, started_at: datetime | None) -> bool:
-    """True when ``pid`` no longer runs the process that started at ``started_at``."""
-    if pid is None:
-        return True
-    try:
-        created = datetime.fromtimestamp(psutil.Process(pid).create_time(), UTC)
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
-        return True
-    except psutil.AccessDenied:
-        return False
-    return started_at is not None and created > started_at  # the PID was reused since
 
 
 def _forks_workers(run_params: dict[str, Any]) -> bool:
@@ -177,7 +139,7 @@ class RunRecordHooks:
         started = _now()
         run_id = str(generate_new_uuid(started))
         project_path = Path(run_params.get("project_path") or Path.cwd())
-        commit, dirty = _git(project_path)
+        commit, dirty = git_commit(project_path)
         names = run_params.get("pipeline_names") or ["__default__"]
         job = f"{PROJECT}.{'+'.join(names)}"
         base = {
@@ -185,7 +147,7 @@ class RunRecordHooks:
             "session_id": run_params.get("run_id") or run_params.get("session_id"),
             "pipelines": list(names),
             "env": run_params.get("env") or "local",  # Kedro's default run environment
-            "project_version": _project_version(),
+            "project_version": project_version(),
             "kedro_version": kedro_version,
             "git_commit": commit,
             "git_dirty": dirty,
@@ -407,7 +369,7 @@ class RunRecordHooks:
         host = socket.gethostname()
         orphans = latest(history).filter((pl.col("status") == RUNNING) & (pl.col("host") == host))
         for row in orphans.iter_rows(named=True):
-            if not _process_gone(row["pid"], row["started_at"]):
+            if not process_gone(row["pid"], row["started_at"]):
                 continue
             assert self._run is not None
             row.update(
