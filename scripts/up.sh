@@ -65,7 +65,7 @@ start() {  # name, port, url to wait for, command...
   local name=$1 port=$2 url=$3; shift 3
   local pidfile="data/logs/$name.pid"
   if ours "$name"; then
-    echo "==> $name already running (pid $(cat "$pidfile")) on $url; left as it is"; return
+    echo "==> $name already running (pid $(cat "$pidfile")) on ${url%/health}; left as it is"; return
   fi
   nohup "$@" >"data/logs/$name.log" 2>&1 &
   echo $! >"$pidfile"
@@ -73,7 +73,7 @@ start() {  # name, port, url to wait for, command...
   for _ in $(seq 1 120); do
     if "$BIN/python" -c "import sys, httpx; sys.exit(httpx.get('$url', timeout=1).status_code >= 500)" \
         2>/dev/null; then
-      echo "==> $name is up on $url"; return
+      echo "==> $name is up on ${url%/health}"; return
     fi
     if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
       echo "error: $name stopped; see data/logs/$name.log" >&2; tail -20 "data/logs/$name.log" >&2

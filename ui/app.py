@@ -256,13 +256,14 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("KPIs", id="kpis", elem_id="tab-kpis"):
                 with gr.Row(equal_height=False):
-                    kpi_html = gr.HTML(render.message("info", "Loading…"), elem_id="kpis",
-                                       scale=3)  # fmt: skip
-                    kpi_trend = gr.LinePlot(
-                        x="month", y="total_revenue", title="Monthly revenue", x_title="Month",
-                        y_title="Revenue", tooltip="all", x_label_angle=-60, height=300,
-                        scale=2, y_lim=[0, None], elem_id="kpi-trend",
-                    )  # fmt: skip
+                    with gr.Column(scale=3, min_width=460):
+                        kpi_html = gr.HTML(render.message("info", "Loading…"), elem_id="kpis")
+                    with gr.Column(scale=2, min_width=360):
+                        kpi_trend = gr.LinePlot(
+                            x="month", y="total_revenue", title="Monthly revenue",
+                            x_title="Month", y_title="Revenue", tooltip="all", x_label_angle=-60,
+                            height=300, y_lim=[0, None], elem_id="kpi-trend",
+                        )  # fmt: skip
                 kpi_refresh = gr.Button("Refresh", size="sm", elem_id="kpi-refresh")
 
             with gr.Tab("Revenue", id="revenue", elem_id="tab-revenue"):

@@ -121,7 +121,7 @@ def table_view(frame: pl.DataFrame | pd.DataFrame, currency: str) -> Styler:
 
 
 def money(value: float | None, currency: str) -> str:
-    return "–" if value is None else f"{currency}\u202f{value:,.2f}"
+    return money_cell(value, currency)
 
 
 def compact(value: float, currency: str = "") -> str:

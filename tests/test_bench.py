@@ -1,0 +1,42 @@
+"""The README's benchmark scripts run end to end (on tiny sizes: the numbers are not checked)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench(script: str, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGO_", "API_", "UI_"))}
+    env.update(KEDRO_DISABLE_TELEMETRY="1", GRADIO_ANALYTICS_ENABLED="False")
+    result = subprocess.run(
+        [sys.executable, f"bench/{script}.py", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def test_pipeline_benchmark() -> None:
+    assert _bench("pipeline", "--orders", "3000", "--repeat", "1").strip()
+
+
+def test_export_benchmark() -> None:
+    assert _bench("export", "--sizes", "500").strip()
+
+
+def test_api_load_benchmark() -> None:
+    out = _bench("api_load", "--customers", "200", "--clients", "2", "--duration", "1",
+                 "--warmup", "0.2")  # fmt: skip
+    assert out.strip()
+
+
+def test_ui_sources_benchmark() -> None:
+    assert _bench("ui_sources", "--customers", "200", "--repeats", "2").strip()
