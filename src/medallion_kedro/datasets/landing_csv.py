@@ -12,7 +12,7 @@ import polars as pl
 from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
 from kedro_datasets._typing import TablePreview
 
-from medallion_kedro.datasets._files import replace_whole
+from medallion_kedro.datasets._files import replace_whole, upload_whole
 from medallion_kedro.datasets._preview import table_preview
 
 _SNIFF_BYTES = 64 * 1024
@@ -201,8 +201,7 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
             if self._protocol == "file":
                 replace_whole(Path(self._filepath), data.write_csv)
             else:
-                with self._fs.open(str(self._filepath), "wb") as f:
-                    data.write_csv(f)
+                upload_whole(self._fs, str(self._filepath), data.write_csv)
         except OSError as exc:
             raise DatasetError(
                 f"Cannot write landing file {self._location}: {exc}. Check the lake path "

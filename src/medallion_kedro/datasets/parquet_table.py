@@ -14,6 +14,7 @@ from kedro_datasets._typing import TablePreview
 from kedro_datasets.polars import LazyPolarsDataset
 
 from medallion_kedro.datasets import _commit
+from medallion_kedro.datasets._files import upload_whole
 from medallion_kedro.datasets._preview import table_preview
 from medallion_kedro.lake_lock import LakeLock
 
@@ -124,8 +125,7 @@ class ParquetTableDataset(LazyPolarsDataset):
             if self._protocol == "file":
                 frame.write_parquet(path, **self._save_args)
             else:
-                with self._fs.open(path, "wb") as f:
-                    frame.write_parquet(f, **self._save_args)
+                upload_whole(self._fs, path, lambda f: frame.write_parquet(f, **self._save_args))
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 self._fs.rm_file(path)
