@@ -24,8 +24,7 @@ def replace_whole(target: Path, write: Callable[[Path], object]) -> None:
 
     A failed or interrupted write leaves ``target`` as it was; a failed write removes its
     temporary file, and one left by a killed process is removed by
-    :func:`remove_stale_temps`. (On S3 this is not needed: an object only appears once its
-    upload completes.)
+    :func:`remove_stale_temps`. (On S3, see :func:`upload_whole`.)
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(target)

@@ -52,7 +52,7 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
     (missing fields null, extra fields dropped) and flagged in the Boolean column
     ``_malformed``, so silver can quarantine it as malformed instead of guessing. Saving
     (the generator) writes a local file whole, then renames it into place, so readers
-    never see half a file; on S3 the upload itself is whole.
+    never see half a file; on S3 an upload that fails part-way is aborted.
 
     Example catalog entry::
 
