@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +27,12 @@ from medallion_kedro.datasets._commit import Lake
 from medallion_kedro.datasets._files import pid_alive
 
 LOCK = "_lock.json"
+
+#: Lakes whose lock this process holds, with how many holders: the lock is re-entrant
+#: within a process (a save outside the run's transaction, e.g. from another hook, while
+#: the run holds the lock), and exclusive between processes.
+_HELD: dict[str, int] = {}
+_HELD_MUTEX = threading.Lock()
 
 
 class LakeLockedError(RuntimeError):
@@ -111,9 +118,16 @@ class LakeLock:
         return time.time() - float(holder.get("started_ts", 0)) > self.stale_after
 
     def acquire(self) -> None:
+        with _HELD_MUTEX:
+            if self.lake.uri in _HELD:
+                _HELD[self.lake.uri] += 1
+                self.held = True
+                return
         deadline = time.monotonic() + self.wait
         while True:
             if self._try_create():
+                with _HELD_MUTEX:
+                    _HELD[self.lake.uri] = 1
                 self.held = True
                 return
             holder, token = self._read()
@@ -164,8 +178,14 @@ class LakeLock:
         if not self.held:
             return
         self.held = False
+        with _HELD_MUTEX:
+            _HELD[self.lake.uri] -= 1
+            if _HELD[self.lake.uri] > 0:
+                return
+            del _HELD[self.lake.uri]
         holder = self.holder()
-        if holder and holder.get("run_id") == self.run_id and holder.get("pid") == os.getpid():
+        mine = {"pid": os.getpid(), "host": socket.gethostname()}
+        if holder and all(holder.get(k) == v for k, v in mine.items()):
             self.lake.fs.rm_file(self.path)
 
     def __enter__(self) -> LakeLock:
