@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import s3fs
 
 from medallion_kedro.datasets._commit import Lake
 from medallion_kedro.lake import lake_at
-from medallion_kedro.lake_lock import LakeLock, LakeLockedError
+from medallion_kedro.lake_lock import LakeLock, LakeLockedError, process_start
 from tests.servers import S3Server
 
 
@@ -132,3 +133,14 @@ def test_s3_stale_lock_is_taken_over_but_never_a_fresh_one(s3_lake: Lake) -> Non
         LakeLock(s3_lake, "late")._break(token=old_etag)  # judged the dead run's lock stale
         holder = json.loads(s3_lake.fs.cat_file(s3_lake.path("_lock.json")))
         assert holder["run_id"] == "run-b"
+
+
+def test_a_lock_whose_pid_was_reused_is_taken_over(tmp_path: Path) -> None:
+    """After a crash the pid may belong to another process (containers reuse low pids)."""
+    if process_start(os.getpid()) is None:
+        pytest.skip("no /proc here: only the pid is checked")
+    reused = {"pid": os.getpid(), "pid_start": "another-boot:1", "host": socket.gethostname(),
+              "run_id": "crashed", "started_ts": time.time()}  # fmt: skip
+    (tmp_path / "_lock.json").write_text(json.dumps(reused))
+    with LakeLock(lake_at(str(tmp_path)), "run-b"):
+        assert json.loads((tmp_path / "_lock.json").read_text())["run_id"] == "run-b"

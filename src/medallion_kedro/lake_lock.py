@@ -3,11 +3,12 @@
 The lock is ``<lake>/_lock.json`` holding who took it (pid, host, run id, start time). It is
 created only if absent: locally with ``O_CREAT | O_EXCL``, on S3 with a conditional PUT
 (``If-None-Match: *``), so two runs can never both hold it. A lock whose holder is gone is
-taken over: on the same host when its pid no longer runs, anywhere when it is older than
-``LAKE_LOCK_STALE_AFTER`` seconds (default 6 hours); the takeover removes only the stale
-lock it read (local: moved aside and checked; S3: a delete conditional on its ETag). A run
-that finds the lake locked waits up to ``LAKE_LOCK_WAIT`` seconds (default 0), then fails
-with a message naming the holder.
+taken over: on the same host when its pid no longer runs (or now belongs to a process
+started later), anywhere when it is older than ``LAKE_LOCK_STALE_AFTER`` seconds (default
+6 hours); the takeover removes only the stale lock it read (local: moved aside and
+checked; S3: a delete conditional on its ETag). A run that finds the lake locked waits up
+to ``LAKE_LOCK_WAIT`` seconds (default 0), then fails with a message naming the holder.
+The lock is re-entrant within a process and exclusive between processes.
 """
 
 from __future__ import annotations
@@ -33,6 +34,20 @@ LOCK = "_lock.json"
 #: the run holds the lock), and exclusive between processes.
 _HELD: dict[str, int] = {}
 _HELD_MUTEX = threading.Lock()
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started (boot id and start tick), or None where /proc is absent.
+
+    A pid alone can be reused after a crash (containers restart with the same low pids);
+    a pid with another start is another process.
+    """
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"
 
 
 class LakeLockedError(RuntimeError):
@@ -61,6 +76,7 @@ class LakeLock:
     def _claim(self) -> dict[str, Any]:
         return {
             "pid": os.getpid(),
+            "pid_start": process_start(os.getpid()),
             "host": socket.gethostname(),
             "run_id": self.run_id,
             "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -113,8 +129,13 @@ class LakeLock:
             except (FileNotFoundError, OSError):
                 return True
             return age > 10
-        if holder.get("host") == socket.gethostname() and not pid_alive(int(holder["pid"])):
-            return True
+        if holder.get("host") == socket.gethostname():
+            pid = int(holder["pid"])
+            if not pid_alive(pid):
+                return True
+            started = holder.get("pid_start")
+            if started is not None and process_start(pid) not in (None, started):
+                return True  # the pid now belongs to another process
         return time.time() - float(holder.get("started_ts", 0)) > self.stale_after
 
     def acquire(self) -> None:
