@@ -187,3 +187,17 @@ def test_failed_upload_to_s3_leaves_the_object_as_it_was(s3: S3Server) -> None:
     assert landing.load()["a"].to_list() == ["1", "2"]
     uploads = fs.call_s3("list_multipart_uploads", Bucket=bucket).get("Uploads", [])
     assert uploads == []
+
+
+def test_landing_takes_kedro_datasets_csv_arguments(tmp_path: Path) -> None:
+    """``load_args``/``save_args`` as in kedro-datasets: here a semicolon-separated export."""
+    path = tmp_path / "semi.csv"
+    ds = LandingCSVDataset(
+        filepath=str(path), load_args={"separator": ";"}, save_args={"separator": ";"}
+    )
+    ds.save(pl.DataFrame({"id": [1, 2], "name": ["a,b", "c"]}))
+    assert path.read_text().splitlines()[0] == "id;name"
+    path.write_text(path.read_text() + "3\n4;d;extra\n")
+    loaded = ds.load()
+    assert loaded.get_column("name").to_list() == ["a,b", "c", None, "d"]
+    assert loaded.get_column("_malformed").to_list() == [False, False, True, True]
