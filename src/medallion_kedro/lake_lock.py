@@ -3,11 +3,12 @@
 The lock is ``<lake>/_lock.json`` holding who took it (pid, host, run id, start time). It is
 created only if absent: locally with ``O_CREAT | O_EXCL``, on S3 with a conditional PUT
 (``If-None-Match: *``), so two runs can never both hold it. A lock whose holder is gone is
-taken over: on the same host when its pid no longer runs, anywhere when it is older than
-``LAKE_LOCK_STALE_AFTER`` seconds (default 6 hours); the takeover removes only the stale
-lock it read (local: moved aside and checked; S3: a delete conditional on its ETag). A run
-that finds the lake locked waits up to ``LAKE_LOCK_WAIT`` seconds (default 0), then fails
-with a message naming the holder.
+taken over: on the same host when its pid no longer runs (or now belongs to a process
+started later), anywhere when it is older than ``LAKE_LOCK_STALE_AFTER`` seconds (default
+6 hours); the takeover removes only the stale lock it read (local: moved aside and
+checked; S3: a delete conditional on its ETag). A run that finds the lake locked waits up
+to ``LAKE_LOCK_WAIT`` seconds (default 0), then fails with a message naming the holder.
+The lock is re-entrant within a process and exclusive between processes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import datetime as dt
 import json
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +28,26 @@ from medallion_kedro.datasets._commit import Lake
 from medallion_kedro.datasets._files import pid_alive
 
 LOCK = "_lock.json"
+
+#: Lakes whose lock this process holds, with how many holders: the lock is re-entrant
+#: within a process (a save outside the run's transaction, e.g. from another hook, while
+#: the run holds the lock), and exclusive between processes.
+_HELD: dict[str, int] = {}
+_HELD_MUTEX = threading.Lock()
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started (boot id and start tick), or None where /proc is absent.
+
+    A pid alone can be reused after a crash (containers restart with the same low pids);
+    a pid with another start is another process.
+    """
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"
 
 
 class LakeLockedError(RuntimeError):
@@ -54,6 +76,7 @@ class LakeLock:
     def _claim(self) -> dict[str, Any]:
         return {
             "pid": os.getpid(),
+            "pid_start": process_start(os.getpid()),
             "host": socket.gethostname(),
             "run_id": self.run_id,
             "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -106,14 +129,26 @@ class LakeLock:
             except (FileNotFoundError, OSError):
                 return True
             return age > 10
-        if holder.get("host") == socket.gethostname() and not pid_alive(int(holder["pid"])):
-            return True
+        if holder.get("host") == socket.gethostname():
+            pid = int(holder["pid"])
+            if not pid_alive(pid):
+                return True
+            started = holder.get("pid_start")
+            if started is not None and process_start(pid) not in (None, started):
+                return True  # the pid now belongs to another process
         return time.time() - float(holder.get("started_ts", 0)) > self.stale_after
 
     def acquire(self) -> None:
+        with _HELD_MUTEX:
+            if self.lake.uri in _HELD:
+                _HELD[self.lake.uri] += 1
+                self.held = True
+                return
         deadline = time.monotonic() + self.wait
         while True:
             if self._try_create():
+                with _HELD_MUTEX:
+                    _HELD[self.lake.uri] = 1
                 self.held = True
                 return
             holder, token = self._read()
@@ -164,8 +199,14 @@ class LakeLock:
         if not self.held:
             return
         self.held = False
+        with _HELD_MUTEX:
+            _HELD[self.lake.uri] -= 1
+            if _HELD[self.lake.uri] > 0:
+                return
+            del _HELD[self.lake.uri]
         holder = self.holder()
-        if holder and holder.get("run_id") == self.run_id and holder.get("pid") == os.getpid():
+        mine = {"pid": os.getpid(), "host": socket.gethostname()}
+        if holder and all(holder.get(k) == v for k, v in mine.items()):
             self.lake.fs.rm_file(self.path)
 
     def __enter__(self) -> LakeLock:

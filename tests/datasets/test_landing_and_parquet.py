@@ -2,15 +2,18 @@ from __future__ import annotations
 
 import errno
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+import s3fs
 from kedro.io.core import DatasetError
 
 from medallion_kedro.datasets import LandingCSVDataset, ParquetTableDataset
-from medallion_kedro.datasets._files import replace_whole
+from medallion_kedro.datasets._files import replace_whole, upload_whole
+from tests.servers import S3Server
 
 
 def test_landing_round_trip_is_text_and_preview(tmp_path: Path) -> None:
@@ -163,3 +166,38 @@ def test_replace_whole_leaves_the_target_as_it_was_when_a_write_fails(tmp_path: 
         replace_whole(target, half_then_full)
     assert target.read_text() == '{"tables": {}}'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_lake.json"]
+
+
+def test_failed_upload_to_s3_leaves_the_object_as_it_was(s3: S3Server) -> None:
+    """A write that dies after sending a multipart part leaves no object and no upload."""
+    fs = s3fs.S3FileSystem(**s3.credentials(), skip_instance_cache=True)
+    bucket = f"up-{uuid.uuid4().hex[:8]}"
+    fs.mkdir(bucket)
+    landing = LandingCSVDataset(
+        filepath=f"s3://{bucket}/landing/t.csv", credentials=s3.credentials()
+    )
+    landing.save(pl.DataFrame({"a": [1, 2]}))
+
+    def six_mb_then_fail(f: Any) -> None:
+        f.write(b"a\n" + b"9\n" * 3 * 2**20)  # beyond one 5 MB part: an upload is under way
+        raise OSError(errno.EIO, "connection lost")
+
+    with pytest.raises(OSError, match="connection lost"):
+        upload_whole(fs, f"{bucket}/landing/t.csv", six_mb_then_fail)
+    assert landing.load()["a"].to_list() == ["1", "2"]
+    uploads = fs.call_s3("list_multipart_uploads", Bucket=bucket).get("Uploads", [])
+    assert uploads == []
+
+
+def test_landing_takes_kedro_datasets_csv_arguments(tmp_path: Path) -> None:
+    """``load_args``/``save_args`` as in kedro-datasets: here a semicolon-separated export."""
+    path = tmp_path / "semi.csv"
+    ds = LandingCSVDataset(
+        filepath=str(path), load_args={"separator": ";"}, save_args={"separator": ";"}
+    )
+    ds.save(pl.DataFrame({"id": [1, 2], "name": ["a,b", "c"]}))
+    assert path.read_text().splitlines()[0] == "id;name"
+    path.write_text(path.read_text() + "3\n4;d;extra\n")
+    loaded = ds.load()
+    assert loaded.get_column("name").to_list() == ["a,b", "c", None, "d"]
+    assert loaded.get_column("_malformed").to_list() == [False, False, True, True]

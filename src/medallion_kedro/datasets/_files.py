@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,7 @@ def replace_whole(target: Path, write: Callable[[Path], object]) -> None:
 
     A failed or interrupted write leaves ``target`` as it was; a failed write removes its
     temporary file, and one left by a killed process is removed by
-    :func:`remove_stale_temps`. (On S3 this is not needed: an object only appears once its
-    upload completes.)
+    :func:`remove_stale_temps`. (On S3, see :func:`upload_whole`.)
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(target)
@@ -33,6 +33,22 @@ def replace_whole(target: Path, write: Callable[[Path], object]) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def upload_whole(fs: Any, path: str, write: Callable[[Any], object]) -> None:
+    """``write`` into a new object at ``path`` on an object store, or leave it as it was.
+
+    An object only appears once its upload completes, but a file object closed after an
+    error completes the upload of what was written so far; here an error aborts it.
+    """
+    f = fs.open(path, "wb")
+    try:
+        write(f)
+    except BaseException:
+        f.discard()  # abort the multipart upload, drop the buffer
+        f.closed = True  # so that nothing is uploaded on close
+        raise
+    f.close()
 
 
 def pid_alive(pid: int) -> bool:

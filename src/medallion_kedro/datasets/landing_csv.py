@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-import fsspec
 import polars as pl
-from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
+from kedro.io.core import DatasetError
 from kedro_datasets._typing import TablePreview
+from kedro_datasets.polars import CSVDataset
 
-from medallion_kedro.datasets._files import replace_whole
+from medallion_kedro.datasets._files import replace_whole, upload_whole
 from medallion_kedro.datasets._preview import table_preview
 
 _SNIFF_BYTES = 64 * 1024
@@ -42,8 +42,12 @@ def _unterminated_quote(data: bytes) -> tuple[int, str] | None:
     return opened_at, opened_text.decode("utf-8", errors="replace")
 
 
-class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
+class LandingCSVDataset(CSVDataset):
     """A CSV file (one header row, UTF-8) in the landing zone, loaded with every column as text.
+
+    kedro-datasets' ``polars.CSVDataset`` (same arguments: ``load_args`` such as
+    ``separator``, ``save_args``, ``credentials``, ``fs_args``; no versioning) with the
+    checks and writes below.
 
     Bronze keeps every source value as it came, so nothing is typed on load; a missing,
     empty, header-only or non-CSV file is refused with a message that names the file and
@@ -52,7 +56,7 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
     (missing fields null, extra fields dropped) and flagged in the Boolean column
     ``_malformed``, so silver can quarantine it as malformed instead of guessing. Saving
     (the generator) writes a local file whole, then renames it into place, so readers
-    never see half a file; on S3 the upload itself is whole.
+    never see half a file; on S3 an upload that fails part-way is aborted.
 
     Example catalog entry::
 
@@ -70,19 +74,27 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
         ['1', '2']
     """
 
-    def __init__(
+    DEFAULT_LOAD_ARGS: dict[str, Any] = {}
+
+    def __init__(  # noqa: PLR0913
         self,
         *,
         filepath: str,
+        load_args: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
         credentials: dict[str, Any] | None = None,
         fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        protocol, path = get_protocol_and_path(filepath)
-        self._protocol = protocol
-        self._filepath = PurePosixPath(path)
-        self._fs = fsspec.filesystem(protocol, **{**(credentials or {}), **(fs_args or {})})
-        self.metadata = metadata
+        super().__init__(
+            filepath=filepath,
+            load_args=load_args,
+            save_args=save_args,
+            credentials=credentials,
+            fs_args=fs_args,
+            metadata=metadata,
+        )
+        self._separator = str(self._load_args.get("separator", ","))
 
     @property
     def _location(self) -> str:
@@ -138,7 +150,13 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
         )
         try:
             df = pl.read_csv(
-                source, infer_schema=False, raise_if_empty=True, truncate_ragged_lines=True
+                source,
+                **{
+                    **self._load_args,
+                    "infer_schema": False,
+                    "raise_if_empty": True,
+                    "truncate_ragged_lines": True,
+                },
             )
         except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
             raise self._unreadable(exc) from exc
@@ -177,7 +195,7 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
             pl.when(line.str.contains('"', literal=True))
             .then(line.str.replace_all(_QUOTED, ""))
             .otherwise(line)
-            .str.count_matches(",", literal=True)
+            .str.count_matches(self._separator, literal=True)
             + 1
         )
         lines = pl.scan_lines(source) if isinstance(source, str) else pl.read_lines(source).lazy()
@@ -194,15 +212,17 @@ class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
 
     def _csv_rows(self) -> list[list[str]]:
         text = self._read_bytes().decode("utf-8")
-        return [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=self._separator)
+        return [row for row in rows if row]
 
     def save(self, data: pl.DataFrame) -> None:
         try:
             if self._protocol == "file":
-                replace_whole(Path(self._filepath), data.write_csv)
+                replace_whole(Path(self._filepath), lambda f: data.write_csv(f, **self._save_args))
             else:
-                with self._fs.open(str(self._filepath), "wb") as f:
-                    data.write_csv(f)
+                upload_whole(
+                    self._fs, str(self._filepath), lambda f: data.write_csv(f, **self._save_args)
+                )
         except OSError as exc:
             raise DatasetError(
                 f"Cannot write landing file {self._location}: {exc}. Check the lake path "

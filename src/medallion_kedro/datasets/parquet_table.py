@@ -14,8 +14,8 @@ from kedro_datasets._typing import TablePreview
 from kedro_datasets.polars import LazyPolarsDataset
 
 from medallion_kedro.datasets import _commit
+from medallion_kedro.datasets._files import upload_whole
 from medallion_kedro.datasets._preview import table_preview
-from medallion_kedro.lake_lock import LakeLock
 
 #: The pipeline that builds each layer (named in "not built yet" messages).
 BUILT_BY = {"bronze": "bronze", "silver": "silver", "quality": "silver", "gold": "gold"}
@@ -108,6 +108,8 @@ class ParquetTableDataset(LazyPolarsDataset):
 
     def _commit_alone(self, entry: _commit.Entry, run_id: str) -> None:
         """Publish this one table now (a save outside a run), under the lake lock."""
+        from medallion_kedro.lake_lock import LakeLock  # it imports this package
+
         try:
             with LakeLock(self.lake, run_id):
                 record = _commit.commit_entries(self.lake, {self.key: entry}, run_id)
@@ -124,8 +126,7 @@ class ParquetTableDataset(LazyPolarsDataset):
             if self._protocol == "file":
                 frame.write_parquet(path, **self._save_args)
             else:
-                with self._fs.open(path, "wb") as f:
-                    frame.write_parquet(f, **self._save_args)
+                upload_whole(self._fs, path, lambda f: frame.write_parquet(f, **self._save_args))
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 self._fs.rm_file(path)

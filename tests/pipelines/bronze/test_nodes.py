@@ -77,3 +77,12 @@ def test_batches_are_distinct() -> None:
     first, second = start_batch(), start_batch()
     assert first["batch_id"] != second["batch_id"]
     dt.datetime.fromisoformat(first["ingested_at"])
+
+
+def test_a_huge_header_is_quoted_only_in_part() -> None:
+    raw = _raw(**{f"col_{'x' * 5000}_{i}": ["a", "b"] for i in range(3)})
+    with pytest.raises(
+        SourceLayoutError, match=r"has column\(s\) \['col_x+\.\.\. \(\d+ more"
+    ) as info:
+        ingest(raw, FR, BATCH, "orders")
+    assert len(str(info.value)) < 800

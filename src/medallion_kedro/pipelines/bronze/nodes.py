@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from medallion_kedro.datasets.landing_csv import MALFORMED
+from medallion_kedro.datasets.landing_csv import MALFORMED, excerpt
 from medallion_kedro.schemas import RAW_COLUMNS
 
 
@@ -42,14 +42,14 @@ def check_layout(columns: list[str], source: dict[str, Any], table: str) -> dict
     missing = [c for c in column_map if c not in columns]
     if missing:
         raise SourceLayoutError(
-            f"Landing file {file} has no column {missing} (it has {columns}): fix the export, "
-            f"or map its real header names in {where}."
+            f"Landing file {file} has no column {excerpt(str(missing))} (it has "
+            f"{excerpt(str(columns))}): fix the export, or map its real header names in {where}."
         )
     extra = [c for c in columns if c not in column_map]
     if extra:
         raise SourceLayoutError(
-            f"Landing file {file} has column(s) {extra} that {where} does not know: map each "
-            "to a project column, or remove it from the export."
+            f"Landing file {file} has column(s) {excerpt(str(extra))} that {where} does not "
+            "know: map each to a project column, or remove it from the export."
         )
     return column_map
 
