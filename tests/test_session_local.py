@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -284,6 +285,10 @@ def test_an_all_dirty_orders_file_fails_and_writes_no_silver(lake: Path) -> None
         Exception, match=r"silver.orders: 6 of 6 bronze rows \(100%\) were rejected"
     ):
         kedro_run(LAKEHOUSE)
-    assert (lake / "bronze" / "orders.parquet").exists()
-    assert not list(lake.glob("silver/*.parquet")) and not list(lake.glob("quality/*.parquet"))
-    assert not list(lake.glob("gold/*.parquet"))
+    published = json.loads((lake / "_lake.json").read_text())["tables"]
+    assert {"bronze.customers", "bronze.orders"} <= set(published)  # bronze commits on its own
+    assert not [key for key in published if not key.startswith("bronze.")]
+    # the failed stage's staged versions are removed (the run history is not a table)
+    history = {"runs", "node_runs"}
+    assert not [p for p in lake.glob("quality/*/*.parquet") if p.parent.name not in history]
+    assert not list(lake.glob("silver/*/*.parquet")) and not list(lake.glob("gold/*/*.parquet"))

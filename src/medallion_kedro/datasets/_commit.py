@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 
 RECORD = "_lake.json"
 Entry = dict[str, Any]
+
+#: A version file: ``<run_id>.parquet`` with the run id of :func:`new_run_id`. Cleanup never
+#: touches another name, so files kept beside the tables (the append-only run history in
+#: ``quality/runs`` and ``quality/node_runs``, ``_lineage/``) are safe even if a table
+#: folder were named like them.
+VERSION_FILE = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{8}\.parquet$")
 
 
 def new_run_id() -> str:
@@ -78,6 +85,7 @@ class Lake:
     def prune(self, keys: set[str], record: dict[str, Any], keep: set[str]) -> None:
         """Remove versions of ``keys`` that neither the record nor ``keep`` names.
 
+        Only version files (:data:`VERSION_FILE`) in the folders of ``keys`` are candidates.
         Also removes a table's single-file layout of older releases (``<table>.parquet``)
         once the record names a version of it, and, locally, temporary files of dead runs.
         """
@@ -95,8 +103,9 @@ class Lake:
             except FileNotFoundError:
                 files = []
             for path in files:
-                relative = f"{layer}/{table}/{str(path).rsplit('/', 1)[-1]}"
-                if relative not in named and relative not in keep:
+                name = str(path).rsplit("/", 1)[-1]
+                relative = f"{layer}/{table}/{name}"
+                if VERSION_FILE.match(name) and relative not in named and relative not in keep:
                     log.info("lake: removing unpublished version %s", relative)
                     self.fs.rm_file(path)
             legacy = self.path(f"{layer}/{table}.parquet")
