@@ -15,6 +15,7 @@ import httpx
 import polars as pl
 import pytest
 
+from medallion_kedro.lake import current_file
 from tests import handmade as hm
 from tests.kedro_run import PROJECT_ROOT, kedro_run
 from tests.servers import free_port
@@ -138,8 +139,12 @@ def test_polars_datasets_show_rows_columns_and_file_size(viz: str, lake: Path) -
         layer, _, table = name.partition(".")
         if layer not in LAYERS:
             continue
-        path = lake / layer / f"{table}.{'csv' if layer == 'landing' else 'parquet'}"
-        frame = pl.read_csv(path) if layer == "landing" else pl.read_parquet(path)
+        if layer == "landing":
+            path = lake / layer / f"{table}.csv"
+            frame = pl.read_csv(path)  # the file's columns, not the flag the dataset adds
+        else:
+            path = Path(current_file(str(lake), layer, table))  # the published version
+            frame = pl.read_parquet(path)
         stats = httpx.get(f"{viz}/api/nodes/{node['id']}", timeout=10).json().get("stats")
         assert stats == {
             "rows": frame.height,
