@@ -121,6 +121,11 @@ def _check_gold(lake: Path) -> None:
                 value,
             )
 
+    segments = _read(lake, "gold", "segments")
+    want = expected.segments(metrics)
+    assert segments["segment"].to_list() == list(want)
+    assert {r["segment"]: r for r in segments.iter_rows(named=True)} == want
+
     kpis = _read(lake, "gold", "kpis")
     assert kpis.height == 1
     for field, value in expected.kpis(hm.SILVER_CUSTOMERS, hm.SILVER_ORDERS, hm.AS_OF).items():

@@ -21,6 +21,7 @@ GOLD_COLLECTIONS = (
     "revenue_by_product",
     "monthly_revenue",
     "customer_metrics",
+    "segments",
 )
 
 AS_OF = date(2024, 6, 30)
@@ -125,6 +126,26 @@ def month_documents() -> list[dict[str, Any]]:
     return _revenue(lambda o: o[1].strftime("%Y-%m"), "month", "avg_basket")
 
 
+def segment_documents() -> list[dict[str, Any]]:
+    members: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc in customer_documents():
+        members[doc["segment"]].append(doc)
+    docs = []
+    for segment, rows in members.items():
+        spent = round(sum(d["total_spent"] for d in rows), 2)
+        orders = sum(d["order_count"] for d in rows)
+        docs.append(
+            {
+                "_id": segment,
+                "segment": segment,
+                "customers": len(rows),
+                "total_spent": spent,
+                "avg_basket": round(spent / orders, 2) if orders else None,
+            }
+        )
+    return docs
+
+
 def kpis_document() -> dict[str, Any]:
     total = sum(o[2] for o in ORDERS)
     months = {d["month"]: d["total_revenue"] for d in month_documents()}
@@ -160,6 +181,7 @@ def seed(uri: str, db_name: str = DB_NAME) -> None:
             ("revenue_by_product", product_documents()),
             ("monthly_revenue", month_documents()),
             ("customer_metrics", customer_documents()),
+            ("segments", segment_documents()),
         ):
             db.drop_collection(name)
             db[name].insert_many(docs)

@@ -70,13 +70,21 @@ def _revenue(key: str, values: list[str], avg: str) -> pl.DataFrame:
 
 
 def gold_tables(n_customers: int = 200) -> dict[str, pl.DataFrame]:
-    """All five gold tables, each checked against its contract."""
+    """Every gold table, each checked against its contract."""
     months = [f"2025-{m:02d}" for m in range(1, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
     tables = {
         "revenue_by_country": _revenue("country", COUNTRIES, "avg_basket"),
         "revenue_by_product": _revenue("product", PRODUCTS, "avg_price"),
         "monthly_revenue": _revenue("month", months, "avg_basket"),
         "customer_metrics": customer_metrics(n_customers),
+        "segments": pl.DataFrame(
+            {
+                "segment": SEGMENTS,
+                "customers": [n_customers // 8, n_customers // 4, 11, 7, 3],
+                "total_spent": [98765.43, 4567.89, 1234.5, 99.99, 0.0],
+                "avg_basket": [123.45, 67.8, 45.67, 33.33, None],
+            }
+        ),
         "kpis": pl.DataFrame(
             {
                 "total_revenue": [123456.78],

@@ -1,4 +1,5 @@
-"""Gold marts: revenue by country, product and month, customer metrics and the KPI row.
+"""Gold marts: revenue by country, product and month, customer metrics, RFM segments and
+the KPI row.
 
 Money is exact: silver amounts are ``Decimal(18, 2)``, sums are exact decimals, so every
 total (by country, product, month, customer, the KPI row) adds up to the same cent, on
@@ -159,6 +160,28 @@ def customer_metrics(
     out = rfm.score(metrics.collect(), window).select(GOLD["customer_metrics"].names())
     out = out.sort("customer_id")
     return check_schema(out, GOLD["customer_metrics"], "gold.customer_metrics")
+
+
+def segments(metrics: Frame) -> pl.DataFrame:
+    """Per RFM segment: customers, total spent and average basket (total spent over the
+    segment's orders, rounded like every gold average), biggest total spent first."""
+    out = (
+        metrics.lazy()
+        .group_by("segment")
+        .agg(
+            customers=pl.len().cast(pl.Int64),
+            total_spent=pl.col("total_spent").sum(),
+            orders=pl.col("order_count").sum(),
+        )
+        .with_columns(
+            total_spent=_money(pl.col("total_spent")),
+            avg_basket=money_avg(pl.col("total_spent"), pl.col("orders")),
+        )
+        .select(GOLD["segments"].names())
+        .sort(["total_spent", "segment"], descending=[True, False])
+        .collect()
+    )
+    return check_schema(out, GOLD["segments"], "gold.segments")
 
 
 def _month_before(day: dt.date) -> str:
