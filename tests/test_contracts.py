@@ -117,3 +117,23 @@ def test_export_publishes_every_gold_table_under_its_key() -> None:
         else:
             assert spec["key"] == key and {"keys": {key: 1}, "unique": True} in spec["indexes"]
             assert key in GOLD[name].names(), f"gold.{name}: key {key} is not a column"
+
+
+def test_saves_are_checked_against_the_contract_of_their_dataset() -> None:
+    from kedro.pipeline import node
+
+    from medallion_kedro.hooks import ContractHooks
+    from medallion_kedro.schemas import SchemaError
+    from medallion_kedro.settings import HOOKS
+
+    assert any(isinstance(h, ContractHooks) for h in HOOKS)
+    hooks, kpis = ContractHooks(), node(len, "x", "gold.kpis", name="kpis")
+    good = pl.DataFrame(schema=GOLD["kpis"])
+    hooks.before_dataset_saved("gold.kpis", good, kpis)
+    hooks.before_dataset_saved("gold.kpis", good.lazy(), kpis)
+    hooks.before_dataset_saved("bronze.orders", pl.DataFrame({"x": [1]}), kpis)  # no contract
+    bad = good.with_columns(pl.col("total_orders").cast(pl.Float64))
+    with pytest.raises(SchemaError, match=r"gold\.kpis \(output of node kpis\): total_orders is"):
+        hooks.before_dataset_saved("gold.kpis", bad.lazy(), kpis)
+    with pytest.raises(SchemaError, match=r"silver\.orders .*do not match"):
+        hooks.before_dataset_saved("silver.orders", bad, kpis)

@@ -3,13 +3,14 @@
 Raw sources and bronze are text; silver and gold are typed as below. The gold tables are
 declared once, in :data:`GOLD_TABLES` (columns, types, meaning, business key, MongoDB
 indexes); the export, the API's types and the app's views follow from it or are tested
-against it.
+against it. Every save of a table with a contract is checked against it by
+:class:`medallion_kedro.hooks.ContractHooks`, so nodes only compute.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 from polars._typing import PolarsDataType
@@ -18,6 +19,7 @@ TABLES = ("customers", "orders")
 
 #: What a node may receive for a table: a frame, or a lazy scan of a lake table.
 Frame = pl.DataFrame | pl.LazyFrame
+F = TypeVar("F", pl.DataFrame, pl.LazyFrame)
 
 
 def _schema(columns: dict[str, PolarsDataType]) -> pl.Schema:
@@ -322,9 +324,12 @@ class SchemaError(ValueError):
     """A frame does not match its data contract."""
 
 
-def check_schema(df: pl.DataFrame, expected: pl.Schema, what: str) -> pl.DataFrame:
-    """Return ``df`` unchanged if its columns and types are ``expected``; raise otherwise."""
-    actual = df.schema
+def check_schema(df: F, expected: pl.Schema, what: str) -> F:
+    """Return ``df`` unchanged if its columns and types are ``expected``; raise otherwise.
+
+    A lazy frame is checked on its schema alone, without running the query.
+    """
+    actual = df.collect_schema()
     if list(actual.names()) != list(expected.names()):
         raise SchemaError(
             f"{what}: columns {list(actual.names())} do not match the contract "
@@ -335,3 +340,20 @@ def check_schema(df: pl.DataFrame, expected: pl.Schema, what: str) -> pl.DataFra
         detail = ", ".join(f"{n} is {a}, expected {e}" for n, (a, e) in wrong.items())
         raise SchemaError(f"{what}: {detail} (contract in medallion_kedro/schemas.py)")
     return df
+
+
+#: Contracts of the quality tables that have a fixed shape (the rejected rows keep their
+#: source's text columns).
+QUALITY: dict[str, pl.Schema] = {
+    "reconciliation": RECONCILIATION,
+    "warnings": WARNINGS,
+    "country_mappings": COUNTRY_MAPPINGS,
+}
+#: Contract of each layer's tables, by layer: what a dataset ``<layer>.<table>`` must hold.
+CONTRACTS: dict[str, dict[str, pl.Schema]] = {"silver": SILVER, "gold": GOLD, "quality": QUALITY}
+
+
+def contract_of(dataset: str) -> pl.Schema | None:
+    """The contract of catalog dataset ``dataset`` (``gold.kpis``), or None if it has none."""
+    layer, _, table = dataset.partition(".")
+    return CONTRACTS.get(layer, {}).get(table)
