@@ -77,7 +77,7 @@ class LakePreflightHooks:
         loader = self._context.config_loader
         lake = str(loader["globals"].get("lake", "data/lake"))
         if lake.startswith("s3://"):
-            return lake, loader["credentials"].get("minio")
+            return lake, loader["credentials"].get("lake")
         return str(self._context.project_path / lake), None
 
     @hook_impl
