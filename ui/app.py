@@ -1,4 +1,4 @@
-"""The Gradio app of DESIGN §7: KPIs, Revenue, Customers and Sources tabs, one source switch."""
+"""The Gradio app: KPIs, Revenue, Customers and Sources tabs, one source switch."""
 
 from __future__ import annotations
 

@@ -49,10 +49,6 @@ def hosts_of(uri: str) -> str:
     return re.split(r"[/?]", rest, maxsplit=1)[0] or "?"
 
 
-def has_user(uri: str) -> bool:
-    return "@" in uri.split("://", 1)[-1].split("/", 1)[0]
-
-
 def _client_args(uri: str, extra: dict[str, Any]) -> dict[str, Any]:
     query = uri.split("?", 1)[1].lower() if "?" in uri else ""
     given = {k.lower() for k in extra} | {p.split("=", 1)[0] for p in query.split("&") if p}
