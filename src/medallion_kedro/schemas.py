@@ -26,12 +26,6 @@ def _schema(columns: dict[str, PolarsDataType]) -> pl.Schema:
     return pl.Schema(columns)
 
 
-#: Column names of each source table once ``column_map`` has been applied.
-RAW_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": ("customer_id", "name", "email", "signup_date", "country"),
-    "orders": ("order_id", "customer_id", "order_ts", "amount", "product"),
-}
-
 #: Business key of each table.
 KEYS: dict[str, str] = {"customers": "customer_id", "orders": "order_id"}
 
@@ -66,6 +60,10 @@ SILVER: dict[str, pl.Schema] = {
         }
     ),
 }
+
+#: Column names of each source table once ``column_map`` has been applied: the silver
+#: columns, as text (a source without ``column_map`` uses these names).
+RAW_COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(s.names()) for t, s in SILVER.items()}
 
 RECONCILIATION = _schema(
     {

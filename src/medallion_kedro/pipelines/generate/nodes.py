@@ -240,7 +240,10 @@ def to_source_layout(frame: pl.DataFrame, source: dict[str, Any]) -> pl.DataFram
     So ``kedro run --env fr_layout --pipelines generate`` writes the headers that
     ``kedro run --env fr_layout`` reads back (``id_client``, ``nom``...).
     """
-    column_map = {str(k): str(v) for k, v in (source.get("column_map") or {}).items()}
+    given = source.get("column_map")
+    if given is None:  # no map: the source uses the project's column names
+        return frame
+    column_map = {str(k): str(v) for k, v in given.items()}
     inverse = {project: name for name, project in column_map.items()}
     if sorted(inverse) != sorted(frame.columns) or len(inverse) != len(column_map):
         raise ValueError(
