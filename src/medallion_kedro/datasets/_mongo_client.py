@@ -49,6 +49,19 @@ def hosts_of(uri: str) -> str:
     return re.split(r"[/?]", rest, maxsplit=1)[0] or "?"
 
 
+def split_credentials(credentials: dict[str, Any] | None, what: str) -> tuple[str, dict[str, Any]]:
+    """The ``uri`` of a dataset's credentials and the other client options; ``what`` (the
+    dataset) is named in the error when the ``uri`` is missing."""
+    options = dict(credentials or {})
+    uri = options.pop("uri", None)
+    if not uri or not isinstance(uri, str):
+        raise DatasetError(
+            f"{what} needs credentials with a `uri`, e.g. `credentials: mongo` and in "
+            "credentials.yml `mongo: {uri: mongodb://127.0.0.1:27017}`."
+        )
+    return uri, options
+
+
 def _client_args(uri: str, extra: dict[str, Any]) -> dict[str, Any]:
     query = uri.split("?", 1)[1].lower() if "?" in uri else ""
     given = {k.lower() for k in extra} | {p.split("=", 1)[0] for p in query.split("&") if p}

@@ -93,16 +93,9 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         save_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        creds = dict(credentials or {})
-        uri = creds.pop("uri", None)
-        if not uri or not isinstance(uri, str):
-            raise DatasetError(
-                f"MongoExportDataset {database} needs credentials with a `uri`, e.g. "
-                "`credentials: mongo` and in credentials.yml `mongo: {uri: "
-                "mongodb://127.0.0.1:27017}`."
-            )
-        self._uri = uri
-        self._client_args = creds
+        self._uri, self._client_args = mc.split_credentials(
+            credentials, f"MongoExportDataset {database}"
+        )
         self._database = database
         if collections is None:
             collections = export_collections()

@@ -145,16 +145,10 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
         save_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        creds = dict(credentials or {})
-        uri = creds.pop("uri", None)
-        if not uri or not isinstance(uri, str):
-            raise DatasetError(
-                f"MongoDBDataset {database}.{collection} needs credentials with a `uri`, e.g. "
-                "`credentials: mongo` and in credentials.yml `mongo: {uri: "
-                "mongodb://127.0.0.1:27017}`."
-            )
-        self._uri = uri
-        self._client_args = creds  # any other MongoClient option (tls, timeouts, ...)
+        # any option besides the uri is a MongoClient option (tls, timeouts, ...)
+        self._uri, self._client_args = mc.split_credentials(
+            credentials, f"MongoDBDataset {database}.{collection}"
+        )
         self._database = database
         self._collection = collection
         self._load_args = {**copy.deepcopy(self.DEFAULT_LOAD_ARGS), **(load_args or {})}
