@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,20 @@ def _raised_during_auth(exc: BaseException) -> bool:
             return True
         tb = tb.tb_next
     return False
+
+
+@contextmanager
+def driver_errors(uri: str, action: str) -> Iterator[None]:
+    """Turn a driver error raised while doing ``action`` into the :func:`explain` error."""
+    try:
+        yield
+    except DatasetError:
+        raise
+    except Exception as exc:
+        error = explain(exc, uri, action)
+        if error is None:
+            raise
+        raise error from exc
 
 
 def explain(exc: BaseException, uri: str, action: str) -> DatasetError | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -106,17 +106,8 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
     def _db(self) -> Any:
         return mc.get_client(self._uri, self._client_args)[self._database]
 
-    @contextmanager
-    def _driver_errors(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except DatasetError:
-            raise
-        except Exception as exc:
-            error = mc.explain(exc, self._uri, action)
-            if error is None:
-                raise
-            raise error from exc
+    def _driver_errors(self, action: str) -> AbstractContextManager[None]:
+        return mc.driver_errors(self._uri, action)
 
     def _describe(self) -> dict[str, Any]:
         return {
