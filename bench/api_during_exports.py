@@ -76,13 +76,9 @@ end
 
 
 def export_config(uri: str) -> MongoExportDataset:
-    import yaml
-
-    catalog = yaml.safe_load((ROOT / "conf/base/catalog_export.yml").read_text())
     return MongoExportDataset(
         database=DB,
         credentials={"uri": uri},
-        collections=catalog["mongo.gold"]["collections"],
         save_args={"grace_seconds": 30},
     )
 

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pymongo
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -36,6 +35,7 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 
 from medallion_kedro.datasets import MongoDBDataset  # noqa: E402
 from medallion_kedro.datasets._mongo_convert import batches, bson_ready  # noqa: E402
+from medallion_kedro.schemas import export_collections  # noqa: E402
 from tests.pipelines.export.gold_samples import customer_metrics  # noqa: E402
 from tests.servers import MongoServer, free_port  # noqa: E402
 
@@ -43,8 +43,7 @@ DATABASE = "bench"
 
 
 def catalog_save_args() -> dict[str, Any]:
-    catalog = yaml.safe_load((ROOT / "conf/base/catalog_export.yml").read_text())
-    return dict(catalog["mongo.gold"]["collections"]["customer_metrics"])
+    return export_collections()["customer_metrics"]
 
 
 def plain(uri: str, frame: Any, batch_size: int) -> float:

@@ -40,6 +40,3 @@ class TTLCache(Generic[T]):
                 self._locks = {k: v for k, v in self._locks.items() if k in self._values}
             self._values[key] = (now + self.ttl, value)
             return value
-
-    def clear(self) -> None:
-        self._values.clear()

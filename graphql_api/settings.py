@@ -65,8 +65,9 @@ def redact_uri(uri: str) -> str:
 class Settings:
     """Everything configurable, with the defaults of the local embedded setup.
 
-    ``MONGO_URI``, ``MONGO_DB``, ``API_HOST``, ``API_PORT`` are the shared names;
-    the ``API_*`` limits below are specific to this service.
+    ``MONGO_URI``, ``MONGO_DB``, ``API_HOST``, ``API_PORT`` are the names shared with the
+    rest of the project (docs/architecture.md); the ``API_*`` limits below are specific to
+    this service.
     """
 
     mongo_uri: str = field(default="mongodb://127.0.0.1:27017", repr=False)

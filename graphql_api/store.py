@@ -22,22 +22,24 @@ from graphql_api.guard import guarded
 from graphql_api.manifest import Manifest
 from graphql_api.settings import Settings
 from medallion_kedro.export_manifest import EXPORT_HINT
+from medallion_kedro.schemas import export_collections
 
 Document = dict[str, Any]
 
-KPIS, COUNTRIES, PRODUCTS, MONTHS, CUSTOMERS = (
+KPIS, COUNTRIES, PRODUCTS, MONTHS, CUSTOMERS, SEGMENTS = (
     "kpis",
     "revenue_by_country",
     "revenue_by_product",
     "monthly_revenue",
     "customer_metrics",
+    "segments",
 )
-KPIS_ID = "kpis"
+#: ``_id`` of the one KPI document, as the export writes it.
+KPIS_ID = export_collections()[KPIS]["fixed_id"]
 #: Tie-breaker of every customer ordering. ``customer_id`` equals ``_id``, but nx-27017
 #: sorts integer ``_id`` values as text, so the field is used for ordering and keysets.
 CUSTOMER_KEY = "customer_id"
 
-#: Sort specifications of the small revenue marts, by ``RevenueOrder`` name.
 #: Sort fields of the small revenue marts, by ``RevenueOrderField`` name (``None``: the
 #: mart's own key, the country or product name).
 REVENUE_FIELDS: dict[str, str | None] = {
@@ -304,24 +306,10 @@ class GoldStore:
         return await self._find(CUSTOMERS, {"country": country}, sort, first)
 
     async def segments(self) -> list[Document]:
+        """The gold segment table, biggest total spent first (cached per run)."""
+
         async def load() -> list[Document]:
-            pipeline: list[Document] = [
-                {
-                    "$group": {
-                        "_id": "$segment",
-                        "customers": {"$sum": 1},
-                        "total_spent": {"$sum": "$total_spent"},
-                        "order_count": {"$sum": "$order_count"},
-                    }
-                }
-            ]
-            collection = self._col(CUSTOMERS)
+            return await self._find(SEGMENTS, {}, [("total_spent", -1), ("segment", 1)])
 
-            async def grouped() -> list[Document]:
-                return await (await collection.aggregate(pipeline)).to_list()
-
-            rows = await guarded(grouped())
-            return sorted(rows, key=lambda r: (-float(r["total_spent"]), str(r["_id"])))
-
-        result: list[Document] = await self._cache.get(f"{self.run_id}:segments", load)
+        result: list[Document] = await self._cache.get(f"{self.run_id}:{SEGMENTS}", load)
         return result

@@ -78,7 +78,7 @@ def customer_metrics(
     for order in orders:
         by_customer[order[1]].append(order)
     out: dict[int, dict[str, Any]] = {}
-    for cid, name, email, signup, country in customers:
+    for cid, name, email, signup, country, *_ in customers:  # later columns: not in gold
         mine = by_customer.get(cid, [])
         spent = sum((o[3] for o in mine), Decimal(0))
         last = max((o[2] for o in mine), default=None)
@@ -106,6 +106,25 @@ def customer_metrics(
             metrics["rfm_score"] = None
             metrics["segment"] = "Inactive"
     return out
+
+
+def segments(metrics: dict[int, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per segment, biggest total spent first (ties by name): customers, the exact sum of
+    their total spent, and that sum over their orders rounded half to even."""
+    members: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in metrics.values():
+        members[m["segment"]].append(m)
+    out = {}
+    for name, rows in members.items():
+        spent = sum((m["total_spent"] for m in rows), Decimal(0))
+        orders = sum(m["order_count"] for m in rows)
+        out[name] = {
+            "segment": name,
+            "customers": len(rows),
+            "total_spent": money(spent),
+            "avg_basket": money(spent / orders) if orders else None,
+        }
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1]["total_spent"], kv[0])))
 
 
 def kpis(

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 
 from medallion_kedro.lake import current_file
 from tests import expected_gold as expected
 from tests import handmade as hm
 from tests.kedro_run import kedro_run
+
+FR_LAYOUT = Path(__file__).resolve().parents[1] / "conf/fr_layout/parameters_bronze.yml"
 
 LAKEHOUSE = ["bronze", "silver", "gold"]
 
@@ -122,6 +125,11 @@ def _check_gold(lake: Path) -> None:
                 value,
             )
 
+    segments = _read(lake, "gold", "segments")
+    want = expected.segments(metrics)
+    assert segments["segment"].to_list() == list(want)
+    assert {r["segment"]: r for r in segments.iter_rows(named=True)} == want
+
     kpis = _read(lake, "gold", "kpis")
     assert kpis.height == 1
     for field, value in expected.kpis(hm.SILVER_CUSTOMERS, hm.SILVER_ORDERS, hm.AS_OF).items():
@@ -131,13 +139,16 @@ def _check_gold(lake: Path) -> None:
 
 def test_french_layout_builds_the_same_tables(lake: Path) -> None:
     """`kedro run --env fr_layout` on clients.csv / achats.csv gives the same silver and gold."""
-    fr_customers = hm.CUSTOMERS_CSV.replace(
-        "customer_id,name,email,signup_date,country", "id_client,nom,email,date_inscription,pays"
-    )
-    fr_orders = hm.ORDERS_CSV.replace(
-        "order_id,customer_id,order_ts,amount,product",
-        "id_achat,id_client,date_achat,montant,produit",
-    )
+    sources = yaml.safe_load(FR_LAYOUT.read_text(encoding="utf-8"))["bronze"]["sources"]
+
+    def in_french(text: str, table: str) -> str:
+        """The hand-made file with the French headers of conf/fr_layout."""
+        header, rest = text.split("\n", 1)
+        french = {ours: theirs for theirs, ours in sources[table]["column_map"].items()}
+        return ",".join(french[c] for c in header.split(",")) + "\n" + rest
+
+    fr_customers = in_french(hm.CUSTOMERS_CSV, "customers")
+    fr_orders = in_french(hm.ORDERS_CSV, "orders")
     hm.write_landing(lake, fr_customers, fr_orders, names=("clients.csv", "achats.csv"))
     kedro_run(LAKEHOUSE, env="fr_layout", params={"as_of": hm.AS_OF.isoformat()})
 

@@ -5,16 +5,18 @@ import strawberry
 from graphql_api.context import AppInfo
 from graphql_api.store import Document
 from graphql_api.types.customer import Customer
+from graphql_api.types.gold import column, table_description
 from graphql_api.validation import page_size
 
+TABLE = "revenue_by_country"
 
-@strawberry.type(description="Revenue of one country (the customer's country).")
+
+@strawberry.type(description=table_description(TABLE))
 class CountryRevenue:
-    country: str = strawberry.field(description="Country name, one spelling per country.")
-    total_revenue: float = strawberry.field(description="Sum of the country's order amounts.")
-    total_orders: int = strawberry.field(description="Number of orders from the country.")
-    avg_basket: float = strawberry.field(description="Average order amount in the country.")
-    document: strawberry.Private[Document]
+    country: str = column(TABLE, "country")
+    total_revenue: float = column(TABLE, "total_revenue")
+    total_orders: int = column(TABLE, "total_orders")
+    avg_basket: float = column(TABLE, "avg_basket")
 
     @classmethod
     def from_document(cls, doc: Document) -> CountryRevenue:
@@ -23,7 +25,6 @@ class CountryRevenue:
             total_revenue=float(doc["total_revenue"]),
             total_orders=int(doc["total_orders"]),
             avg_basket=float(doc["avg_basket"]),
-            document=doc,
         )
 
     @strawberry.field(description="The country's best customers by total spent (1 to 100).")

@@ -11,10 +11,13 @@ from graphql_api.auth import PII_SCOPE, pii_note, require_scope
 from graphql_api.context import AppInfo
 from graphql_api.store import Document
 from graphql_api.types.convert import opt_float, opt_int, to_date, to_datetime
+from graphql_api.types.gold import column, column_description, table_description
 from graphql_api.types.segment import Segment
 
 if TYPE_CHECKING:
     from graphql_api.types.country import CountryRevenue
+
+TABLE = "customer_metrics"
 
 
 def _customer_id(node_id: str) -> int | None:
@@ -23,34 +26,20 @@ def _customer_id(node_id: str) -> int | None:
 
 
 @strawberry.type(
-    description="One customer with their purchase metrics and RFM segment. "
-    + pii_note("`name` and `email` are personal data")
+    description=table_description(TABLE, pii_note("`name` and `email` are personal data"))
 )
 class Customer(relay.Node):
-    customer_id: int = strawberry.field(description="The customer id (business key).")
-    country: str = strawberry.field(description="Country name, one spelling per country.")
-    signup_date: date = strawberry.field(description="Day the customer signed up.")
-    total_spent: float = strawberry.field(description="Sum of the customer's order amounts.")
-    order_count: int = strawberry.field(description="Number of valid orders.")
-    avg_basket: float | None = strawberry.field(
-        description="Average order amount; null for a customer without orders."
-    )
-    first_order: datetime | None = strawberry.field(
-        description="Time of the first order; null without orders."
-    )
-    last_order: datetime | None = strawberry.field(
-        description="Time of the last order; null without orders."
-    )
-    recency_days: int | None = strawberry.field(
-        description="Days from the last order to the `asOf` date; null without orders."
-    )
-    rfm_score: str | None = strawberry.field(
-        description="Recency, frequency and monetary scores (1 to 5 each), e.g. '545'; "
-        "null without orders."
-    )
-    segment: Segment = strawberry.field(
-        description="Segment derived from the RFM score; INACTIVE without orders."
-    )
+    customer_id: int = column(TABLE, "customer_id")
+    country: str = column(TABLE, "country")
+    signup_date: date = column(TABLE, "signup_date")
+    total_spent: float = column(TABLE, "total_spent")
+    order_count: int = column(TABLE, "order_count")
+    avg_basket: float | None = column(TABLE, "avg_basket")
+    first_order: datetime | None = column(TABLE, "first_order")
+    last_order: datetime | None = column(TABLE, "last_order")
+    recency_days: int | None = column(TABLE, "recency_days")
+    rfm_score: str | None = column(TABLE, "rfm_score")
+    segment: Segment = column(TABLE, "segment")
     document: strawberry.Private[Document]
 
     @classmethod
@@ -87,12 +76,12 @@ class Customer(relay.Node):
             for i in ids
         ]
 
-    @strawberry.field(description="Full name. " + pii_note())
+    @strawberry.field(description=column_description(TABLE, "name", pii_note()))
     def name(self, info: AppInfo) -> str:
         require_scope(info.context["principal"], PII_SCOPE, "`Customer.name`")
         return str(self.document["name"])
 
-    @strawberry.field(description="Email address, lower-cased; unique. " + pii_note())
+    @strawberry.field(description=column_description(TABLE, "email", pii_note()))
     def email(self, info: AppInfo) -> str:
         require_scope(info.context["principal"], PII_SCOPE, "`Customer.email`")
         return str(self.document["email"])

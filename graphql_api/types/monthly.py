@@ -3,15 +3,17 @@ from __future__ import annotations
 import strawberry
 
 from graphql_api.store import Document
+from graphql_api.types.gold import column, table_description
+
+TABLE = "monthly_revenue"
 
 
-@strawberry.type(description="Revenue of one calendar month.")
+@strawberry.type(description=table_description(TABLE))
 class MonthlyRevenue:
-    month: str = strawberry.field(description="The month, written YYYY-MM.")
-    total_revenue: float = strawberry.field(description="Sum of the month's order amounts.")
-    total_orders: int = strawberry.field(description="Number of orders in the month.")
-    avg_basket: float = strawberry.field(description="Average order amount in the month.")
-    document: strawberry.Private[Document]
+    month: str = column(TABLE, "month")
+    total_revenue: float = column(TABLE, "total_revenue")
+    total_orders: int = column(TABLE, "total_orders")
+    avg_basket: float = column(TABLE, "avg_basket")
 
     @classmethod
     def from_document(cls, doc: Document) -> MonthlyRevenue:
@@ -20,5 +22,4 @@ class MonthlyRevenue:
             total_revenue=float(doc["total_revenue"]),
             total_orders=int(doc["total_orders"]),
             avg_basket=float(doc["avg_basket"]),
-            document=doc,
         )

@@ -3,15 +3,17 @@ from __future__ import annotations
 import strawberry
 
 from graphql_api.store import Document
+from graphql_api.types.gold import column, table_description
+
+TABLE = "revenue_by_product"
 
 
-@strawberry.type(description="Revenue of one product.")
+@strawberry.type(description=table_description(TABLE))
 class ProductRevenue:
-    product: str = strawberry.field(description="Product name, title-cased.")
-    total_revenue: float = strawberry.field(description="Sum of the product's order amounts.")
-    total_orders: int = strawberry.field(description="Number of orders of the product.")
-    avg_price: float = strawberry.field(description="Average amount of the product's orders.")
-    document: strawberry.Private[Document]
+    product: str = column(TABLE, "product")
+    total_revenue: float = column(TABLE, "total_revenue")
+    total_orders: int = column(TABLE, "total_orders")
+    avg_price: float = column(TABLE, "avg_price")
 
     @classmethod
     def from_document(cls, doc: Document) -> ProductRevenue:
@@ -20,5 +22,4 @@ class ProductRevenue:
             total_revenue=float(doc["total_revenue"]),
             total_orders=int(doc["total_orders"]),
             avg_price=float(doc["avg_price"]),
-            document=doc,
         )

@@ -5,6 +5,10 @@ from enum import Enum
 import strawberry
 
 from graphql_api.store import Document
+from graphql_api.types.convert import opt_float
+from graphql_api.types.gold import column, table_description
+
+TABLE = "segments"
 
 
 @strawberry.enum(description="RFM segment of a customer; `INACTIVE` for customers without orders.")
@@ -20,23 +24,18 @@ class Segment(Enum):
     INACTIVE = "Inactive"
 
 
-@strawberry.type(description="Customers of one RFM segment, counted and summed.")
+@strawberry.type(description=table_description(TABLE))
 class SegmentSummary:
-    segment: Segment = strawberry.field(description="The segment.")
-    customers: int = strawberry.field(description="Number of customers in the segment.")
-    total_spent: float = strawberry.field(description="Sum of the segment's total spent.")
-    avg_basket: float | None = strawberry.field(
-        description="Average order amount in the segment; null when it has no orders."
-    )
-    document: strawberry.Private[Document]
+    segment: Segment = column(TABLE, "segment")
+    customers: int = column(TABLE, "customers")
+    total_spent: float = column(TABLE, "total_spent")
+    avg_basket: float | None = column(TABLE, "avg_basket")
 
     @classmethod
     def from_document(cls, doc: Document) -> SegmentSummary:
-        spent, orders = float(doc["total_spent"]), int(doc["order_count"])
         return cls(
-            segment=Segment(str(doc["_id"])),
+            segment=Segment(str(doc["segment"])),
             customers=int(doc["customers"]),
-            total_spent=round(spent, 2),
-            avg_basket=round(spent / orders, 2) if orders else None,
-            document=doc,
+            total_spent=float(doc["total_spent"]),
+            avg_basket=opt_float(doc.get("avg_basket")),
         )

@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 
+def parse_date(value: object, name: str, where: str) -> dt.date:
+    """``value`` as a date; otherwise an error naming the parameter ``name`` and ``where``
+    to fix it (a parameters file and the matching ``--params`` option)."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValueError(f"{name}={value!r} is not a date: use YYYY-MM-DD in {where}") from exc
+
+
 def parse_as_of(as_of: str | dt.date) -> dt.date:
     """``as_of`` as a date; a clear error naming where to fix it otherwise."""
-    if isinstance(as_of, dt.date):
-        return as_of
-    try:
-        return dt.date.fromisoformat(str(as_of))
-    except ValueError as exc:
-        raise ValueError(
-            f"as_of={as_of!r} is not a date: use YYYY-MM-DD in "
-            "conf/base/parameters.yml or --params as_of=2026-11-01"
-        ) from exc
+    return parse_date(as_of, "as_of", "conf/base/parameters.yml or --params as_of=2026-11-01")

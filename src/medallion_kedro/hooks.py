@@ -1,4 +1,5 @@
-"""Project hooks: the lake's pre-flight check, lock, consistency gate and commits."""
+"""Project hooks: data contracts on save; the lake's pre-flight check, lock, consistency
+gate and commits."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from medallion_kedro.datasets.landing_csv import LandingCSVDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
 from medallion_kedro.lake import check_consistent, check_lake, lake_at
 from medallion_kedro.lake_lock import LakeLock
+from medallion_kedro.schemas import check_schema, contract_of
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,18 @@ def _commit_units(pipeline: Pipeline, tables: dict[str, ParquetTableDataset]) ->
         if len(touched) > 1:
             groups = [g for g in groups if g not in touched] + [set().union(*touched)]
     return groups
+
+
+class ContractHooks:
+    """Check every saved table that has a contract (``silver.*``, ``gold.*``, the quality
+    tables of fixed shape) against it, before anything is written: a node whose output
+    drifts from ``medallion_kedro/schemas.py`` fails the run, naming table and column."""
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
+        expected = contract_of(dataset_name)
+        if expected is not None:
+            check_schema(data, expected, f"{dataset_name} (output of node {node.name})")
 
 
 class LakePreflightHooks:
@@ -63,7 +77,7 @@ class LakePreflightHooks:
         loader = self._context.config_loader
         lake = str(loader["globals"].get("lake", "data/lake"))
         if lake.startswith("s3://"):
-            return lake, loader["credentials"].get("minio")
+            return lake, loader["credentials"].get("lake")
         return str(self._context.project_path / lake), None
 
     @hook_impl

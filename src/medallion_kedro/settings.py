@@ -11,11 +11,11 @@ from __future__ import annotations
 from omegaconf.resolvers import oc
 
 from medallion_kedro.config_loader import ProjectConfigLoader
-from medallion_kedro.hooks import LakePreflightHooks
+from medallion_kedro.hooks import ContractHooks, LakePreflightHooks
 from medallion_kedro.runs import RunRecordHooks
 from medallion_kedro.viz_stats import PolarsDatasetStatsHook
 
-HOOKS = (LakePreflightHooks(), RunRecordHooks(), PolarsDatasetStatsHook())
+HOOKS = (ContractHooks(), LakePreflightHooks(), RunRecordHooks(), PolarsDatasetStatsHook())
 
 CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -1,7 +1,8 @@
 """A small hand-made shop, the gold documents derived from it, and a seeding helper.
 
 The expected figures are computed here from the raw orders, independently of the gold
-pipeline, and stored in the shape the exporter writes.
+pipeline, and stored in the shape the exporter writes (keys and indexes of
+``medallion_kedro.schemas.GOLD_TABLES``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ GOLD_COLLECTIONS = (
     "revenue_by_product",
     "monthly_revenue",
     "customer_metrics",
+    "segments",
 )
 
 AS_OF = date(2024, 6, 30)
@@ -125,6 +127,26 @@ def month_documents() -> list[dict[str, Any]]:
     return _revenue(lambda o: o[1].strftime("%Y-%m"), "month", "avg_basket")
 
 
+def segment_documents() -> list[dict[str, Any]]:
+    members: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc in customer_documents():
+        members[doc["segment"]].append(doc)
+    docs = []
+    for segment, rows in members.items():
+        spent = round(sum(d["total_spent"] for d in rows), 2)
+        orders = sum(d["order_count"] for d in rows)
+        docs.append(
+            {
+                "_id": segment,
+                "segment": segment,
+                "customers": len(rows),
+                "total_spent": spent,
+                "avg_basket": round(spent / orders, 2) if orders else None,
+            }
+        )
+    return docs
+
+
 def kpis_document() -> dict[str, Any]:
     total = sum(o[2] for o in ORDERS)
     months = {d["month"]: d["total_revenue"] for d in month_documents()}
@@ -142,7 +164,7 @@ def kpis_document() -> dict[str, Any]:
 
 
 def create_customer_indexes(collection: Any) -> None:
-    """The exporter's indexes (its contract) plus the one the API's ordering uses."""
+    """The exporter's indexes (the gold contract's) plus the one the API's ordering uses."""
     collection.create_index("email", unique=True)
     collection.create_index("country")
     collection.create_index("segment")
@@ -160,6 +182,7 @@ def seed(uri: str, db_name: str = DB_NAME) -> None:
             ("revenue_by_product", product_documents()),
             ("monthly_revenue", month_documents()),
             ("customer_metrics", customer_documents()),
+            ("segments", segment_documents()),
         ):
             db.drop_collection(name)
             db[name].insert_many(docs)

@@ -38,23 +38,6 @@ def shown(value: Any) -> str:
     return str(value)
 
 
-def segments_of(customers: pl.DataFrame) -> dict[str, tuple[int, float, float | None]]:
-    """The segment breakdown as DESIGN/the API define it, computed independently."""
-    out: dict[str, tuple[int, float, float | None]] = {}
-    for row in (
-        customers.group_by("segment")
-        .agg(pl.len().alias("n"), pl.col("total_spent").sum(), pl.col("order_count").sum())
-        .iter_rows(named=True)
-    ):
-        spent, orders = float(row["total_spent"]), int(row["order_count"])
-        out[row["segment"]] = (
-            row["n"],
-            round(spent, 2),
-            round(spent / orders, 2) if orders else None,
-        )
-    return out
-
-
 def top_of(customers: pl.DataFrame, n: int, **filters: str) -> list[int]:
     for column, value in filters.items():
         customers = customers.filter(pl.col(column) == value)

@@ -17,7 +17,7 @@ from gradio_client import Client
 from medallion_kedro.datasets.mongo_manifest import live_collections
 from tests.servers import MongoServer
 from tests.ui.conftest import API_LABEL, LAKE_LABEL
-from tests.ui.helpers import html_fields, segments_of, shown, table, top_of
+from tests.ui.helpers import html_fields, shown, table, top_of
 from ui import render
 from ui.app import CUSTOMER_COLUMNS
 
@@ -116,7 +116,7 @@ def test_segments_and_filters(client: Client, gold: dict[str, pl.DataFrame], sou
     status, plot, got = call(client, "/segments", source)
     assert status == ""
     rows = {r[0]: tuple(r[1:]) for r in table(got).rows()}
-    assert rows == segments_of(gold["customer_metrics"])
+    assert rows == {r[0]: tuple(r[1:]) for r in gold["segments"].rows()}
     assert sorted(map(tuple, plot["data"])) == sorted((k, *v) for k, v in rows.items())
 
     countries, segments = call(client, "/filters", source)

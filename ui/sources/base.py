@@ -23,9 +23,8 @@ GOLD: dict[str, pl.Schema] = {
     for name, s in LAKE_GOLD.items()
 }
 
-#: Columns of :meth:`DataSource.segments` (gold has no segment table; both sources
-#: aggregate ``customer_metrics`` the same way).
-SEGMENT_COLUMNS = ("segment", "customers", "total_spent", "avg_basket")
+#: Columns of :meth:`DataSource.segments` (``gold.segments``).
+SEGMENT_COLUMNS = tuple(GOLD["segments"].names())
 
 
 class SourceError(RuntimeError):
@@ -104,5 +103,5 @@ class DataSource(Protocol):
         ...
 
     def segments(self) -> pl.DataFrame:
-        """One row per segment with :data:`SEGMENT_COLUMNS`."""
+        """``gold.segments``: one row per segment, biggest total spent first."""
         ...

@@ -14,7 +14,6 @@ import polars as pl
 from medallion_kedro.pipelines.gold.rfm import SEGMENTS as SEGMENT_NAMES
 from ui.sources.base import (
     GOLD,
-    SEGMENT_COLUMNS,
     Customer,
     Kpis,
     SourceError,
@@ -26,24 +25,22 @@ LABEL = "GraphQL API"
 #: Largest page the app asks for; the API caps pages, so bigger top-N lists are paged.
 PAGE_SIZE = 100
 
-CUSTOMER_FIELDS = """
-    customerId name email country signupDate totalSpent orderCount avgBasket
-    firstOrder lastOrder recencyDays rfmScore segment
-"""
 
-KPIS = """
-query Kpis { kpis { totalRevenue totalOrders totalCustomers activeCustomers avgBasket
-                    revenueGrowthLastMonth asOf } }
-"""
-REVENUE_BY_COUNTRY = """
-query ByCountry { revenueByCountry { country totalRevenue totalOrders avgBasket } }
-"""
-REVENUE_BY_PRODUCT = """
-query ByProduct { revenueByProduct { product totalRevenue totalOrders avgPrice } }
-"""
-MONTHLY_REVENUE = """
-query Monthly { monthlyRevenue { month totalRevenue totalOrders avgBasket } }
-"""
+def _camel(column: str) -> str:
+    head, *rest = column.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _fields(table: str) -> str:
+    """The API's fields of every column of ``gold.<table>`` (the gold contract's names)."""
+    return " ".join(_camel(c) for c in GOLD[table].names())
+
+
+CUSTOMER_FIELDS = _fields("customer_metrics")
+KPIS = f"query Kpis {{ kpis {{ {_fields('kpis')} }} }}"
+REVENUE_BY_COUNTRY = f"query ByCountry {{ revenueByCountry {{ {_fields('revenue_by_country')} }} }}"
+REVENUE_BY_PRODUCT = f"query ByProduct {{ revenueByProduct {{ {_fields('revenue_by_product')} }} }}"
+MONTHLY_REVENUE = f"query Monthly {{ monthlyRevenue {{ {_fields('monthly_revenue')} }} }}"
 CUSTOMER = f"query Customer($id: Int!) {{ customer(customerId: $id) {{ {CUSTOMER_FIELDS} }} }}"
 CUSTOMERS = f"""
 query Customers($filter: CustomerFilter, $first: Int, $after: String) {{
@@ -54,27 +51,10 @@ query Customers($filter: CustomerFilter, $first: Int, $after: String) {{
   }}
 }}
 """
-SEGMENTS = "query Segments { segments { segment customers totalSpent avgBasket } }"
+SEGMENTS = f"query Segments {{ segments {{ {_fields('segments')} }} }}"
 
-#: GraphQL field -> gold column, for every type the app reads.
-_COLUMNS = {
-    "customerId": "customer_id",
-    "totalRevenue": "total_revenue",
-    "totalOrders": "total_orders",
-    "totalCustomers": "total_customers",
-    "activeCustomers": "active_customers",
-    "avgBasket": "avg_basket",
-    "avgPrice": "avg_price",
-    "revenueGrowthLastMonth": "revenue_growth_last_month",
-    "asOf": "as_of",
-    "signupDate": "signup_date",
-    "totalSpent": "total_spent",
-    "orderCount": "order_count",
-    "firstOrder": "first_order",
-    "lastOrder": "last_order",
-    "recencyDays": "recency_days",
-    "rfmScore": "rfm_score",
-}
+#: GraphQL field -> gold column, for every column of the gold contract.
+_COLUMNS = {_camel(c): c for schema in GOLD.values() for c in schema.names()}
 
 
 #: The API's ``Segment`` enum names (``AT_RISK``) and the gold segment names (``At Risk``).
@@ -240,7 +220,4 @@ class GraphQLSource:
 
     def segments(self) -> pl.DataFrame:
         rows = self._query(SEGMENTS)["segments"]
-        schema = pl.Schema(
-            dict(zip(SEGMENT_COLUMNS, (pl.String, pl.Int64, pl.Float64, pl.Float64), strict=True))
-        )
-        return _frame(rows, schema).sort(["total_spent", "segment"], descending=[True, False])
+        return _frame(rows, GOLD["segments"])

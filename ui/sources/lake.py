@@ -14,7 +14,6 @@ from typing import Any
 import polars as pl
 
 from ui.sources.base import Customer, Kpis, SourceError, SourceUnavailableError
-from ui.sources.segments import summarise_segments
 
 LABEL = "Lake (Parquet)"
 
@@ -144,4 +143,4 @@ class LakeSource:
         return self._collect("customer_metrics", query)
 
     def segments(self) -> pl.DataFrame:
-        return summarise_segments(self._load("customer_metrics"))
+        return self._load("segments")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +51,17 @@ def hosts_of(uri: str) -> str:
     return re.split(r"[/?]", rest, maxsplit=1)[0] or "?"
 
 
-def has_user(uri: str) -> bool:
-    return "@" in uri.split("://", 1)[-1].split("/", 1)[0]
+def split_credentials(credentials: dict[str, Any] | None, what: str) -> tuple[str, dict[str, Any]]:
+    """The ``uri`` of a dataset's credentials and the other client options; ``what`` (the
+    dataset) is named in the error when the ``uri`` is missing."""
+    options = dict(credentials or {})
+    uri = options.pop("uri", None)
+    if not uri or not isinstance(uri, str):
+        raise DatasetError(
+            f"{what} needs credentials with a `uri`, e.g. `credentials: mongo` and in "
+            "credentials.yml `mongo: {uri: mongodb://127.0.0.1:27017}`."
+        )
+    return uri, options
 
 
 def _client_args(uri: str, extra: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +109,20 @@ def _raised_during_auth(exc: BaseException) -> bool:
             return True
         tb = tb.tb_next
     return False
+
+
+@contextmanager
+def driver_errors(uri: str, action: str) -> Iterator[None]:
+    """Turn a driver error raised while doing ``action`` into the :func:`explain` error."""
+    try:
+        yield
+    except DatasetError:
+        raise
+    except Exception as exc:
+        error = explain(exc, uri, action)
+        if error is None:
+            raise
+        raise error from exc
 
 
 def explain(exc: BaseException, uri: str, action: str) -> DatasetError | None:

@@ -63,7 +63,7 @@ class LandingCSVDataset(CSVDataset):
         "landing.{table}":
           type: medallion_kedro.datasets.LandingCSVDataset
           filepath: data/lake/landing/{table}.csv
-          credentials: minio        # only for s3:// paths
+          credentials: lake         # storage options; empty for a local folder
 
     Example::
 

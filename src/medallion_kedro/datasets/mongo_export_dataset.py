@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -16,6 +16,7 @@ from medallion_kedro.datasets import _mongo_client as mc
 from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.datasets import mongo_manifest as mm
 from medallion_kedro.datasets._mongo_convert import as_polars, bson_ready, to_pandas
+from medallion_kedro.schemas import export_collections
 
 Frame: TypeAlias = pd.DataFrame | pl.DataFrame | pl.LazyFrame
 
@@ -47,7 +48,9 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
     (``{table: pandas.DataFrame}``) named by the manifest.
 
     ``collections`` maps each table to its ``key`` (or ``fixed_id``) and ``indexes``, like
-    ``MongoDBDataset``'s ``save_args``; every table saved must be listed there.
+    ``MongoDBDataset``'s ``save_args``; every table saved must be listed there. Left out,
+    it is the gold contract's (:func:`medallion_kedro.schemas.export_collections`): every
+    gold table under its business key, with the indexes the API reads through.
     ``save_args``: ``batch_size``, ``writers``, ``transactions``, ``lease_seconds`` (a
     run whose heartbeat stops for that long is dead and its collections may be dropped)
     and ``grace_seconds`` (how long a superseded run stays readable before cleanup).
@@ -57,12 +60,7 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         mongo.gold:
           type: medallion_kedro.datasets.MongoExportDataset
           database: ${oc.env:MONGO_DB,medallion}
-          credentials: mongo
-          collections:
-            kpis: {fixed_id: kpis}
-            customer_metrics:
-              key: customer_id
-              indexes: [{keys: {customer_id: 1}, unique: true}]
+          credentials: mongo    # collections: those of the gold contract
 
     Example (with a server on 127.0.0.1:27017, e.g. ``medallion-mongo start``)::
 
@@ -90,22 +88,17 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         self,
         *,
         database: str,
-        collections: Mapping[str, Mapping[str, Any]],
+        collections: Mapping[str, Mapping[str, Any]] | None = None,
         credentials: dict[str, Any] | None = None,
         save_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        creds = dict(credentials or {})
-        uri = creds.pop("uri", None)
-        if not uri or not isinstance(uri, str):
-            raise DatasetError(
-                f"MongoExportDataset {database} needs credentials with a `uri`, e.g. "
-                "`credentials: mongo` and in credentials.yml `mongo: {uri: "
-                "mongodb://127.0.0.1:27017}`."
-            )
-        self._uri = uri
-        self._client_args = creds
+        self._uri, self._client_args = mc.split_credentials(
+            credentials, f"MongoExportDataset {database}"
+        )
         self._database = database
+        if collections is None:
+            collections = export_collections()
         self._collections = {t: dict(spec or {}) for t, spec in collections.items()}
         self._save_args = {**copy.deepcopy(self.DEFAULT_SAVE_ARGS), **(save_args or {})}
         self.metadata = metadata
@@ -113,17 +106,8 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
     def _db(self) -> Any:
         return mc.get_client(self._uri, self._client_args)[self._database]
 
-    @contextmanager
-    def _driver_errors(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except DatasetError:
-            raise
-        except Exception as exc:
-            error = mc.explain(exc, self._uri, action)
-            if error is None:
-                raise
-            raise error from exc
+    def _driver_errors(self, action: str) -> AbstractContextManager[None]:
+        return mc.driver_errors(self._uri, action)
 
     def _describe(self) -> dict[str, Any]:
         return {

@@ -6,13 +6,12 @@ import copy
 import logging
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pandas as pd
 import polars as pl
-from kedro.io.core import AbstractDataset, DatasetError
+from kedro.io.core import AbstractDataset
 from kedro_datasets._typing import TablePreview
 from pymongo import ASCENDING
 from pymongo.collection import Collection
@@ -145,16 +144,10 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
         save_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        creds = dict(credentials or {})
-        uri = creds.pop("uri", None)
-        if not uri or not isinstance(uri, str):
-            raise DatasetError(
-                f"MongoDBDataset {database}.{collection} needs credentials with a `uri`, e.g. "
-                "`credentials: mongo` and in credentials.yml `mongo: {uri: "
-                "mongodb://127.0.0.1:27017}`."
-            )
-        self._uri = uri
-        self._client_args = creds  # any other MongoClient option (tls, timeouts, ...)
+        # any option besides the uri is a MongoClient option (tls, timeouts, ...)
+        self._uri, self._client_args = mc.split_credentials(
+            credentials, f"MongoDBDataset {database}.{collection}"
+        )
         self._database = database
         self._collection = collection
         self._load_args = {**copy.deepcopy(self.DEFAULT_LOAD_ARGS), **(load_args or {})}
@@ -166,17 +159,8 @@ class MongoDBDataset(AbstractDataset[pd.DataFrame | pl.DataFrame | pl.LazyFrame,
     def _db(self) -> Database[Document]:
         return mc.get_client(self._uri, self._client_args)[self._database]
 
-    @contextmanager
-    def _driver_errors(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except DatasetError:
-            raise
-        except Exception as exc:
-            error = mc.explain(exc, self._uri, action)
-            if error is None:
-                raise
-            raise error from exc
+    def _driver_errors(self, action: str) -> AbstractContextManager[None]:
+        return mc.driver_errors(self._uri, action)
 
     @property
     def _name(self) -> str:

@@ -416,7 +416,7 @@ class RunRecordHooks:
             credentials = loader["credentials"]
         except Exception:  # noqa: BLE001 - missing variables: no credentials then
             credentials = {}
-        s3 = dict(credentials.get("minio") or {}) if lake.startswith("s3://") else {}
+        s3 = dict(credentials.get("lake") or {}) if lake.startswith("s3://") else {}
         return lake, s3, str((credentials.get("mongo") or {}).get("uri", ""))
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from medallion_kedro.schemas import GOLD
+from medallion_kedro.schemas import GOLD, GOLD_TABLES
 
 AS_OF = dt.date(2026, 10, 31)
 COUNTRIES = ["France", "Germany", "Spain", "Italy", "United Kingdom", "Japan", "Brazil"]
@@ -70,13 +70,21 @@ def _revenue(key: str, values: list[str], avg: str) -> pl.DataFrame:
 
 
 def gold_tables(n_customers: int = 200) -> dict[str, pl.DataFrame]:
-    """All five gold tables, each checked against its contract."""
+    """Every gold table, each checked against its contract."""
     months = [f"2025-{m:02d}" for m in range(1, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
     tables = {
         "revenue_by_country": _revenue("country", COUNTRIES, "avg_basket"),
         "revenue_by_product": _revenue("product", PRODUCTS, "avg_price"),
         "monthly_revenue": _revenue("month", months, "avg_basket"),
         "customer_metrics": customer_metrics(n_customers),
+        "segments": pl.DataFrame(
+            {
+                "segment": SEGMENTS,
+                "customers": [n_customers // 8, n_customers // 4, 11, 7, 3],
+                "total_spent": [98765.43, 4567.89, 1234.5, 99.99, 0.0],
+                "avg_basket": [123.45, 67.8, 45.67, 33.33, None],
+            }
+        ),
         "kpis": pl.DataFrame(
             {
                 "total_revenue": [123456.78],
@@ -90,6 +98,33 @@ def gold_tables(n_customers: int = 200) -> dict[str, pl.DataFrame]:
         ),
     }
     return {
-        name: frame.cast(dict(GOLD[name])).select(GOLD[name].names())
-        for name, frame in tables.items()
+        name: frame.cast(dict(schema)).select(schema.names())
+        if (frame := tables.get(name)) is not None
+        else from_contract(name)
+        for name, schema in GOLD.items()
     }
+
+
+#: Sample values of each column type, for tables without a hand-made sample above.
+_VALUES: dict[type[pl.DataType], list[object]] = {
+    pl.String: ["alpha", "beta", "gamma"],
+    pl.Int64: [3, 2, 1],
+    pl.Float64: [1.5, -2.25, 0.0],
+    pl.Decimal: [300.0, 200.5, 100.25],
+    pl.Date: [AS_OF, AS_OF - dt.timedelta(days=1), AS_OF - dt.timedelta(days=2)],
+    pl.Datetime: [
+        dt.datetime(2026, 10, 30, 12),
+        dt.datetime(2026, 10, 29),
+        dt.datetime(2026, 1, 1),
+    ],
+}
+
+
+def from_contract(table: str) -> pl.DataFrame:
+    """Three rows of ``gold.<table>`` made from its contract alone (one row for a table
+    without a key), so a new gold table needs no hand-made sample to be exported."""
+    rows = 1 if GOLD_TABLES[table].key is None else 3
+    schema = GOLD[table]
+    return pl.DataFrame({c: _VALUES[t.base_type()][:rows] for c, t in schema.items()}).cast(
+        dict(schema)
+    )

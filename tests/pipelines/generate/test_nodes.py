@@ -201,9 +201,11 @@ def test_every_kind_of_dirty_customer_appears() -> None:
 def test_source_layout_writes_the_environments_headers() -> None:
     fr = yaml.safe_load((CONF / "fr_layout/parameters_bronze.yml").read_text())["bronze"]
     orders = to_source_layout(_orders(n=10), fr["sources"]["orders"])
-    assert orders.columns == ["id_achat", "id_client", "date_achat", "montant", "produit"]
+    assert orders.columns == list(fr["sources"]["orders"]["column_map"])
+    assert orders.columns[:2] == ["id_achat", "id_client"]
     customers = to_source_layout(generate_customers(5, 1, 0.0, GEN), fr["sources"]["customers"])
-    assert customers.columns == ["id_client", "nom", "email", "date_inscription", "pays"]
+    assert customers.columns == list(fr["sources"]["customers"]["column_map"])
+    assert to_source_layout(orders, {"file": "orders.csv"}) is orders  # no map: as generated
     partial = copy.deepcopy(fr["sources"]["orders"])
     del partial["column_map"]["produit"]
     with pytest.raises(ValueError, match=r"achats\.csv .* map one source column to each"):

@@ -30,7 +30,10 @@ def source_file(source: dict[str, Any], table: str) -> str:
 def check_layout(columns: list[str], source: dict[str, Any], table: str) -> dict[str, str]:
     """Return the validated ``column_map`` of ``table``; raise with the fix when it is wrong."""
     where = f"parameters_bronze.yml bronze.sources.{table}.column_map"
-    column_map = {str(k): str(v) for k, v in (source.get("column_map") or {}).items()}
+    given = source.get("column_map")
+    if given is None:  # no map: the source uses the project's column names
+        given = {c: c for c in RAW_COLUMNS[table]}
+    column_map = {str(k): str(v) for k, v in given.items()}
     expected = set(RAW_COLUMNS[table])
     targets = set(column_map.values())
     if targets != expected or len(column_map) != len(expected):

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 from faker import Faker
 
+from medallion_kedro.dates import parse_date
 from medallion_kedro.pipelines.generate.damage import (
     CustomerDamage,
     OrderDamage,
@@ -51,16 +52,11 @@ def _check_settings(count: int, name: str, dirty_share: float) -> None:
 
 def reference_date(generator: dict[str, Any]) -> dt.date:
     """``generator.reference_date`` as a date; a clear error naming where to fix it otherwise."""
-    value = generator.get("reference_date")
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ValueError(
-            f"generator.reference_date={value!r} is not a date: use YYYY-MM-DD in "
-            "conf/base/parameters_generate.yml or --params generator.reference_date=2026-11-01"
-        ) from exc
+    return parse_date(
+        generator.get("reference_date"),
+        "generator.reference_date",
+        "conf/base/parameters_generate.yml or --params generator.reference_date=2026-11-01",
+    )
 
 
 def _calendar(generator: dict[str, Any]) -> tuple[dt.date, Calendar]:
@@ -240,7 +236,10 @@ def to_source_layout(frame: pl.DataFrame, source: dict[str, Any]) -> pl.DataFram
     So ``kedro run --env fr_layout --pipelines generate`` writes the headers that
     ``kedro run --env fr_layout`` reads back (``id_client``, ``nom``...).
     """
-    column_map = {str(k): str(v) for k, v in (source.get("column_map") or {}).items()}
+    given = source.get("column_map")
+    if given is None:  # no map: the source uses the project's column names
+        return frame
+    column_map = {str(k): str(v) for k, v in given.items()}
     inverse = {project: name for name, project in column_map.items()}
     if sorted(inverse) != sorted(frame.columns) or len(inverse) != len(column_map):
         raise ValueError(

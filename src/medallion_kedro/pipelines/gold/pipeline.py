@@ -11,6 +11,7 @@ from medallion_kedro.pipelines.gold.nodes import (
     reference_date,
     revenue_by_country,
     revenue_by_product,
+    segments,
 )
 
 
@@ -47,6 +48,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=[orders, customers, "as_of_date", "params:gold"],
                 outputs="gold.customer_metrics",
                 name="customer_metrics",
+            ),
+            node(
+                segments,
+                inputs="gold.customer_metrics",
+                outputs="gold.segments",
+                name="segments",
             ),
             node(
                 kpis,
