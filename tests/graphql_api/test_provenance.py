@@ -67,7 +67,8 @@ def _runs(tag: str, minutes: int, rejected: int) -> tuple[pl.DataFrame, pl.DataF
          "started_at": at + timedelta(seconds=10), "pipelines": ["export"]},
     ])  # fmt: skip
     node = NodeRecord(1, "reconcile", ["silver"], at, at + timedelta(seconds=3), "succeeded",
-                      inputs={"bronze.orders": 100}, outputs={"silver.orders": 100 - rejected})  # fmt: skip
+                      inputs={"bronze.orders": 100},
+                      outputs={"silver.orders": 100 - rejected})  # fmt: skip
     return runs, node_runs_frame(f"silver-{tag}", [node])
 
 

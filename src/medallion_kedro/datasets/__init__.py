@@ -1,7 +1,7 @@
 """Custom Kedro datasets of the project."""
 
-from medallion_kedro.datasets.landing_csv import LandingCSVDataset
 from medallion_kedro.datasets.lake_record import LakeRecordDataset
+from medallion_kedro.datasets.landing_csv import LandingCSVDataset
 from medallion_kedro.datasets.mongo_export_dataset import ExportBatch, MongoExportDataset
 from medallion_kedro.datasets.mongodb_dataset import MongoDBDataset
 from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset

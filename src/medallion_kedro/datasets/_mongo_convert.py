@@ -70,15 +70,13 @@ def _column(name: str, dtype: pl.DataType) -> pl.Expr | None:
 _NESTED_LEAVES = (*_PASS_THROUGH, pl.Float64, pl.Datetime)
 
 
-def _nested_ok(dtype: pl.DataType) -> bool:
+def _nested_ok(dtype: Any) -> bool:
     """A list or struct whose leaves need no conversion (pymongo encodes them as they are)."""
     if isinstance(dtype, pl.List):
         inner = dtype.inner
         return _nested_ok(inner) or isinstance(inner, _NESTED_LEAVES)
     if isinstance(dtype, pl.Struct):
-        return all(
-            _nested_ok(f.dtype) or isinstance(f.dtype, _NESTED_LEAVES) for f in dtype.fields
-        )
+        return all(_nested_ok(f.dtype) or isinstance(f.dtype, _NESTED_LEAVES) for f in dtype.fields)
     return False
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-
-from datetime import UTC, datetime, timedelta
 
 from medallion_kedro.pipelines.export.nodes import to_collection, to_export
 from medallion_kedro.pipelines.export.pipeline import create_pipeline
