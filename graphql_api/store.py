@@ -7,15 +7,10 @@ them into filters, so no client value can ever become a Mongo operator.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import gc
-import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pymongo
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -29,7 +24,6 @@ from graphql_api.settings import Settings
 from medallion_kedro.export_manifest import EXPORT_HINT
 
 Document = dict[str, Any]
-log = logging.getLogger(__name__)
 
 KPIS, COUNTRIES, PRODUCTS, MONTHS, CUSTOMERS = (
     "kpis",
@@ -41,7 +35,7 @@ KPIS, COUNTRIES, PRODUCTS, MONTHS, CUSTOMERS = (
 RUNS, QUALITY = "runs", "data_quality"
 KPIS_ID = "kpis"
 #: Documents kept per export run by the document cache (customers read by id).
-DOCUMENT_CACHE_SIZE = 200_000
+DOCUMENT_CACHE_SIZE = 100_000
 #: Tie-breaker of every customer ordering. ``customer_id`` equals ``_id``, but nx-27017
 #: sorts integer ``_id`` values as text, so the field is used for ordering and keysets.
 CUSTOMER_KEY = "customer_id"
@@ -169,9 +163,6 @@ class RunDocuments:
         self.size = size
         self.run_id = ""
         self._docs: dict[tuple[str, Any], Document | None] = {}
-        #: Collections of ``run_id`` held whole: an id not held is absent.
-        self._whole: set[str] = set()
-        self._preloading: set[tuple[str, str]] = set()
 
     def lookup(
         self, run_id: str, collection: str, ids: Sequence[Any]
@@ -179,65 +170,14 @@ class RunDocuments:
         if run_id != self.run_id:
             return {}
         docs = self._docs
-        if collection in self._whole:
-            return {i: docs.get((collection, i)) for i in ids}
         return {i: docs[(collection, i)] for i in ids if (collection, i) in docs}
 
     def keep(self, run_id: str, collection: str, found: Mapping[Any, Document | None]) -> None:
         if run_id != self.run_id or len(self._docs) + len(found) > self.size:
-            self._docs, self._whole = {}, set()
+            self._docs = {}
             self.run_id = run_id
         for key, doc in found.items():
             self._docs[(collection, key)] = doc
-
-    def preload(
-        self,
-        run_id: str,
-        collection: str,
-        count: Callable[[], Awaitable[int]],
-        read: Callable[[], Awaitable[list[Document]]],
-    ) -> None:
-        """Read the whole collection of ``run_id`` once, in the background, if it fits.
-
-        The task runs in a context of its own (not under the request's deadline); until it
-        is done, reads go by id. Starting it twice for one run is a no-op.
-        """
-        if (run_id, collection) in self._preloading or (
-            run_id == self.run_id and collection in self._whole
-        ):
-            return
-        self._preloading.add((run_id, collection))
-
-        async def load() -> None:
-            try:
-                with pymongo.timeout(120):
-                    if await count() > self.size:
-                        return
-                    docs = await read()
-            except Exception as exc:  # noqa: BLE001 - reads by id go on; a later run retries
-                log.warning("Could not preload %s of export run %s: %s", collection, run_id, exc)
-                self._preloading.discard((run_id, collection))
-                return
-            if run_id != self.run_id:  # a newer run is served meanwhile, or none yet
-                self._docs, self._whole = {}, set()
-                self.run_id = run_id
-            if len(self._docs) + len(docs) > self.size:
-                self._docs = {k: v for k, v in self._docs.items() if k[0] == collection}
-            self._docs.update(((collection, doc["_id"]), doc) for doc in docs)
-            self._whole.add(collection)
-            # Keep these long-lived documents out of the collector's generations: a full
-            # collection walking them stalls every request (they hold no cycles; reference
-            # counting frees them once a newer run replaces them).
-            gc.freeze()
-            log.info("Export run %s: %d %s documents held in memory", run_id, len(docs), collection)
-
-        task = asyncio.get_running_loop().create_task(load(), context=contextvars.Context())
-        _BACKGROUND.add(task)
-        task.add_done_callback(_BACKGROUND.discard)
-
-
-#: Background tasks kept referenced until they end.
-_BACKGROUND: set[asyncio.Task[None]] = set()
 
 
 class GoldStore:
@@ -338,14 +278,8 @@ class GoldStore:
         In a store bound to an export run, documents (and absences) already read for that
         run come from :class:`RunDocuments`; only the others are asked for, in one query.
         """
-        target = self._col(collection)  # without a live run this fails before any cache
+        self._col(collection)  # without a live run this fails before any cache
         run_id = self.run_id if self.collections is not None else ""
-        if run_id and collection == CUSTOMERS:
-
-            async def read() -> list[Document]:
-                return await target.find({}).to_list()
-
-            self._documents.preload(run_id, collection, target.estimated_document_count, read)
         known = self._documents.lookup(run_id, collection, ids) if run_id else {}
         missing = [i for i in ids if i not in known]
         if missing:

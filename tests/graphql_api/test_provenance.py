@@ -47,6 +47,7 @@ COLLECTIONS: dict[str, dict[str, Any]] = {
 PROBE = """{ dataset { runId pipelineRunId lakeVersion exportedAt ageSeconds
                        tables { table documents lakeVersion } }
              kpis { totalCustomers } customers(first: 1) { totalCount }
+             customer(customerId: 150) { customerId }
              runs(last: 5) { runId status exportRunId stages { stage rowsIn rowsOut } }
              dataQuality(last: 5) { runId rejected { reason rows } } }"""
 
@@ -183,6 +184,8 @@ def test_second_export_is_served_within_a_second_and_never_mixed(
         tag, customers = expected[data["dataset"]["runId"]]
         assert data["kpis"]["totalCustomers"] == customers
         assert data["customers"]["totalCount"] == customers
+        # customer 150 exists only in the second export (cached per run, absent or not)
+        assert (data["customer"] is not None) == (customers >= 150)
         assert data["dataset"]["lakeVersion"] == f"lake-{tag}"
         assert data["runs"][0]["runId"] == f"export-{tag}"
         assert data["dataQuality"][0]["runId"] == f"silver-{tag}"
