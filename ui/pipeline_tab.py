@@ -205,8 +205,19 @@ class PipelineHandlers:
     def _table(self, frame: pl.DataFrame | None, columns: tuple[str, ...]) -> Any:
         if frame is None:
             return pd.DataFrame({render.label(c): pd.Series(dtype="object") for c in columns})
+        ids = [c for c in ("run_id", "export_run_id") if c in frame.columns]
         shown = frame.with_columns(
-            pl.col(pl.Datetime("us", "UTC")).dt.strftime("%Y-%m-%d %H:%M:%S")
+            pl.col(pl.Datetime("us", "UTC")).dt.strftime("%Y-%m-%d %H:%M:%S"),
+            *(
+                pl.when(pl.col(c).str.len_chars() > 24)
+                .then(
+                    pl.concat_str(pl.col(c).str.slice(0, 8), pl.lit("…"), pl.col(c).str.slice(-6))
+                )
+                .otherwise(pl.col(c))
+                .alias(c)
+                for c in ids
+            ),  # fmt: skip
+            *([pl.col("seconds").round(1)] if "seconds" in frame.columns else []),
         )
         return render.table_view(shown, self.currency)
 
