@@ -61,6 +61,8 @@ async def health(request: Request) -> JSONResponse:
         "run_id": manifest.run_id,
         "exported_at": manifest.exported_at.isoformat(),
         "age_seconds": round(manifest.age_seconds(), 1),
+        "pipeline_run_id": manifest.document.get("pipeline_run_id"),
+        "lake_version": (manifest.document.get("lake_version") or {}).get("run_id"),
         "collections": dict(manifest.collections),
     }
     return JSONResponse(body)

@@ -15,6 +15,8 @@ from graphql_api.store import (
     COUNTRIES,
     CUSTOMER_ORDERINGS,
     PRODUCTS,
+    QUALITY,
+    RUNS,
     CustomerCriteria,
     Document,
     GoldStore,
@@ -31,10 +33,13 @@ from graphql_api.types.kpis import Kpis
 from graphql_api.types.monthly import MonthlyRevenue
 from graphql_api.types.ordering import RevenueOrder
 from graphql_api.types.product import ProductRevenue
+from graphql_api.types.provenance import Dataset, PipelineRun, RunQuality
 from graphql_api.types.segment import SegmentSummary
 from graphql_api.validation import bounded_int, month, page_size
 
 MAX_LIST_LIMIT = 1_000
+#: Most runs ``runs`` and ``dataQuality`` return (the export publishes up to 100).
+MAX_RUNS = 100
 DEFAULT_PAGE_SIZE = 20
 #: Type of the sort value a cursor carries, by sort field (None: customer id alone).
 _VALUE_TYPES: dict[str | None, type | None] = {None: None, "total_spent": float, "name": str}
@@ -192,3 +197,33 @@ class Query:
     async def segments(self, info: AppInfo) -> list[SegmentSummary]:
         docs = await info.context["store"].segments()
         return [SegmentSummary.from_document(doc) for doc in docs]
+
+    @strawberry.field(
+        description="The export run this response reads: its id, time, age, the `kedro run` "
+        "that exported it and the lake version of the gold tables."
+    )
+    async def dataset(self, info: AppInfo) -> Dataset:
+        store: GoldStore = info.context["store"]
+        if store.failure is not None:
+            raise store.failure
+        if store.manifest is None:
+            raise DataNotExported("No export manifest: run `kedro run --pipeline export`.")
+        return Dataset.from_manifest(store.manifest)
+
+    @strawberry.field(
+        description="The last `last` (1 to 100) pipeline runs, newest first, with their "
+        "nodes' seconds and rows, as published with the gold tables."
+    )
+    async def runs(self, info: AppInfo, last: int = 10) -> list[PipelineRun]:
+        count = bounded_int("last", last, 1, MAX_RUNS)
+        docs = await info.context["store"].history(RUNS, count)
+        return [PipelineRun.from_document(doc) for doc in docs]
+
+    @strawberry.field(
+        description="Reconciliation counts and rejected rows by reason of the last `last` "
+        "(1 to 100) runs that checked data, newest first."
+    )
+    async def data_quality(self, info: AppInfo, last: int = 10) -> list[RunQuality]:
+        count = bounded_int("last", last, 1, MAX_RUNS)
+        docs = await info.context["store"].history(QUALITY, count)
+        return [RunQuality.from_document(doc) for doc in docs]

@@ -36,6 +36,9 @@ KPIS, COUNTRIES, PRODUCTS, MONTHS, CUSTOMERS, SEGMENTS = (
 )
 #: ``_id`` of the one KPI document, as the export writes it.
 KPIS_ID = export_collections()[KPIS]["fixed_id"]
+RUNS, QUALITY = "runs", "data_quality"
+#: Documents kept per export run by the document cache (customers read by id).
+DOCUMENT_CACHE_SIZE = 100_000
 #: Tie-breaker of every customer ordering. ``customer_id`` equals ``_id``, but nx-27017
 #: sorts integer ``_id`` values as text, so the field is used for ordering and keysets.
 CUSTOMER_KEY = "customer_id"
@@ -149,6 +152,36 @@ def create_client(settings: Settings, **kwargs: Any) -> AsyncMongoClient[Documen
     )
 
 
+class RunDocuments:
+    """Documents read by ``_id``, kept for one export run at a time.
+
+    A published run's collections are never written again, so a document read once is
+    valid for as long as that run is served: no expiry, only the run id. The first read
+    for another run id empties it (old and new runs never share an entry); it holds at
+    most ``size`` documents (then it is emptied and refilled: a bound, not an LRU).
+    """
+
+    def __init__(self, size: int = DOCUMENT_CACHE_SIZE) -> None:
+        self.size = size
+        self.run_id = ""
+        self._docs: dict[tuple[str, Any], Document | None] = {}
+
+    def lookup(
+        self, run_id: str, collection: str, ids: Sequence[Any]
+    ) -> dict[Any, Document | None]:
+        if run_id != self.run_id:
+            return {}
+        docs = self._docs
+        return {i: docs[(collection, i)] for i in ids if (collection, i) in docs}
+
+    def keep(self, run_id: str, collection: str, found: Mapping[Any, Document | None]) -> None:
+        if run_id != self.run_id or len(self._docs) + len(found) > self.size:
+            self._docs = {}
+            self.run_id = run_id
+        for key, doc in found.items():
+            self._docs[(collection, key)] = doc
+
+
 class GoldStore:
     """Reads of the gold collections of one export run, with a per-run cache for hot marts.
 
@@ -167,6 +200,7 @@ class GoldStore:
         failure: ClientFacingError | None = None,
         cache: TTLCache[Any] | None = None,
         manifest: Manifest | None = None,
+        documents: RunDocuments | None = None,
     ) -> None:
         self.db = db
         self.collections = collections
@@ -175,6 +209,7 @@ class GoldStore:
         self.manifest = manifest
         self.failure = failure
         self._cache: TTLCache[Any] = cache if cache is not None else TTLCache(cache_ttl)
+        self._documents = documents if documents is not None else RunDocuments()
 
     def bind(self, manifest: Manifest) -> GoldStore:
         """This store reading the collections of ``manifest``'s run (cache shared)."""
@@ -184,6 +219,7 @@ class GoldStore:
             run_id=manifest.run_id,
             cache=self._cache,
             manifest=manifest,
+            documents=self._documents,
         )
 
     def failing(self, failure: ClientFacingError) -> GoldStore:
@@ -239,10 +275,32 @@ class GoldStore:
         return await self._find(MONTHS, {"month": bounds} if bounds else {}, [("month", 1)])
 
     async def by_ids(self, collection: str, ids: Sequence[Any]) -> list[Document | None]:
-        """Documents by ``_id`` in one round trip, in the order of ``ids`` (None if absent)."""
-        docs = await self._find(collection, {"_id": {"$in": list(ids)}}, [])
-        found = {doc["_id"]: doc for doc in docs}
-        return [found.get(i) for i in ids]
+        """Documents by ``_id`` in order of ``ids`` (None if absent), at most one round trip.
+
+        In a store bound to an export run, documents (and absences) already read for that
+        run come from :class:`RunDocuments`; only the others are asked for, in one query.
+        """
+        self._col(collection)  # without a live run this fails before any cache
+        run_id = self.run_id if self.collections is not None else ""
+        known = self._documents.lookup(run_id, collection, ids) if run_id else {}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            docs = await self._find(collection, {"_id": {"$in": missing}}, [])
+            fetched: dict[Any, Document | None] = dict.fromkeys(missing)
+            fetched.update((doc["_id"], doc) for doc in docs)
+            if run_id:
+                self._documents.keep(run_id, collection, fetched)
+            known = {**known, **fetched}
+        return [known.get(i) for i in ids]
+
+    async def history(self, collection: str, last: int) -> list[Document]:
+        """The ``last`` newest documents of a run-history collection, cached per run."""
+
+        async def load() -> list[Document]:
+            return await self._find(collection, {}, [("started_at", -1), ("_id", -1)], last)
+
+        result: list[Document] = await self._cache.get(f"{self.run_id}:{collection}:{last}", load)
+        return result
 
     async def customer_page(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,9 @@ def test_api_load_benchmark() -> None:
 
 def test_ui_sources_benchmark() -> None:
     assert _bench("ui_sources", "--customers", "200", "--repeats", "2").strip()
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (apt-get install wrk)")
+def test_api_vs_rest_benchmark() -> None:
+    out = _bench("api_vs_rest", "--customers", "200", "--duration", "1", "--warmup", "1")
+    assert "REST (Flask, client per request)" in out and "ratio" in out

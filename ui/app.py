@@ -15,6 +15,7 @@ from ui import render
 from ui.auth import login_check
 from ui.compare import VIEWS, compare_sources, latency_frame
 from ui.config import Settings
+from ui.pipeline_tab import PipelineHandlers, build_pipeline_tab
 from ui.sources import DataSource, GraphQLSource, LakeSource, SourceError
 from ui.sources.base import SEGMENT_COLUMNS
 from ui.style import CSS
@@ -252,6 +253,8 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                 elem_id="source-switch", scale=0, min_width=340,
             )  # fmt: skip
         where = gr.Markdown(h.where(first), elem_id="where")
+        provenance = gr.HTML(elem_id="provenance")  # which run and export every tab reads
+        on_load = [app.load, source.change]
 
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("KPIs", id="kpis", elem_id="tab-kpis"):
@@ -337,7 +340,10 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                 )  # fmt: skip
                 latency_table = _table("Latency (ms)", value=_empty(LATENCY_COLUMNS))
 
-        on_load = [app.load, source.change]
+            pipeline = PipelineHandlers(sources, settings.currency)
+            build_pipeline_tab(pipeline, source, on_load)
+
+        gr.on(on_load, pipeline.provenance, [source], [provenance], api_name="provenance")
         gr.on(on_load, h.where, [source], [where], api_name="where", show_progress="hidden")
         gr.on([*on_load, kpi_refresh.click], h.kpis, [source], [kpi_html], api_name="kpis")
         gr.on([*on_load, kpi_refresh.click], h.kpi_trend, [source], [kpi_trend],

@@ -4,8 +4,10 @@ Dates become BSON dates (a datetime at midnight), decimals and floats become dou
 becomes null; an exact 2-decimal amount below 10**13 becomes the nearest double, which
 prints the same cents, as a double holds any 15 significant digits), ints stay ints, nulls
 stay nulls, timezone-aware datetimes are stored in UTC. BSON datetimes have millisecond
-precision. Nested, binary, time-of-day and duration columns are refused before anything is
-written.
+precision. Binary, time-of-day and duration columns are refused before anything is
+written; so are nested (list and struct) columns unless ``nested=True``, which keeps those
+whose leaves are strings, integers, floats, booleans or datetimes as arrays and
+sub-documents.
 """
 
 from __future__ import annotations
@@ -65,6 +67,19 @@ def _column(name: str, dtype: pl.DataType) -> pl.Expr | None:
     return None
 
 
+_NESTED_LEAVES = (*_PASS_THROUGH, pl.Float64, pl.Datetime)
+
+
+def _nested_ok(dtype: Any) -> bool:
+    """A list or struct whose leaves need no conversion (pymongo encodes them as they are)."""
+    if isinstance(dtype, pl.List):
+        inner = dtype.inner
+        return _nested_ok(inner) or isinstance(inner, _NESTED_LEAVES)
+    if isinstance(dtype, pl.Struct):
+        return all(_nested_ok(f.dtype) or isinstance(f.dtype, _NESTED_LEAVES) for f in dtype.fields)
+    return False
+
+
 def _check_names(columns: list[str]) -> None:
     bad = [c for c in columns if not isinstance(c, str) or not c or c.startswith("$") or "." in c]
     if bad:
@@ -75,7 +90,7 @@ def _check_names(columns: list[str]) -> None:
 
 
 def bson_ready(
-    df: pl.DataFrame, key: str | None = None, fixed_id: str | None = None
+    df: pl.DataFrame, key: str | None = None, fixed_id: str | None = None, *, nested: bool = False
 ) -> pl.DataFrame:
     """``df`` with BSON-friendly types and the document ``_id`` as its first column.
 
@@ -87,6 +102,8 @@ def bson_ready(
     exprs, unsupported = [], {}
     for name, dtype in df.schema.items():
         expr = _column(name, dtype)
+        if expr is None and nested and _nested_ok(dtype):
+            expr = pl.col(name)
         if expr is None:
             unsupported[name] = str(dtype)
         else:

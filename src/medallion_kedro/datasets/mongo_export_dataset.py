@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -19,6 +20,8 @@ from medallion_kedro.datasets._mongo_convert import as_polars, bson_ready, to_pa
 from medallion_kedro.schemas import export_collections
 
 Frame: TypeAlias = pd.DataFrame | pl.DataFrame | pl.LazyFrame
+#: Environment variable holding the id of the ``kedro run`` in progress (run records).
+RUN_ID_VARIABLE = "MEDALLION_RUN_ID"
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,13 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
     (``{table: pandas.DataFrame}``) named by the manifest.
 
     ``collections`` maps each table to its ``key`` (or ``fixed_id``) and ``indexes``, like
-    ``MongoDBDataset``'s ``save_args``; every table saved must be listed there. Left out,
-    it is the gold contract's (:func:`medallion_kedro.schemas.export_collections`): every
-    gold table under its business key, with the indexes the API reads through.
+    ``MongoDBDataset``'s ``save_args``, and ``nested: true`` to keep list and struct
+    columns as arrays and sub-documents. The gold contract's tables
+    (:func:`medallion_kedro.schemas.export_collections`: every gold table under its business
+    key, with the indexes the API reads through) are always known; ``collections`` adds or
+    overrides entries. Every table saved must be known. After a save, ``published_run_id``
+    is the export run it published (the manifest's ``run_id``); the manifest's
+    ``pipeline_run_id`` is the batch's, else ``$MEDALLION_RUN_ID``.
     ``save_args``: ``batch_size``, ``writers``, ``transactions``, ``lease_seconds`` (a
     run whose heartbeat stops for that long is dead and its collections may be dropped)
     and ``grace_seconds`` (how long a superseded run stays readable before cleanup).
@@ -97,11 +104,12 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
             credentials, f"MongoExportDataset {database}"
         )
         self._database = database
-        if collections is None:
-            collections = export_collections()
-        self._collections = {t: dict(spec or {}) for t, spec in collections.items()}
+        merged = {**export_collections(), **(collections or {})}
+        self._collections = {t: dict(spec or {}) for t, spec in merged.items()}
         self._save_args = {**copy.deepcopy(self.DEFAULT_SAVE_ARGS), **(save_args or {})}
         self.metadata = metadata
+        #: The export run the last successful save published (``None`` before).
+        self.published_run_id: str | None = None
 
     def _db(self) -> Any:
         return mc.get_client(self._uri, self._client_args)[self._database]
@@ -126,7 +134,12 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         plans = {}
         for table, data in tables.items():
             spec = self._collections[table]
-            frame = bson_ready(as_polars(data), spec.get("key"), spec.get("fixed_id"))
+            frame = bson_ready(
+                as_polars(data),
+                spec.get("key"),
+                spec.get("fixed_id"),
+                nested=bool(spec.get("nested", False)),
+            )
             indexes = mw.index_specs(
                 f"{self._database}.{table}", spec.get("indexes"), frame.columns
             )
@@ -147,10 +160,12 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         meta = {
             "sources": dict(batch.sources),
             "lake_version": batch.lake_version,
-            "pipeline_run_id": batch.pipeline_run_id,
+            # the Kedro run saving this (set by the run-record hook), unless the node said
+            "pipeline_run_id": batch.pipeline_run_id or os.environ.get(RUN_ID_VARIABLE),
         }
         with self._driver_errors(f"exporting {sorted(plans)} to {self._database}"):
-            mm.Publisher(self._db(), self._uri, options).publish(plans, meta)
+            manifest = mm.Publisher(self._db(), self._uri, options).publish(plans, meta)
+        self.published_run_id = str(manifest["run_id"])
 
     def load(self) -> dict[str, Any]:
         with self._driver_errors(f"reading the export manifest of {self._database}"):

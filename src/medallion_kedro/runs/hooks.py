@@ -109,6 +109,8 @@ class _Run:
     persisted: dict[str, bool] = field(default_factory=dict)
     #: rows of each table of a dataset saved as several tables at once (``mongo.gold``)
     part_rows: dict[str, dict[str, int | None]] = field(default_factory=dict)
+    #: The MongoDB export run this run published (the manifest's ``run_id``), if any.
+    export_run_id: str | None = None
 
     def is_persisted(self, name: str) -> bool:
         if name not in self.persisted:
@@ -278,6 +280,9 @@ class RunRecordHooks:
             record.outputs[dataset_name] = sum(known) if len(known) == len(counts) else None
             run.part_rows[dataset_name] = counts
             run.saved.add(dataset_name)
+            self._collect_export(dataset_name)
+        else:
+            self._collect_export(dataset_name)
         if record.saved == len(node.outputs):
             self._complete(record)
 
@@ -303,6 +308,17 @@ class RunRecordHooks:
                     q for q in self._run.quality if q["table"] != table or q["kind"] != kind
                 ]
                 self._run.quality.extend(rows_by_reason(data, table, kind))
+
+    def _collect_export(self, name: str) -> None:
+        """An export dataset names the export run it published: the run record keeps it."""
+        assert self._run is not None
+        try:
+            published = getattr(self._run.catalog.get(name), "published_run_id", None)
+        except Exception:  # noqa: BLE001 - not a dataset of the catalog: nothing to record
+            return
+        if isinstance(published, str):
+            self._run.export_run_id = published
+            log.info("run %s published export run %s (%s)", self._run.run_id, published, name)
 
     def _complete(self, record: NodeRecord) -> None:
         assert self._run is not None
@@ -349,6 +365,7 @@ class RunRecordHooks:
             ),
             "nodes_done": sum(1 for n in run.done if n.status == SUCCEEDED),
             "error": _describe_error(error) if error else None,
+            "export_run_id": run.export_run_id,
             "reconciliation": run.reconciliation,
             "quality": run.quality,
         }

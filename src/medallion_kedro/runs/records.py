@@ -49,6 +49,7 @@ _RUNS: dict[str, DataType] = {
     "nodes_total": pl.Int64(),
     "nodes_done": pl.Int64(),
     "error": pl.String(),
+    "export_run_id": pl.String(),
     "reconciliation": RECONCILIATION_ROWS,
     "quality": QUALITY_ROWS,
 }
@@ -135,12 +136,20 @@ def node_runs_frame(run_id: str, nodes: list[NodeRecord]) -> pl.DataFrame:
     return pl.DataFrame([n.row(run_id) for n in nodes], schema=NODE_RUNS, orient="row")
 
 
+def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """``frame`` with every column of ``schema`` (null where a file predates a column)."""
+    missing = [pl.lit(None, dtype).alias(name) for name, dtype in schema.items()
+               if name not in frame.columns]  # fmt: skip
+    return frame.with_columns(missing) if missing else frame
+
+
 def latest(runs: pl.DataFrame) -> pl.DataFrame:
     """The current state of each run: its row with the latest ``updated_at``, newest run first."""
     if runs.is_empty():
         return runs_frame([])
     return (
-        runs.sort("updated_at")
+        conform(runs, RUNS)
+        .sort("updated_at")
         .unique("run_id", keep="last", maintain_order=True)
         .sort("started_at", descending=True)
     )

@@ -57,6 +57,12 @@ def _catalog(project_root: Path, gold: dict[str, pl.DataFrame]) -> DataCatalog:
     catalog = DataCatalog.from_config(loader["catalog"], loader["credentials"])
     for name, frame in gold.items():
         catalog[f"gold.{name}"] = MemoryDataset(frame, copy_mode="assign")
+    for name, value in (
+        ("lake.gold_versions", {}),
+        ("quality.runs", pl.DataFrame()),
+        ("quality.node_runs", pl.DataFrame()),
+    ):
+        catalog[name] = MemoryDataset(value, copy_mode="assign")
     return catalog
 
 
@@ -68,7 +74,7 @@ def _assert_published(server: MongoServer, database: str, gold: dict[str, pl.Dat
         manifest = mm.read_manifest(db)
         assert manifest is not None
         run_id = manifest["run_id"]
-        assert set(manifest["collections"]) == set(GOLD)
+        assert set(manifest["collections"]) == set(GOLD) | {"runs", "data_quality"}
         for name, frame in gold.items():
             entry = manifest["collections"][name]
             assert entry["name"] == f"{name}__{run_id}"

@@ -18,7 +18,12 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
         [
             node(
                 to_export,
-                inputs={table: f"gold.{table}" for table in EXPORTED},
+                inputs={
+                    "gold_versions": "lake.gold_versions",
+                    "runs": "quality.runs",
+                    "node_runs": "quality.node_runs",
+                    **{table: f"gold.{table}" for table in EXPORTED},
+                },
                 outputs="mongo.gold",
                 name="export_gold",
             )
