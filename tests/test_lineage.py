@@ -130,6 +130,7 @@ def test_an_export_names_the_mongodb_collections(
     )
     assert {d["namespace"] for d in complete["outputs"]} == {strip_credentials(mongo.uri)}
     assert f"{mongo_db_name}.kpis" in {d["name"] for d in complete["outputs"]}
+    assert row_counts(complete["outputs"])[f"{mongo_db_name}.kpis"] == 1  # one per collection
     assert {d["name"] for d in complete["inputs"]} >= {"gold/kpis", "gold/customer_metrics"}
 
 
