@@ -92,8 +92,7 @@ def _export(uri: str, customers: int, tag: str, minutes: int) -> str:
 
 @pytest.fixture(scope="module")
 def first(mongo: MongoServer) -> str:
-    with pymongo.MongoClient[dict[str, Any]](mongo.uri) as client:
-        client.drop_database(DB)
+    # no drop_database: nx-27017 in single-file mode shares collections across databases
     return _export(mongo.uri, 120, "one", 0)
 
 

@@ -27,6 +27,7 @@ from medallion_kedro.datasets import _mongo_client as mc
 from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.datasets import mongo_manifest as mm
 from medallion_kedro.pipelines.export.pipeline import create_pipeline
+from medallion_kedro.runs.records import latest
 from medallion_kedro.schemas import GOLD, GOLD_KEYS
 from tests.pipelines.export.gold_samples import gold_tables
 from tests.servers import MongoServer, mongo_server
@@ -143,4 +144,12 @@ def test_kedro_run_pipeline_export(
             session.run(pipeline_names=["export"])  # type: ignore[call-arg]
     finally:
         os.chdir(cwd)
-    _assert_published(server, mongo_env, gold)
+    export_run = _assert_published(server, mongo_env, gold)
+    # the manifest and the run record point at each other
+    runs = latest(pl.read_parquet(tmp_path / "quality" / "runs" / "*.parquet"))
+    run = runs.filter(pl.col("status") == "succeeded").row(0, named=True)
+    assert run["export_run_id"] == export_run
+    manifest = mm.read_manifest(_db(server, mongo_env))
+    assert manifest is not None and manifest["pipeline_run_id"] == run["run_id"]
+    published = _db(server, mongo_env)[manifest["collections"]["runs"]["name"]]
+    assert published.find_one({"_id": run["run_id"]})["status"] == "running"  # while exporting
