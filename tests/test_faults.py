@@ -24,11 +24,12 @@ from kedro.io.core import DatasetError
 
 from medallion_kedro.datasets import ParquetTableDataset
 from medallion_kedro.lake import current_file, rollback
+from medallion_kedro.schemas import GOLD as GOLD_SCHEMAS
 from tests.fault_run import fault_run, paused_run
 from tests.kedro_run import PROJECT_ROOT, kedro_run
 
 LAKEHOUSE = ["bronze", "silver", "gold"]
-GOLD = ("revenue_by_country", "revenue_by_product", "monthly_revenue", "customer_metrics", "kpis")
+GOLD = tuple(GOLD_SCHEMAS)
 BATCH_A = {"n_customers": 200, "n_orders": 3000, "seed": 1}
 # fewer customers: orders of batch A mixed with customers of batch B would be orphans
 BATCH_B = {"n_customers": 100, "n_orders": 2000, "seed": 2}

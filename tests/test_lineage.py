@@ -78,7 +78,7 @@ def test_run_events_carry_the_run_id_and_the_tables_with_their_row_counts(built:
         "quality/rejected_orders", "quality/reconciliation", "quality/warnings",
         "quality/country_mappings", "gold/customer_metrics",
         "gold/monthly_revenue", "gold/revenue_by_country", "gold/revenue_by_product",
-        "gold/kpis",
+        "gold/kpis", "gold/segments",
     }  # fmt: skip
     assert set(counts) == expected_tables
     assert counts == {name: table_rows(built, name) for name in expected_tables}
