@@ -126,6 +126,7 @@ def test_layers_are_drawn_in_lake_order(viz: str) -> None:
         ("bronze", "silver"),
         ("silver", "quality"),  # reconcile writes quality from the silver candidates
         ("silver", "gold"),
+        ("quality", "gold"),  # gold is released by the reconciliation gate
         ("gold", "export"),
     ]:
         assert position[before] < position[after], (before, after, layers)

@@ -232,3 +232,15 @@ def test_rfm_quintiles_and_segments() -> None:
         "Needs Attention",
         "Inactive",
     ]
+
+
+def test_gold_is_released_only_from_the_silver_its_reconciliation_counted() -> None:
+    from medallion_kedro.pipelines.gold.nodes import UnreconciledSilverError, reconciled_silver
+
+    orders = pl.DataFrame({"order_id": [1, 2, 3]}).lazy()
+    customers = pl.DataFrame({"customer_id": [1, 2]})
+    report = pl.DataFrame({"table": ["customers", "orders"], "silver_rows": [2, 3]})
+    assert reconciled_silver(report, orders, customers) == (orders, customers)
+    one_more = pl.concat([orders, pl.DataFrame({"order_id": [4]}).lazy()])
+    with pytest.raises(UnreconciledSilverError, match="silver.orders holds 4 rows .* counted 3"):
+        reconciled_silver(report, one_more, customers)

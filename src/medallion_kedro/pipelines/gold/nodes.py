@@ -53,6 +53,31 @@ def _money(total: pl.Expr) -> pl.Expr:
     return total.cast(MONEY, strict=True)
 
 
+class UnreconciledSilverError(RuntimeError):
+    """Silver does not hold the rows its reconciliation counted."""
+
+
+def reconciled_silver(
+    reconciliation: Frame, orders: Frame, customers: Frame
+) -> tuple[Frame, Frame]:
+    """Release silver to gold only when it holds exactly the rows ``reconcile`` counted.
+
+    ``quality.reconciliation`` is written in the same commit as silver; a silver table
+    changed since (by hand, or by a run that never reconciled) is refused here, so gold is
+    always built from reconciled silver. Counting a lake table reads only file footers.
+    """
+    counted = dict(reconciliation.lazy().select("table", "silver_rows").collect().iter_rows())
+    for table, frame in (("orders", orders), ("customers", customers)):
+        rows = int(frame.lazy().select(pl.len()).collect().item())
+        if counted.get(table) != rows:
+            raise UnreconciledSilverError(
+                f"silver.{table} holds {rows} rows but quality.reconciliation counted "
+                f"{counted.get(table)}: silver changed after it was reconciled. Rebuild it "
+                "with `kedro run --pipelines silver`, then run gold."
+            )
+    return orders, customers
+
+
 def reference_date(as_of: str | dt.date | None, orders: Frame) -> dt.date:
     """The ``as_of`` of this gold build: the parameter when set, else the day after the
     latest valid order. Logged once, with where it came from."""

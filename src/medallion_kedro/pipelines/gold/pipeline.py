@@ -8,6 +8,7 @@ from medallion_kedro.pipelines.gold.nodes import (
     customer_metrics,
     kpis,
     monthly_revenue,
+    reconciled_silver,
     reference_date,
     revenue_by_country,
     revenue_by_product,
@@ -16,9 +17,15 @@ from medallion_kedro.pipelines.gold.nodes import (
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    orders, customers = "silver.orders", "silver.customers"
+    orders, customers = "reconciled_orders", "reconciled_customers"
     return Pipeline(
         [
+            node(
+                reconciled_silver,
+                inputs=["quality.reconciliation", "silver.orders", "silver.customers"],
+                outputs=[orders, customers],
+                name="reconciled_silver",
+            ),
             node(
                 reference_date,
                 inputs=["params:as_of", orders],
