@@ -53,15 +53,17 @@ __all__ = ["FORMAT", "HISTORY", "LEASES", "MANIFEST", "Publisher", "manifest_id"
 logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
-_RUN = r"\d{8}T\d{6}Z_[0-9a-f]{8}"
+#: ``<UTC time to the microsecond>Z_<random>`` (ids of earlier releases, to the second, still
+#: match), so ids sort in start order even for runs started within the same second.
+_RUN = r"\d{8}T\d{6}(?:\d{6})?Z_[0-9a-f]{8}"
 RUN_ID = re.compile(rf"^{_RUN}$")
 STAGED = re.compile(rf"^(?P<table>.+)__(?P<run>{_RUN})$")
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    """A sortable, unique export run id, e.g. ``20261128T051500Z_1f2e3d4c``."""
+    """A sortable, unique export run id, e.g. ``20261128T051500123456Z_1f2e3d4c``."""
     now = now or datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}_{uuid.uuid4().hex[:8]}"
+    return f"{now:%Y%m%dT%H%M%S%fZ}_{uuid.uuid4().hex[:8]}"
 
 
 def physical_name(table: str, run_id: str) -> str:
