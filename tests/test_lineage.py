@@ -114,7 +114,9 @@ def test_a_partial_run_names_what_it_read(built: Path, monkeypatch: pytest.Monke
     )
     assert complete["job"]["name"] == "medallion_kedro.gold"
     assert {d["name"] for d in complete["inputs"]} == {
-        "silver/customers", "silver/orders", "quality/reconciliation"
+        "silver/customers",
+        "silver/orders",
+        "quality/reconciliation",
     }
     assert row_counts(complete["outputs"])["gold/kpis"] == 1
 
