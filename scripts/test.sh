@@ -6,12 +6,16 @@ cd "$(dirname "$0")/.."
 export KEDRO_DISABLE_TELEMETRY=1 DO_NOT_TRACK=1 GRADIO_ANALYTICS_ENABLED=False
 
 bash scripts/setup.sh
-if ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/bin/chromium ]]; then
+# Debian packages the tests drive: Chromium (browser tests) and wrk (load benchmarks).
+missing=()
+if ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
+if ! command -v wrk >/dev/null 2>&1; then missing+=(wrk); fi
+if (( ${#missing[@]} )); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    echo "==> installing Debian's chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "==> installing Debian's ${missing[*]} for the tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "note: chromium is missing and cannot be installed here: browser tests will skip" >&2
+    echo "note: ${missing[*]} missing and cannot be installed here: the tests that need them skip" >&2
   fi
 fi
 exec .venv/bin/python -m pytest "$@"
