@@ -163,7 +163,9 @@ def main() -> int:
             print(
                 f"{name:<14} {int(result['requests']):>9} "
                 f"{result['requests'] / result['seconds']:>8.1f} {result['p50_ms']:>8.1f} "
-                f"{result['p99_ms']:>8.1f} {errors:>7} {loop.landed:>8}",
+                f"{result['p99_ms']:>8.1f} {errors:>7} {loop.landed:>8}  (GraphQL errors or "
+                f"empty {int(result['graphql_errors'])}, non-200 {int(result['http_errors'])}, "
+                f"socket {int(result['socket_errors'])})",
                 flush=True,
             )
             for failure in loop.failed:
