@@ -47,3 +47,11 @@ def test_ui_sources_benchmark() -> None:
 def test_api_vs_rest_benchmark() -> None:
     out = _bench("api_vs_rest", "--customers", "200", "--duration", "1", "--warmup", "1")
     assert "REST (Flask, client per request)" in out and "ratio" in out
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (apt-get install wrk)")
+def test_api_during_exports_benchmark() -> None:
+    out = _bench(
+        "api_during_exports", "--customers", "200", "--connections", "4", "--duration", "1"
+    )
+    assert "kpis" in out and "customers[20]" in out
