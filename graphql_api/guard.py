@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from graphql_api.errors import ServiceUnavailable
+from medallion_kedro.mongo_auth import raised_during_auth
 
 T = TypeVar("T")
 
@@ -39,13 +39,7 @@ def during_login(exc: BaseException) -> bool:
     """Raised by the driver's authentication code (e.g. the server broke off the handshake)."""
     if isinstance(exc, OperationFailure) and exc.code in {13, 18}:
         return True
-    tb = exc.__traceback__
-    while tb is not None:
-        path = Path(tb.tb_frame.f_code.co_filename)
-        if path.name == "auth.py" and "pymongo" in path.parts:
-            return True
-        tb = tb.tb_next
-    return False
+    return raised_during_auth(exc)
 
 
 def is_unavailable(exc: BaseException) -> bool:

@@ -16,6 +16,7 @@ from ui.auth import login_check
 from ui.compare import VIEWS, compare_sources, latency_frame
 from ui.config import Settings
 from ui.pipeline_tab import PipelineHandlers, build_pipeline_tab
+from ui.source_handlers import SourceHandlers
 from ui.sources import DataSource, GraphQLSource, LakeSource, SourceError
 from ui.sources.base import SEGMENT_COLUMNS
 from ui.style import CSS
@@ -73,17 +74,8 @@ def _cell(value: Any) -> str:
     return value.isoformat(sep=" ") if hasattr(value, "hour") else str(value)
 
 
-class Handlers:
+class Handlers(SourceHandlers):
     """Event handlers, one per public API endpoint of the app."""
-
-    def __init__(self, sources: Mapping[str, DataSource], currency: str) -> None:
-        self.sources = sources
-        self.currency = currency
-
-    def _source(self, label: str) -> DataSource:
-        if label not in self.sources:
-            raise gr.Error(f"Unknown source {label!r}: choose one of {list(self.sources)}")
-        return self.sources[label]
 
     def where(self, label: str) -> str:
         return f"Reading from **{label}**: {self._source(label).describe()}"

@@ -8,7 +8,6 @@ from the lake (Kedro catalog) or from the API (what the export published with go
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ import pandas as pd
 import polars as pl
 
 from ui import render
+from ui.source_handlers import SourceHandlers
 from ui.sources import DataSource, GraphQLSource, LakeSource, SourceError
 from ui.sources.pipeline import (
     QUALITY_COLUMNS,
@@ -92,17 +92,8 @@ def mismatch(lake: Provenance, api: Provenance) -> str | None:
     )
 
 
-class PipelineHandlers:
+class PipelineHandlers(SourceHandlers):
     """Handlers of the Pipeline tab and of the provenance line."""
-
-    def __init__(self, sources: Mapping[str, DataSource], currency: str) -> None:
-        self.sources = sources
-        self.currency = currency
-
-    def _source(self, label: str) -> DataSource:
-        if label not in self.sources:
-            raise gr.Error(f"Unknown source {label!r}: choose one of {list(self.sources)}")
-        return self.sources[label]
 
     def provenance(self, label: str) -> str:
         """Which run the chosen source serves; and whether lake and API agree on it."""

@@ -7,7 +7,6 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from kedro.io.core import DatasetError
@@ -19,6 +18,8 @@ from pymongo.errors import (
     OperationFailure,
     PyMongoError,
 )
+
+from medallion_kedro.mongo_auth import raised_during_auth
 
 #: Applied unless the URI or the credentials set them: a server that is down or a wrong
 #: host fails within seconds instead of hanging.
@@ -101,16 +102,6 @@ def close_clients() -> None:
         _clients.clear()
 
 
-def _raised_during_auth(exc: BaseException) -> bool:
-    tb = exc.__traceback__
-    while tb is not None:
-        path = Path(tb.tb_frame.f_code.co_filename)
-        if path.name == "auth.py" and "pymongo" in path.parts:
-            return True
-        tb = tb.tb_next
-    return False
-
-
 @contextmanager
 def driver_errors(uri: str, action: str) -> Iterator[None]:
     """Turn a driver error raised while doing ``action`` into the :func:`explain` error."""
@@ -139,7 +130,7 @@ def explain(exc: BaseException, uri: str, action: str) -> DatasetError | None:
             "failed. Check the user, password and authSource in MONGO_URI (credentials "
             f"`mongo.uri`). Server said: {redact(str(exc))}"
         )
-    if not isinstance(exc, PyMongoError) and _raised_during_auth(exc):
+    if not isinstance(exc, PyMongoError) and raised_during_auth(exc):
         return DatasetError(
             f"MongoDB at {host}: authentication failed while {action} (the server broke off "
             f"the login handshake: {type(exc).__name__}: {exc}). Check the user, password and "
