@@ -13,9 +13,10 @@ import base64
 import getpass
 import hashlib
 import hmac
-import ipaddress
 import os
 from collections.abc import Callable, Mapping
+
+from graphql_api.settings import is_loopback
 
 # scrypt cost: 2**14 rounds, 8 blocks (about 16 MiB and a few tens of ms per login).
 _N, _R, _P = 2**14, 8, 1
@@ -90,15 +91,6 @@ def login_check(users: Mapping[str, str]) -> Callable[[str, str], bool]:
         return stored is not None and verify_password(password, stored)
 
     return check
-
-
-def is_loopback(host: str) -> bool:
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_exposure(host: str, users: Mapping[str, str]) -> None:
