@@ -17,6 +17,7 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 COPY graphql_api ./graphql_api
 COPY ui ./ui
+COPY medallion_dev ./medallion_dev
 RUN pip install .
 
 COPY conf ./conf

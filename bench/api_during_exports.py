@@ -31,13 +31,13 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from medallion_dev.api import api_server
+from medallion_dev.gold_samples import gold_tables
+from medallion_dev.mongo import mongo_server
+from medallion_kedro.datasets import MongoExportDataset
+
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 
-from medallion_kedro.datasets import MongoExportDataset  # noqa: E402
-from tests.pipelines.export.gold_samples import gold_tables  # noqa: E402
-from tests.servers import api_server, mongo_server  # noqa: E402
 
 DB = "bench"
 QUERIES = {

@@ -17,7 +17,6 @@ import json
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,11 +28,9 @@ from typing import Any
 import httpx
 import pymongo
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from medallion_kedro.datasets.mongo_manifest import adopt  # noqa: E402
-from tests.servers import api_server, mongo_server  # noqa: E402
+from medallion_dev.api import api_server
+from medallion_dev.mongo import mongo_server
+from medallion_kedro.datasets.mongo_manifest import adopt
 
 DB = "bench"
 WIDTHS = (8, 9, 8, 8, 7)

@@ -25,12 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from api_load import CUSTOMER, DB, seed
+
+from medallion_dev.api import api_server
+from medallion_dev.mongo import mongo_server
+from medallion_dev.processes import free_port, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from bench.api_load import CUSTOMER, DB, seed  # noqa: E402
-from tests.servers import api_server, free_port, mongo_server, start_server  # noqa: E402
 
 #: wrk script: a random customer id per request; counts bad answers; prints one JSON line.
 LUA = r"""

@@ -21,7 +21,6 @@ import argparse
 import logging
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,15 +28,15 @@ from typing import Any
 
 import pymongo
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from medallion_dev.gold_samples import customer_metrics
+from medallion_dev.mongo import MongoServer
+from medallion_dev.processes import free_port
+from medallion_kedro.datasets import MongoDBDataset
+from medallion_kedro.datasets._mongo_convert import batches, bson_ready
+from medallion_kedro.schemas import export_collections
+
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 
-from medallion_kedro.datasets import MongoDBDataset  # noqa: E402
-from medallion_kedro.datasets._mongo_convert import batches, bson_ready  # noqa: E402
-from medallion_kedro.schemas import export_collections  # noqa: E402
-from tests.pipelines.export.gold_samples import customer_metrics  # noqa: E402
-from tests.servers import MongoServer, free_port  # noqa: E402
 
 DATABASE = "bench"
 

@@ -20,12 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from medallion_dev.mongo import mongo_server
+from medallion_dev.processes import free_port, wait_for_port
+from ui.compare import compare_sources
+from ui.sources import GraphQLSource, LakeSource
 
-from tests.servers import free_port, mongo_server, wait_for_port  # noqa: E402
-from ui.compare import compare_sources  # noqa: E402
-from ui.sources import GraphQLSource, LakeSource  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 ENV = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
 

@@ -10,6 +10,10 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
+
+from medallion_kedro.schemas import RAW_COLUMNS, SILVER
+
 #: No as_of parameter: the day after the latest valid order (order 100, 2026-10-15).
 AS_OF = dt.date(2026, 10, 16)
 
@@ -100,3 +104,35 @@ def write_landing(
     (landing / names[0]).write_text(customers, encoding="utf-8")
     (landing / names[1]).write_text(orders, encoding="utf-8")
     return landing
+
+
+#: A valid source text of each silver type: what a source column that a fixture does not
+#: give holds, so a new source column needs no change to the fixtures.
+VALID_TEXT: dict[type[pl.DataType], str] = {
+    pl.Int64: "1",
+    pl.String: "text",
+    pl.Date: "2024-01-01",
+    pl.Datetime: "2026-01-01 10:00:00",
+    pl.Decimal: "1.00",
+}
+
+
+def source_frame(table: str, given: pl.DataFrame) -> pl.DataFrame:
+    """Every source column of ``table`` (``RAW_COLUMNS``), as text, in order: the columns of
+    ``given``, and a valid value of its silver type in each of the others."""
+    types = SILVER[table]
+    return given.select(
+        pl.col(c) if c in given.columns else pl.lit(VALID_TEXT[types[c].base_type()]).alias(c)
+        for c in RAW_COLUMNS[table]
+    )
+
+
+def source_csv(
+    table: str, given: dict[str, list[str]], column_map: dict[str, str] | None = None
+) -> str:
+    """A CSV export of ``table`` from the ``given`` columns (see ``source_frame``), with the
+    source's own headers when a ``column_map`` (source name -> project name) is given."""
+    frame = source_frame(table, pl.DataFrame(given, schema=dict.fromkeys(given, pl.String)))
+    if column_map:
+        frame = frame.rename({ours: theirs for theirs, ours in column_map.items()})
+    return frame.write_csv()

@@ -12,7 +12,7 @@ from typing import Any
 import pymongo
 import pytest
 
-from medallion_kedro.mongo_server import PID_FILE, answers, default_port, main
+from medallion_dev.local_mongo import PID_FILE, answers, default_port, main
 from tests.servers import MongoServer, free_port
 
 pytestmark = pytest.mark.slow

@@ -234,19 +234,30 @@ FR_GOLD_COUNTRIES = {
 
 
 def _french_export(n_customers: int = 60, n_orders: int = 900) -> tuple[str, str]:
-    clients = ["id_client,nom,email,date_inscription,pays"]
-    for i in range(1, n_customers + 1):
-        clients.append(f"{i},Client {i},client{i}@example.fr,2023-12-01,{FR_COUNTRIES[i % 10]}")
-    achats = ["id_achat,id_client,date_achat,montant,produit"]
+    """``clients.csv`` and ``achats.csv`` with the headers of conf/fr_layout."""
+    sources = yaml.safe_load(FR_LAYOUT.read_text(encoding="utf-8"))["bronze"]["sources"]
+    ids = range(1, n_customers + 1)
+    clients = {
+        "customer_id": [str(i) for i in ids],
+        "name": [f"Client {i}" for i in ids],
+        "email": [f"client{i}@example.fr" for i in ids],
+        "signup_date": ["2023-12-01"] * n_customers,
+        "country": [FR_COUNTRIES[i % 10] for i in ids],
+    }
     start = dt.datetime(2024, 1, 1, 9, 30)
-    for j in range(n_orders):
-        when = start + dt.timedelta(days=j * 547 // n_orders, minutes=j)
-        cents = 1999 + (j * 7919) % 50000
-        achats.append(
-            f"{5000 + j},{j % n_customers + 1},{when:%Y-%m-%d %H:%M:%S},"
-            f"{cents // 100}.{cents % 100:02d},produit {j % 7}"
-        )
-    return "\n".join(clients) + "\n", "\n".join(achats) + "\n"
+    when = [start + dt.timedelta(days=j * 547 // n_orders, minutes=j) for j in range(n_orders)]
+    cents = [1999 + (j * 7919) % 50000 for j in range(n_orders)]
+    achats = {
+        "order_id": [str(5000 + j) for j in range(n_orders)],
+        "customer_id": [str(j % n_customers + 1) for j in range(n_orders)],
+        "order_ts": [f"{w:%Y-%m-%d %H:%M:%S}" for w in when],
+        "amount": [f"{c // 100}.{c % 100:02d}" for c in cents],
+        "product": [f"produit {j % 7}" for j in range(n_orders)],
+    }
+    return (
+        hm.source_csv("customers", clients, sources["customers"]["column_map"]),
+        hm.source_csv("orders", achats, sources["orders"]["column_map"]),
+    )
 
 
 def test_french_export_of_the_past_keeps_every_row_and_dates_gold_from_the_data(

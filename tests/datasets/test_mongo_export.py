@@ -23,11 +23,11 @@ import pymongo
 import pytest
 from kedro.io.core import DatasetError
 
+from medallion_dev.gold_samples import gold_tables
 from medallion_kedro.datasets import ExportBatch, MongoExportDataset
 from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.datasets import mongo_manifest as mm
 from medallion_kedro.schemas import GOLD_KEYS
-from tests.pipelines.export.gold_samples import gold_tables
 from tests.servers import MongoServer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -174,7 +174,7 @@ _SLOW_EXPORT = textwrap.dedent(
     import sys
     from medallion_kedro.datasets import MongoExportDataset
     from tests.datasets.test_mongo_export import COLLECTIONS
-    from tests.pipelines.export.gold_samples import gold_tables
+    from medallion_dev.gold_samples import gold_tables
 
     tables = gold_tables(n_customers=20_000)
     ordered = {"kpis": tables.pop("kpis"), **tables}

@@ -25,11 +25,11 @@ import pytest
 from kedro.io.core import DatasetError
 from polars.testing import assert_frame_equal
 
+from medallion_dev.gold_samples import customer_metrics, gold_tables
 from medallion_kedro.datasets import MongoDBDataset
 from medallion_kedro.datasets import _mongo_client as mc
 from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.schemas import GOLD, GOLD_KEYS
-from tests.pipelines.export.gold_samples import customer_metrics, gold_tables
 from tests.servers import MongoServer, free_port
 
 SECRET = "s3cr3t-Pa55"  # noqa: S105 - a fake password whose absence we check

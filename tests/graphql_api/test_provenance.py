@@ -17,12 +17,12 @@ import polars as pl
 import pymongo
 import pytest
 
+from medallion_dev.gold_samples import gold_tables
 from medallion_kedro.datasets import MongoExportDataset
 from medallion_kedro.datasets import mongo_manifest as mm
 from medallion_kedro.pipelines.export.nodes import to_export
 from medallion_kedro.runs.records import NodeRecord, node_runs_frame, runs_frame
 from tests.graphql_api.conftest import api_process
-from tests.pipelines.export.gold_samples import gold_tables
 from tests.servers import MongoServer
 
 pytestmark = pytest.mark.slow

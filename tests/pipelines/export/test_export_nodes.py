@@ -8,11 +8,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from medallion_dev.gold_samples import gold_tables
 from medallion_kedro.pipelines.export.nodes import to_collection, to_export
 from medallion_kedro.pipelines.export.pipeline import create_pipeline
 from medallion_kedro.runs.records import NodeRecord, node_runs_frame, runs_frame
 from medallion_kedro.schemas import GOLD, SchemaError
-from tests.pipelines.export.gold_samples import gold_tables
 
 
 @pytest.mark.parametrize("name", list(GOLD))

@@ -22,6 +22,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from polars.testing import assert_frame_equal
 
+from medallion_dev.gold_samples import gold_tables
 from medallion_kedro import settings
 from medallion_kedro.datasets import _mongo_client as mc
 from medallion_kedro.datasets import _mongo_write as mw
@@ -29,7 +30,6 @@ from medallion_kedro.datasets import mongo_manifest as mm
 from medallion_kedro.pipelines.export.pipeline import create_pipeline
 from medallion_kedro.runs.records import latest
 from medallion_kedro.schemas import GOLD, GOLD_KEYS
-from tests.pipelines.export.gold_samples import gold_tables
 from tests.servers import MongoServer, mongo_server
 
 

@@ -20,9 +20,9 @@ import httpx
 import pymongo
 import pytest
 
+from medallion_dev.gold_samples import gold_tables
 from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.datasets import mongo_manifest as mm
-from tests.pipelines.export.gold_samples import gold_tables
 from tests.servers import MongoServer, api_server, mongo_server
 
 pytestmark = pytest.mark.slow

@@ -10,25 +10,31 @@ import pytest
 import yaml
 
 from medallion_kedro.pipelines.silver import nodes
-from medallion_kedro.schemas import BRONZE_META, DUPLICATE_REASON
+from medallion_kedro.schemas import BRONZE_META, DUPLICATE_REASON, RAW_COLUMNS
+from tests import handmade as hm
 
 RULES = yaml.safe_load(
     (Path(__file__).resolve().parents[3] / "conf/base/parameters_silver.yml").read_text()
 )["silver"]
 
 
-def _bronze(rows: list[tuple[str | None, ...]], columns: list[str]) -> pl.DataFrame:
-    df = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
-    return df.with_columns(
+#: The source columns each hand-written row below gives, in order.
+GIVEN = {
+    "customers": ["customer_id", "name", "email", "signup_date", "country"],
+    "orders": ["order_id", "customer_id", "order_ts", "amount", "product"],
+}
+
+
+def _bronze(rows: list[tuple[str | None, ...]], table: str) -> pl.DataFrame:
+    """Bronze ``table``: every source column (``RAW_COLUMNS``), the ``GIVEN`` ones from
+    ``rows`` and the others a valid value of their silver type."""
+    given = pl.DataFrame(rows, schema=dict.fromkeys(GIVEN[table], pl.String), orient="row")
+    return hm.source_frame(table, given).with_columns(
         _ingested_at=pl.lit(dt.datetime(2026, 1, 1)),
         _source_file=pl.lit("f.csv"),
         _batch_id=pl.lit("b1"),
         _malformed=pl.lit(False),
     )
-
-
-CUSTOMER_COLS = ["customer_id", "name", "email", "signup_date", "country"]
-ORDER_COLS = ["order_id", "customer_id", "order_ts", "amount", "product"]
 
 
 def _customers() -> pl.DataFrame:
@@ -39,7 +45,7 @@ def _customers() -> pl.DataFrame:
             ("1", "Ann", "ann2@x.io", "2024-01-03", "FRANCE"),
             ("3", "Cy", "cy@x", "2024-01-04", "France"),
         ],
-        CUSTOMER_COLS,
+        "customers",
     )
 
 
@@ -54,7 +60,7 @@ def _split(flagged: pl.DataFrame, bronze: pl.DataFrame, table: str) -> Any:
 def test_customers_are_typed_normalised_and_last_row_wins() -> None:
     bronze = _customers()
     silver, rejected, warnings = _split(_flag_customers(bronze), bronze, "customers")
-    assert silver.sort("customer_id").rows() == [
+    assert silver.sort("customer_id").select(GIVEN["customers"]).rows() == [
         (1, "Ann", "ann2@x.io", dt.date(2024, 1, 3), "France"),
         (2, "Bo", "bo@x.io", dt.date(2024, 1, 2), None),
     ]
@@ -73,7 +79,7 @@ def test_customers_are_typed_normalised_and_last_row_wins() -> None:
         )
     ]
     assert reasons["1/ANN@X.IO"] == DUPLICATE_REASON
-    assert rejected.columns == [*CUSTOMER_COLS, *BRONZE_META, "reason"]
+    assert rejected.columns == [*RAW_COLUMNS["customers"], *BRONZE_META, "reason"]
 
 
 def test_alias_mapping_and_case_folding() -> None:
@@ -88,7 +94,7 @@ def test_an_invalid_later_row_does_not_displace_a_valid_one() -> None:
             ("5", "Eve", "e@x.io", "2024-01-01", "Spain"),
             ("5", "Eve", "e@x.io", "not a date", "Spain"),
         ],
-        CUSTOMER_COLS,
+        "customers",
     )
     silver, rejected, _ = _split(_flag_customers(bronze), bronze, "customers")
     assert silver["signup_date"].to_list() == [dt.date(2024, 1, 1)]
@@ -107,12 +113,12 @@ def test_orders_rules_and_orphans() -> None:
             ("15", None, "2026-01-01 10:00:00", "1", "mouse"),
             ("16", "2", "2026-01-01 10:00:00", "1", "  "),
         ],
-        ORDER_COLS,
+        "orders",
     )
     silver, rejected, warnings = _split(
         nodes.flag_orders(bronze, customers, RULES), bronze, "orders"
     )
-    assert silver.rows() == [
+    assert silver.select(GIVEN["orders"]).rows() == [
         (10, 1, dt.datetime(2026, 1, 1, 10), Decimal("5.50"), "Gaming Console"),
         (16, 2, dt.datetime(2026, 1, 1, 10), Decimal("1.00"), None),
     ]
@@ -194,7 +200,7 @@ def test_reconcile_fails_the_run_when_rows_are_lost() -> None:
 
 
 def _orders(rows: list[tuple[str | None, ...]]) -> pl.DataFrame:
-    return _bronze(rows, ORDER_COLS)
+    return _bronze(rows, "orders")
 
 
 def _order_reasons(bronze: pl.DataFrame, as_of: str | None = "2026-11-01") -> dict[str, str]:
@@ -256,7 +262,7 @@ def test_negative_future_tolerance_is_a_config_error() -> None:
 def test_long_text_is_rejected_and_quarantined_as_an_excerpt() -> None:
     huge = "x" * 5_000_000
     bronze = _customers().vstack(
-        _bronze([("7", huge, "h@x.io", "2024-01-01", "France")], CUSTOMER_COLS)
+        _bronze([("7", huge, "h@x.io", "2024-01-01", "France")], "customers")
     )
     silver, rejected, _ = _split(_flag_customers(bronze), bronze, "customers")
     assert 7 not in silver["customer_id"].to_list()
@@ -268,10 +274,12 @@ def test_long_text_is_rejected_and_quarantined_as_an_excerpt() -> None:
 
 def test_control_characters_are_stripped_from_text() -> None:
     bronze = _bronze(
-        [("1", "Jo\x00e\x07 Doe", "J\x00O@x.io", "2024-01-01", "Fra\x00nce")], CUSTOMER_COLS
+        [("1", "Jo\x00e\x07 Doe", "J\x00O@x.io", "2024-01-01", "Fra\x00nce")], "customers"
     )
     silver, _, _ = _split(_flag_customers(bronze), bronze, "customers")
-    assert silver.rows() == [(1, "Joe Doe", "jo@x.io", dt.date(2024, 1, 1), "France")]
+    assert silver.select(GIVEN["customers"]).rows() == [
+        (1, "Joe Doe", "jo@x.io", dt.date(2024, 1, 1), "France")
+    ]
     assert "\x00" not in "".join(silver["name"].to_list())
 
 
@@ -281,7 +289,7 @@ def test_control_characters_in_a_number_reject_the_row() -> None:
 
 
 def _reconcile_orders(bronze_orders: pl.DataFrame, rules: dict[str, Any] = RULES) -> Any:
-    customers_bronze = _bronze([("1", "A", "a@x.io", "2024-01-01", "France")], CUSTOMER_COLS)
+    customers_bronze = _bronze([("1", "A", "a@x.io", "2024-01-01", "France")], "customers")
     (c_silver, c_rejected, c_warn), countries = _reconcile(customers_bronze)
     o = _split(
         nodes.flag_orders(bronze_orders, c_silver, rules, "2026-11-01"), bronze_orders, "orders"
@@ -312,7 +320,7 @@ def test_reject_share_at_the_threshold_passes_and_above_it_fails() -> None:
 def test_countries_are_matched_on_distinct_values_with_row_counts() -> None:
     raws = ["UK", "UK", "Atlantis", None]
     bronze = _bronze(
-        [(str(i), "A", "a@x.io", "2024-01-01", c) for i, c in enumerate(raws)], CUSTOMER_COLS
+        [(str(i), "A", "a@x.io", "2024-01-01", c) for i, c in enumerate(raws)], "customers"
     )
     got = {
         r["raw_value"]: (r["canonical"], r["how"], r["rows"])

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from urllib.parse import urlsplit
 import psutil
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
+
+from medallion_dev.mongo import nx_command
 
 DB_FILE = "medallion.db"
 PID_FILE = "nx-27017.pid"
@@ -51,31 +52,25 @@ def _uri(host: str, port: int) -> str:
     return f"mongodb://{local}:{port}/"
 
 
-def answers(host: str, port: int, timeout_s: float = 1.0) -> bool:
-    """True when a MongoDB-compatible server on ``host:port`` answers ``ping``."""
+def _client(host: str, port: int, timeout_s: float = 1.0) -> MongoClient[dict[str, Any]]:
     ms = int(timeout_s * 1000)
-    client: MongoClient[dict[str, object]] = MongoClient(
+    return MongoClient(
         _uri(host, port),
         directConnection=True,
         serverSelectionTimeoutMS=ms,
         connectTimeoutMS=ms,
         socketTimeoutMS=ms,
     )
+
+
+def answers(host: str, port: int, timeout_s: float = 1.0) -> bool:
+    """True when a MongoDB-compatible server on ``host:port`` answers ``ping``."""
     try:
-        client.admin.command("ping")
-        return True
+        with _client(host, port, timeout_s) as client:
+            client.admin.command("ping")
     except PyMongoError:
         return False
-    finally:
-        client.close()
-
-
-def _executable() -> str:
-    sibling = Path(sys.executable).parent / "nx-27017"
-    found = str(sibling) if sibling.exists() else shutil.which("nx-27017")
-    if not found:
-        raise SystemExit("nx-27017 is not installed: pip install nx-27017 (or the project).")
-    return found
+    return True
 
 
 def _read_pid(data_dir: Path) -> int | None:
@@ -117,14 +112,6 @@ def default_port(env: dict[str, str] | None = None) -> int:
         if port:
             return port
     return DEFAULT_PORT
-
-
-def _client(host: str, port: int, timeout_s: float = 1.0) -> MongoClient[dict[str, Any]]:
-    ms = int(timeout_s * 1000)
-    return MongoClient(
-        _uri(host, port), directConnection=True, serverSelectionTimeoutMS=ms,
-        connectTimeoutMS=ms, socketTimeoutMS=ms,
-    )  # fmt: skip
 
 
 def _stamp_owner(host: str, port: int, data_dir: Path, pid: int) -> None:
@@ -261,15 +248,17 @@ def start(
         )
         return EXIT_FAILED
     (data_dir / PID_FILE).unlink(missing_ok=True)  # stale: nx-27017 refuses to start over it
-    command = [
-        _executable(), "--db", str(data_dir / DB_FILE), "--host", host, "-p", str(port),
-        "--log-file", str(data_dir / LOG_FILE), "--pid-file", str(data_dir / PID_FILE),
-    ]  # fmt: skip
+    command = nx_command(
+        data_dir / DB_FILE, port, data_dir / LOG_FILE, data_dir / PID_FILE, host=host
+    )
     with (data_dir / OUT_FILE).open("ab") as out:
         process = subprocess.Popen(  # noqa: S603 - fixed executable and arguments
-            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
-        )  # fmt: skip
+        )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -355,18 +344,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("command", choices=("start", "stop", "status"))
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=None,
+        "--port",
+        type=int,
+        default=None,
         help=f"port (default: MONGO_PORT, else the port of MONGO_URI, else {DEFAULT_PORT})",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--data-dir", type=Path, default=Path("data/mongo"),
+        "--data-dir",
+        type=Path,
+        default=Path("data/mongo"),
         help="database, log and PID files (default data/mongo)",
-    )  # fmt: skip
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for ping")
     parser.add_argument(
-        "--use-existing", action="store_true",
+        "--use-existing",
+        action="store_true",
         help="accept a server on the port that this checkout did not start",
-    )  # fmt: skip
+    )
     return parser
 
 
