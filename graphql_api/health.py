@@ -11,14 +11,14 @@ from starlette.responses import JSONResponse
 
 from graphql_api.guard import during_login
 from graphql_api.manifest import ManifestCache
-from graphql_api.settings import redact_uri
 from graphql_api.store import GoldStore
 from medallion_kedro.export_manifest import EXPORT_HINT
+from medallion_kedro.mongo_auth import redact
 
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).split(", Timeout:")[0].split(", Topology Description:")[0]
-    return redact_uri(f"{type(exc).__name__}: {text}")[:300]
+    return redact(f"{type(exc).__name__}: {text}")[:300]
 
 
 def _failure(exc: BaseException, budget: float) -> str:

@@ -13,7 +13,6 @@ from graphql_api.cursors import CursorKey, decode_cursor, encode_cursor
 from graphql_api.errors import DataNotExported, UserInputError
 from graphql_api.store import (
     COUNTRIES,
-    CUSTOMER_ORDERINGS,
     PRODUCTS,
     QUALITY,
     RUNS,
@@ -49,10 +48,10 @@ def _limit(limit: int | None) -> int | None:
     return None if limit is None else bounded_int("limit", limit, 1, MAX_LIST_LIMIT)
 
 
-def _key(doc: Document, order: str) -> CursorKey:
-    field = CUSTOMER_ORDERINGS[order].field
+def _key(doc: Document, order: CustomerOrder) -> CursorKey:
+    field = order.field.column
     value = None if field is None else _VALUE_TYPES[field](doc[field])  # type: ignore[misc]
-    return CursorKey(order, value, int(doc["customer_id"]))
+    return CursorKey(order.key, value, int(doc["customer_id"]))
 
 
 def _check_personal_arguments(
@@ -74,7 +73,7 @@ async def _revenue(
     order = order_by or RevenueOrder()
     store: GoldStore = info.context["store"]
     return await store.revenue(
-        collection, key, order.field.name, order.direction.sign, _limit(limit)
+        collection, key, order.field.column, order.direction.sign, _limit(limit)
     )
 
 
@@ -162,7 +161,7 @@ class Query:
         size = last if backward else first
         size = page_size(size_name, DEFAULT_PAGE_SIZE if size is None else size)
         criteria = filter.to_criteria() if filter is not None else CustomerCriteria()
-        value_type = _VALUE_TYPES[CUSTOMER_ORDERINGS[order.key].field]
+        value_type = _VALUE_TYPES[order.field.column]
         cursor = before if backward else after
         key = (
             None
@@ -170,20 +169,21 @@ class Query:
             else decode_cursor(cursor, order.key, value_type=value_type, argument=cursor_name)
         )
         store: GoldStore = info.context["store"]
-        docs, more = await store.customer_page(criteria, order.key, size, key, reverse=backward)
+        ordering = order.ordering
+        docs, more = await store.customer_page(criteria, ordering, size, key, reverse=backward)
         if backward:
             docs.reverse()
         info.context["loaders"].prime_customers(docs)
         edges = [
-            relay.Edge(cursor=encode_cursor(_key(doc, order.key)), node=Customer.from_document(doc))
+            relay.Edge(cursor=encode_cursor(_key(doc, order)), node=Customer.from_document(doc))
             for doc in docs
         ]
         # The other side of the page: only asked when a cursor says there may be one.
         beyond = False
         if key is not None:
-            edge = _key(docs[-1 if backward else 0], order.key) if docs else key
+            edge = _key(docs[-1 if backward else 0], order) if docs else key
             beyond = bool(
-                (await store.customer_page(criteria, order.key, 1, edge, reverse=not backward))[0]
+                (await store.customer_page(criteria, ordering, 1, edge, reverse=not backward))[0]
             )
         page_info = relay.PageInfo(
             has_next_page=beyond if backward else more,

@@ -6,7 +6,8 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+
+from medallion_kedro.mongo_auth import redact
 
 
 class SettingsError(ValueError):
@@ -50,15 +51,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def redact_uri(uri: str) -> str:
-    """``uri`` with any password replaced by ``****``, safe for logs and reprs."""
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @dataclass(frozen=True)
@@ -128,7 +120,7 @@ class Settings:
             for name in self.__dataclass_fields__
             if name != "mongo_uri"
         )
-        return f"Settings(mongo_uri={redact_uri(self.mongo_uri)!r}, {fields})"
+        return f"Settings(mongo_uri={redact(self.mongo_uri)!r}, {fields})"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -43,14 +43,6 @@ DOCUMENT_CACHE_SIZE = 100_000
 #: sorts integer ``_id`` values as text, so the field is used for ordering and keysets.
 CUSTOMER_KEY = "customer_id"
 
-#: Sort fields of the small revenue marts, by ``RevenueOrderField`` name (``None``: the
-#: mart's own key, the country or product name).
-REVENUE_FIELDS: dict[str, str | None] = {
-    "REVENUE": "total_revenue",
-    "ORDERS": "total_orders",
-    "NAME": None,
-}
-
 
 @dataclass(frozen=True)
 class CustomerOrdering:
@@ -70,16 +62,19 @@ class CustomerOrdering:
         return CustomerOrdering(self.field, -self.direction, -self.key_direction)
 
 
-#: Customer orderings by ``<CustomerOrderField>_<OrderDirection>``; each ``_ASC`` is the
-#: exact reverse of its ``_DESC``, so a page read backwards sees the same sequence.
-CUSTOMER_ORDERINGS: dict[str, CustomerOrdering] = {
-    "TOTAL_SPENT_DESC": CustomerOrdering("total_spent", -1, 1),
-    "TOTAL_SPENT_ASC": CustomerOrdering("total_spent", 1, -1),
-    "CUSTOMER_ID_ASC": CustomerOrdering(None, 1, 1),
-    "CUSTOMER_ID_DESC": CustomerOrdering(None, -1, -1),
-    "NAME_ASC": CustomerOrdering("name", 1, 1),
-    "NAME_DESC": CustomerOrdering("name", -1, -1),
-}
+#: Customer sort fields read largest first in their usual direction (the others: A to Z).
+LARGEST_FIRST = frozenset({"total_spent"})
+
+
+def customer_ordering(field: str | None, direction: int) -> CustomerOrdering:
+    """Customers on ``field`` (None: the customer id alone) in ``direction`` (1 or -1).
+
+    Ties go by ``customer_id`` ascending when ``field`` is read in its usual direction, and
+    descending otherwise: each direction is the exact reverse of the other, so a page read
+    backwards sees the same sequence.
+    """
+    usual = -1 if field in LARGEST_FIRST else 1
+    return CustomerOrdering(field, direction, direction * usual)
 
 
 def _satisfies(condition: Any, value: Any) -> bool:
@@ -259,10 +254,9 @@ class GoldStore:
         return result
 
     async def revenue(
-        self, collection: str, key: str, field: str, direction: int, limit: int | None
+        self, collection: str, key: str, sort_field: str | None, direction: int, limit: int | None
     ) -> list[Document]:
-        """A revenue mart sorted on ``REVENUE_FIELDS[field]``, ties by name ascending."""
-        sort_field = REVENUE_FIELDS[field]
+        """A revenue mart sorted on ``sort_field`` (None: its ``key``), ties by name ascending."""
         sort = [(key, direction)] if sort_field is None else [(sort_field, direction), (key, 1)]
         return await self._find(collection, {}, sort, limit or 0)
 
@@ -305,7 +299,7 @@ class GoldStore:
     async def customer_page(
         self,
         criteria: CustomerCriteria,
-        order: str,
+        ordering: CustomerOrdering,
         first: int,
         after: CursorKey | None,
         *,
@@ -319,7 +313,6 @@ class GoldStore:
         queries (the rest of the tie group, then strictly further values) instead of one
         ``$or``, which nx-27017 can only answer by scanning the collection.
         """
-        ordering = CUSTOMER_ORDERINGS[order]
         if reverse:
             ordering = ordering.reversed()
         base = criteria.to_mongo()
@@ -360,7 +353,7 @@ class GoldStore:
         return int(rows[0]["n"]) if rows else 0
 
     async def top_customers(self, country: str, first: int) -> list[Document]:
-        sort = CUSTOMER_ORDERINGS["TOTAL_SPENT_DESC"].sort
+        sort = customer_ordering("total_spent", -1).sort
         return await self._find(CUSTOMERS, {"country": country}, sort, first)
 
     async def segments(self) -> list[Document]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import cast
 
 import strawberry
 from strawberry import relay
 
 from graphql_api.auth import pii_note
-from graphql_api.store import CustomerCriteria, GoldStore
+from graphql_api.store import CustomerCriteria, CustomerOrdering, GoldStore, customer_ordering
 from graphql_api.types.customer import Customer
 from graphql_api.types.ordering import OrderDirection
 from graphql_api.types.segment import Segment
@@ -17,9 +18,14 @@ from graphql_api.validation import non_negative, text
 
 @strawberry.enum(description="What the customer list is sorted on; ties by customer id.")
 class CustomerOrderField(Enum):
-    TOTAL_SPENT = strawberry.enum_value("TOTAL_SPENT", description="Total spent.")
-    CUSTOMER_ID = strawberry.enum_value("CUSTOMER_ID", description="Customer id.")
-    NAME = strawberry.enum_value("NAME", description="Full name. " + pii_note("Sorting by name"))
+    TOTAL_SPENT = strawberry.enum_value("total_spent", description="Total spent.")
+    CUSTOMER_ID = strawberry.enum_value(None, description="Customer id.")
+    NAME = strawberry.enum_value("name", description="Full name. " + pii_note("Sorting by name"))
+
+    @property
+    def column(self) -> str | None:
+        """The gold column sorted on (None: the customer id alone)."""
+        return cast("str | None", self.value)
 
 
 @strawberry.input(description="Order of the customer list.")
@@ -29,8 +35,12 @@ class CustomerOrder:
 
     @property
     def key(self) -> str:
-        """The store's name of this ordering, also written in its cursors."""
+        """The name of this ordering written in its cursors."""
         return f"{self.field.name}_{self.direction.name}"
+
+    @property
+    def ordering(self) -> CustomerOrdering:
+        return customer_ordering(self.field.column, self.direction.sign)
 
 
 @strawberry.input(description="Conditions a customer must meet; all given ones apply.")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import cast
 
 import strawberry
 
@@ -17,9 +18,14 @@ class OrderDirection(Enum):
 
 @strawberry.enum(description="What a revenue breakdown is sorted on; ties by name ascending.")
 class RevenueOrderField(Enum):
-    REVENUE = strawberry.enum_value("REVENUE", description="Total revenue.")
-    ORDERS = strawberry.enum_value("ORDERS", description="Number of orders.")
-    NAME = strawberry.enum_value("NAME", description="Country or product name.")
+    REVENUE = strawberry.enum_value("total_revenue", description="Total revenue.")
+    ORDERS = strawberry.enum_value("total_orders", description="Number of orders.")
+    NAME = strawberry.enum_value(None, description="Country or product name.")
+
+    @property
+    def column(self) -> str | None:
+        """The gold column sorted on (None: the breakdown's own name column)."""
+        return cast("str | None", self.value)
 
 
 @strawberry.input(description="Order of a revenue breakdown.")

@@ -9,7 +9,7 @@ with the same semantics (replace, no cache), through the current API.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kedro.config import OmegaConfigLoader
@@ -30,3 +30,18 @@ class ProjectConfigLoader(OmegaConfigLoader):
 
     def _register_runtime_params_resolver(self) -> None:
         OmegaConf.register_resolver("runtime_params", self._get_runtime_value, replace=True)
+
+
+def spellings_by_country(
+    aliases: Mapping[str, str], variants: Mapping[str, Sequence[str]]
+) -> dict[str, list[str]]:
+    """``${spellings_by_country:<aliases>,<variants>}``: each country's own ``variants``,
+    then every alias naming it (``aliases`` is silver's ``alias -> country``).
+
+    The generator draws its odd country spellings from this, so silver's aliases are
+    written in one place (``parameters_silver.yml``).
+    """
+    spellings = {str(country): [str(v) for v in given] for country, given in variants.items()}
+    for alias, country in aliases.items():
+        spellings.setdefault(str(country), []).append(str(alias))
+    return spellings

@@ -19,7 +19,7 @@ from pymongo.errors import (
     PyMongoError,
 )
 
-from medallion_kedro.mongo_auth import raised_during_auth
+from medallion_kedro.mongo_auth import raised_during_auth, redact
 
 #: Applied unless the URI or the credentials set them: a server that is down or a wrong
 #: host fails within seconds instead of hanging.
@@ -34,15 +34,9 @@ _START_HINT = (
     "is the server running? Locally start one with `medallion-mongo start`; otherwise "
     "check MONGO_URI (credentials `mongo.uri`) and the network"
 )
-_USERINFO = re.compile(r"(mongodb(?:\+srv)?://)([^@/]*)@")
 
 _clients: dict[str, MongoClient[dict[str, Any]]] = {}
 _lock = threading.Lock()
-
-
-def redact(text: str) -> str:
-    """``text`` with the user and password of any MongoDB URI in it replaced by ``****``."""
-    return _USERINFO.sub(r"\1****@", text)
 
 
 def hosts_of(uri: str) -> str:

@@ -11,15 +11,19 @@ import polars as pl
 import pytest
 import yaml
 
+from medallion_kedro import settings
+from medallion_kedro.config_loader import ProjectConfigLoader
 from medallion_kedro.pipelines.generate.damage import CustomerDamage, OrderDamage
 from medallion_kedro.pipelines.generate.nodes import (
     generate_customers,
     generate_orders,
     to_source_layout,
 )
+from medallion_kedro.pipelines.silver.countries import CountryMatcher
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
-PARAMS = yaml.safe_load((CONF / "base/parameters_generate.yml").read_text())
+#: The parameters as a run reads them (the odd country spellings include silver's aliases).
+PARAMS = ProjectConfigLoader(str(CONF), **settings.CONFIG_LOADER_ARGS)["parameters"]
 GEN = PARAMS["generator"]
 LAST_DAY = dt.date(2026, 10, 31)  # the day before generator.reference_date
 N_ORDERS, N_CUSTOMERS = 200_000, 20_000
@@ -195,7 +199,7 @@ def test_every_kind_of_dirty_customer_appears() -> None:
     }
     assert set(checks) == set(CustomerDamage) - {CustomerDamage.CLEAN}, "a kind has no check"
     assert [kind.name for kind, ok in checks.items() if not ok] == []
-    assert "SWEDEN" in countries  # a country without listed spellings is upper-cased
+    assert "PORTUGAL" in countries  # a country without listed spellings is upper-cased
 
 
 def test_source_layout_writes_the_environments_headers() -> None:
@@ -242,3 +246,22 @@ def test_fr_layout_catalog_and_sources_name_the_same_files() -> None:
     sources = yaml.safe_load((CONF / "fr_layout/parameters_bronze.yml").read_text())
     for table, source in sources["bronze"]["sources"].items():
         assert Path(catalog[f"landing.{table}"]["filepath"]).name == source["file"], table
+
+
+def test_every_odd_country_spelling_maps_back_to_its_country_in_silver() -> None:
+    """The generator's dirt and silver's matching share one alias list."""
+    rules = PARAMS["silver"]["countries"]
+    matcher = CountryMatcher(
+        rules["aliases"],
+        fuzzy_min_score=rules["fuzzy_min_score"],
+        fuzzy_min_length=rules["fuzzy_min_length"],
+    )
+    odd = GEN["odd_countries"]
+    assert all(alias in odd[country] for alias, country in rules["aliases"].items())
+    wrong = {
+        spelling: matcher.match(spelling).canonical
+        for country in GEN["countries"]
+        for spelling in odd.get(country, [])
+        if matcher.match(spelling).canonical != country
+    }
+    assert wrong == {}
