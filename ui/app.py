@@ -1,212 +1,34 @@
-"""The Gradio app: KPIs, Revenue, Customers and Sources tabs, one source switch."""
+"""The Gradio app's layout: KPIs, Revenue, Customers and Sources tabs, one source switch.
+
+The components are laid out here and wired to the handlers of ``ui.handlers``.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import gradio as gr
 import pandas as pd
-import polars as pl
 
 from medallion_kedro.schemas import GOLD
 from ui import render
 from ui.auth import login_check
-from ui.compare import VIEWS, compare_sources, latency_frame
+from ui.compare import VIEWS
 from ui.config import Settings
+from ui.handlers import ALL, CUSTOMER_COLUMNS, LATENCY_COLUMNS, TOP_COLUMNS, Handlers, empty
 from ui.pipeline_tab import PipelineHandlers, build_pipeline_tab
-from ui.source_handlers import SourceHandlers
-from ui.sources import DataSource, GraphQLSource, LakeSource, SourceError
+from ui.sources import DataSource, GraphQLSource, LakeSource
 from ui.sources.base import SEGMENT_COLUMNS
 from ui.style import CSS
 
-log = logging.getLogger(__name__)
-
-ALL = "All"
-T = TypeVar("T")
-
-#: Customer fields in the order the app shows them.
-CUSTOMER_COLUMNS = [
-    "customer_id", "name", "email", "country", "segment", "total_spent", "order_count",
-    "avg_basket", "first_order", "last_order", "recency_days", "rfm_score", "signup_date",
-]  # fmt: skip
-#: The Top customers table: enough to pick a customer at 1280 px (the lookup shows the rest).
-TOP_COLUMNS = [
-    "rank", "customer_id", "name", "country", "segment", "total_spent", "order_count",
-    "avg_basket", "last_order", "recency_days", "rfm_score",
-]  # fmt: skip
-LATENCY_COLUMNS = ["view", "source", "runs", "median_ms", "p25_ms", "p75_ms", "min_ms", "max_ms"]
+__all__ = ["CUSTOMER_COLUMNS", "build_app", "default_sources", "launch"]
 
 
 def default_sources(settings: Settings) -> dict[str, DataSource]:
     lake = LakeSource(settings.project_path, settings.kedro_env)
     api = GraphQLSource(settings.api_url, token=settings.api_token)
     return {lake.label: lake, api.label: api}
-
-
-def _pandas(frame: pl.DataFrame) -> pd.DataFrame:
-    return frame.to_pandas()
-
-
-def _empty(columns: Sequence[str]) -> pd.DataFrame:
-    """A table with headers (as labelled) and no rows, shown while loading or on failure."""
-    return pd.DataFrame({render.label(c): pd.Series(dtype="object") for c in columns})
-
-
-def _guard(source: DataSource, call: Callable[[], T]) -> tuple[T | None, str]:
-    """Run ``call``; on failure return the banner saying what is wrong and what to do."""
-    try:
-        return call(), ""
-    except SourceError as exc:
-        log.warning("%s: %s", source.label, exc)
-        return None, render.source_error(source.label, exc)
-    except Exception as exc:  # show unexpected failures too, and keep the traceback in the log
-        log.exception("%s failed", source.label)
-        return None, render.message(
-            "error", f"Unexpected error from {source.label}.", f"{type(exc).__name__}: {exc}"
-        )
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "–"
-    return value.isoformat(sep=" ") if hasattr(value, "hour") else str(value)
-
-
-class Handlers(SourceHandlers):
-    """Event handlers, one per public API endpoint of the app."""
-
-    def where(self, label: str) -> str:
-        return f"Reading from **{label}**: {self._source(label).describe()}"
-
-    def _view(self, frame: pl.DataFrame) -> Any:
-        return render.table_view(frame, self.currency)
-
-    def kpis(self, label: str) -> str:
-        source = self._source(label)
-        kpis, error = _guard(source, source.kpis)
-        return error if kpis is None else render.kpi_cards(kpis, self.currency, label)
-
-    def kpi_trend(self, label: str) -> pd.DataFrame | None:
-        """Monthly revenue for the trend beside the KPI cards (none if the source fails)."""
-        source = self._source(label)
-        monthly, _ = _guard(source, source.monthly_revenue)
-        return None if monthly is None else _pandas(monthly.sort("month"))
-
-    def revenue(self, label: str) -> tuple[Any, ...]:
-        source = self._source(label)
-        frames, error = _guard(
-            source,
-            lambda: (source.revenue_by_country(), source.revenue_by_product(),
-                     source.monthly_revenue()),
-        )  # fmt: skip
-        if frames is None:
-            country_cols, product_cols, month_cols = (
-                GOLD[t].names() for t in ("revenue_by_country", "revenue_by_product",
-                                          "monthly_revenue")
-            )  # fmt: skip
-            return (error, None, _empty(country_cols), None, _empty(product_cols), None,
-                    _empty(month_cols))  # fmt: skip
-        country, product, monthly = frames
-        country = country.sort(["total_revenue", "country"], descending=[True, False])
-        product = product.sort(["total_revenue", "product"], descending=[True, False])
-        return ("", _pandas(country), self._view(country), _pandas(product), self._view(product),
-                _pandas(monthly), self._view(monthly))  # fmt: skip
-
-    def lookup(self, label: str, query: str) -> tuple[str, Any]:
-        source = self._source(label)
-        text = (query or "").strip()
-        nothing = _empty(["field", "value"])
-        if not text:
-            return render.message("info", "Enter a customer id or an email address."), nothing
-        if text.isdigit():
-            what, call = f"id {text}", lambda: source.customer_by_id(int(text))
-        elif "@" in text:
-            what, call = f"email {text}", lambda: source.customer_by_email(text)
-        else:
-            return render.message(
-                "warning",
-                f"“{text}” is neither a customer id nor an email address.",
-                "Enter a customer id (digits only) or a full email address.",
-            ), nothing
-        customer, error = _guard(source, call)
-        if error:
-            return error, nothing
-        if customer is None:
-            return render.message(
-                "warning",
-                f"No customer with {what} in {label}.",
-                "Check the id or the email (the Top customers table below lists existing "
-                "customers). A customer added to the sources after the last build appears "
-                "once you rebuild with `kedro run`.",
-            ), nothing
-        details = pd.DataFrame(
-            {render.label("field"): [render.label(c) for c in CUSTOMER_COLUMNS],
-             render.label("value"): [self._detail(customer, c) for c in CUSTOMER_COLUMNS]}
-        )  # fmt: skip
-        return render.customer_card(customer, self.currency), details
-
-    def _detail(self, customer: Any, field: str) -> str:
-        value = getattr(customer, field)
-        return render.money_cell(value, self.currency) if field in render.MONEY else _cell(value)
-
-    def top_customers(
-        self, label: str, n: float, country: str | None, segment: str | None
-    ) -> tuple[str, Any]:
-        source = self._source(label)
-        size = max(1, min(int(n or 20), 500))
-        country_filter = None if country in (None, "", ALL) else country
-        segment_filter = None if segment in (None, "", ALL) else segment
-        frame, error = _guard(
-            source, lambda: source.top_customers(size, country_filter, segment_filter)
-        )
-        if frame is None:
-            return error, _empty(TOP_COLUMNS)
-        shown = (
-            frame.with_row_index("rank", offset=1)
-            .select(TOP_COLUMNS)
-            .with_columns(pl.col("last_order").dt.date())
-        )
-        note = "" if shown.height else render.message(
-            "info", "No customer matches these filters.", "Choose another country or segment."
-        )  # fmt: skip
-        return note, self._view(shown.with_columns(pl.col("rank").cast(pl.Int64)))
-
-    def segments(self, label: str) -> tuple[str, pd.DataFrame | None, Any]:
-        source = self._source(label)
-        frame, error = _guard(source, source.segments)
-        if frame is None:
-            return error, None, _empty(SEGMENT_COLUMNS)
-        return "", _pandas(frame), self._view(frame)
-
-    def filters(self, label: str) -> tuple[Any, Any]:
-        source = self._source(label)
-        frames, _ = _guard(source, lambda: (source.revenue_by_country(), source.segments()))
-        if frames is None:
-            return gr.update(choices=[ALL]), gr.update(choices=[ALL])
-        countries = sorted(frames[0]["country"].to_list())
-        segments = sorted(frames[1]["segment"].to_list())
-        return gr.update(choices=[ALL, *countries]), gr.update(choices=[ALL, *segments])
-
-    def compare(
-        self,
-        repeats: float,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects it
-    ) -> tuple[str, Any, pd.DataFrame]:
-        runs = max(1, min(int(repeats or 5), 50))
-        sources = list(self.sources.values())
-
-        def step(done: int, total: int, what: str) -> None:
-            progress((done, total), desc=f"Loading {what}")
-
-        results = compare_sources(sources, runs, on_step=step)
-        frame = latency_frame(results)
-        bars = frame.with_columns(
-            pl.format("{} · {}", "view", pl.col("source").str.split(" ").list.first()).alias("bar")
-        )
-        html = render.comparison(results, [s.label for s in sources], runs)
-        return html, self._view(frame), _pandas(bars)
 
 
 def _table(label: str, scale: int | None = None, value: pd.DataFrame | None = None) -> Any:
@@ -217,8 +39,15 @@ def _table(label: str, scale: int | None = None, value: pd.DataFrame | None = No
 
 
 def _bar(x: str, y: str, title: str, x_title: str, y_title: str, **kwargs: Any) -> gr.BarPlot:
-    options: dict[str, Any] = {"sort": "-y", "tooltip": "all", "height": 320, "scale": 3,
-                               "y_lim": [0, None], "x_label_angle": -40, **kwargs}  # fmt: skip
+    options: dict[str, Any] = {
+        "sort": "-y",
+        "tooltip": "all",
+        "height": 320,
+        "scale": 3,
+        "y_lim": [0, None],
+        "x_label_angle": -40,
+        **kwargs,
+    }
     return gr.BarPlot(x=x, y=y, title=title, x_title=x_title, y_title=y_title, **options)
 
 
@@ -241,9 +70,14 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                 elem_id="title",
             )
             source = gr.Radio(
-                list(sources), value=first, label="Source", info="applies to every tab",
-                elem_id="source-switch", scale=0, min_width=340,
-            )  # fmt: skip
+                list(sources),
+                value=first,
+                label="Source",
+                info="applies to every tab",
+                elem_id="source-switch",
+                scale=0,
+                min_width=340,
+            )
         where = gr.Markdown(h.where(first), elem_id="where")
         provenance = gr.HTML(elem_id="provenance")  # which run and export every tab reads
         on_load = [app.load, source.change]
@@ -255,10 +89,17 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                         kpi_html = gr.HTML(render.message("info", "Loading…"), elem_id="kpis")
                     with gr.Column(scale=2, min_width=360):
                         kpi_trend = gr.LinePlot(
-                            x="month", y="total_revenue", title="Monthly revenue",
-                            x_title="Month", y_title="Revenue", tooltip="all", x_label_angle=-60,
-                            height=300, y_lim=[0, None], elem_id="kpi-trend",
-                        )  # fmt: skip
+                            x="month",
+                            y="total_revenue",
+                            title="Monthly revenue",
+                            x_title="Month",
+                            y_title="Revenue",
+                            tooltip="all",
+                            x_label_angle=-60,
+                            height=300,
+                            y_lim=[0, None],
+                            elem_id="kpi-trend",
+                        )
                 kpi_refresh = gr.Button("Refresh", size="sm", elem_id="kpi-refresh")
 
             with gr.Tab("Revenue", id="revenue", elem_id="tab-revenue"):
@@ -267,33 +108,42 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                     by_country_plot = _bar(
                         "country", "total_revenue", "Revenue by country", "Country", "Revenue"
                     )
-                    by_country = _table("By country", 3, _empty(GOLD["revenue_by_country"].names()))
+                    by_country = _table("By country", 3, empty(GOLD["revenue_by_country"].names()))
                 with gr.Row():
                     by_product_plot = _bar(
                         "product", "total_revenue", "Revenue by product", "Product", "Revenue"
                     )
-                    by_product = _table("By product", 3, _empty(GOLD["revenue_by_product"].names()))
+                    by_product = _table("By product", 3, empty(GOLD["revenue_by_product"].names()))
                 with gr.Row():
                     monthly_plot = gr.LinePlot(
-                        x="month", y="total_revenue", title="Monthly revenue", x_title="Month",
-                        y_title="Revenue", tooltip="all", x_label_angle=-60, height=320,
-                        scale=3, y_lim=[0, None],
-                    )  # fmt: skip
-                    monthly = _table("Monthly", 3, _empty(GOLD["monthly_revenue"].names()))
+                        x="month",
+                        y="total_revenue",
+                        title="Monthly revenue",
+                        x_title="Month",
+                        y_title="Revenue",
+                        tooltip="all",
+                        x_label_angle=-60,
+                        height=320,
+                        scale=3,
+                        y_lim=[0, None],
+                    )
+                    monthly = _table("Monthly", 3, empty(GOLD["monthly_revenue"].names()))
                 revenue_refresh = gr.Button("Refresh", size="sm")
 
             with gr.Tab("Customers", id="customers", elem_id="tab-customers"):
                 gr.Markdown("### Look up a customer")
                 with gr.Row(equal_height=True):
                     query = gr.Textbox(
-                        label="Customer id or email", placeholder="e.g. 42 or ada@example.com",
-                        elem_id="customer-query", scale=4,
-                    )  # fmt: skip
+                        label="Customer id or email",
+                        placeholder="e.g. 42 or ada@example.com",
+                        elem_id="customer-query",
+                        scale=4,
+                    )
                     lookup_btn = gr.Button(
                         "Look up", variant="primary", elem_id="lookup", scale=1, min_width=120
                     )
                 customer_html = gr.HTML(elem_id="customer")
-                customer_details = _table("All metrics", value=_empty(["field", "value"]))
+                customer_details = _table("All metrics", value=empty(["field", "value"]))
                 gr.Markdown("### Top customers")
                 with gr.Row(equal_height=True):
                     top_n = gr.Slider(5, 200, value=20, step=5, label="How many")
@@ -304,15 +154,19 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                         [ALL], value=ALL, label="Segment", allow_custom_value=True
                     )
                 top_status = gr.HTML()
-                top = _table("Top customers by total spent", value=_empty(TOP_COLUMNS))
+                top = _table("Top customers by total spent", value=empty(TOP_COLUMNS))
                 gr.Markdown("### Segments")
                 segments_status = gr.HTML()
                 with gr.Row():
                     segments_plot = _bar(
-                        "segment", "total_spent", "Total spent by segment", "Segment",
-                        "Total spent", x_label_angle=0,
-                    )  # fmt: skip
-                    segments_table = _table("Segments", 2, _empty(SEGMENT_COLUMNS))
+                        "segment",
+                        "total_spent",
+                        "Total spent by segment",
+                        "Segment",
+                        "Total spent",
+                        x_label_angle=0,
+                    )
+                    segments_table = _table("Segments", 2, empty(SEGMENT_COLUMNS))
 
             with gr.Tab("Sources", id="sources", elem_id="tab-sources"):
                 gr.Markdown(
@@ -327,10 +181,15 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                     )
                 compare_html = gr.HTML(elem_id="compare-result")
                 latency_plot = _bar(
-                    "bar", "median_ms", "Median latency", "View · source", "ms",
-                    color="source", sort=_bar_order(sources),
-                )  # fmt: skip
-                latency_table = _table("Latency (ms)", value=_empty(LATENCY_COLUMNS))
+                    "bar",
+                    "median_ms",
+                    "Median latency",
+                    "View · source",
+                    "ms",
+                    color="source",
+                    sort=_bar_order(sources),
+                )
+                latency_table = _table("Latency (ms)", value=empty(LATENCY_COLUMNS))
 
             pipeline = PipelineHandlers(sources, settings.currency)
             build_pipeline_tab(pipeline, source, on_load)
@@ -338,30 +197,65 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
         gr.on(on_load, pipeline.provenance, [source], [provenance], api_name="provenance")
         gr.on(on_load, h.where, [source], [where], api_name="where", show_progress="hidden")
         gr.on([*on_load, kpi_refresh.click], h.kpis, [source], [kpi_html], api_name="kpis")
-        gr.on([*on_load, kpi_refresh.click], h.kpi_trend, [source], [kpi_trend],
-              api_name="kpi_trend", show_progress="hidden")  # fmt: skip
         gr.on(
-            [*on_load, revenue_refresh.click], h.revenue, [source],
-            [revenue_status, by_country_plot, by_country, by_product_plot, by_product,
-             monthly_plot, monthly],
+            [*on_load, kpi_refresh.click],
+            h.kpi_trend,
+            [source],
+            [kpi_trend],
+            api_name="kpi_trend",
+            show_progress="hidden",
+        )
+        gr.on(
+            [*on_load, revenue_refresh.click],
+            h.revenue,
+            [source],
+            [
+                revenue_status,
+                by_country_plot,
+                by_country,
+                by_product_plot,
+                by_product,
+                monthly_plot,
+                monthly,
+            ],
             api_name="revenue",
-        )  # fmt: skip
-        gr.on(on_load, h.filters, [source], [country, segment], api_name="filters",
-              show_progress="hidden")  # fmt: skip
+        )
         gr.on(
-            [*on_load, top_n.release, country.change, segment.change], h.top_customers,
-            [source, top_n, country, segment], [top_status, top], api_name="top_customers",
-        )  # fmt: skip
-        gr.on(on_load, h.segments, [source], [segments_status, segments_plot, segments_table],
-              api_name="segments")  # fmt: skip
+            on_load,
+            h.filters,
+            [source],
+            [country, segment],
+            api_name="filters",
+            show_progress="hidden",
+        )
         gr.on(
-            [lookup_btn.click, query.submit, source.change], h.lookup, [source, query],
-            [customer_html, customer_details], api_name="customer",
-        )  # fmt: skip
+            [*on_load, top_n.release, country.change, segment.change],
+            h.top_customers,
+            [source, top_n, country, segment],
+            [top_status, top],
+            api_name="top_customers",
+        )
+        gr.on(
+            on_load,
+            h.segments,
+            [source],
+            [segments_status, segments_plot, segments_table],
+            api_name="segments",
+        )
+        gr.on(
+            [lookup_btn.click, query.submit, source.change],
+            h.lookup,
+            [source, query],
+            [customer_html, customer_details],
+            api_name="customer",
+        )
         compare_btn.click(
-            h.compare, [repeats], [compare_html, latency_table, latency_plot],
-            api_name="compare_sources", concurrency_limit=1,
-        )  # fmt: skip
+            h.compare,
+            [repeats],
+            [compare_html, latency_table, latency_plot],
+            api_name="compare_sources",
+            concurrency_limit=1,
+        )
     return app
 
 
@@ -373,7 +267,11 @@ def launch(settings: Settings, **kwargs: Any) -> gr.Blocks:
         kwargs.setdefault("auth", login_check(settings.users))
         kwargs.setdefault("auth_message", "Sign in with the account you were given.")
     app.launch(
-        server_name=settings.host, server_port=settings.port, theme=gr.themes.Soft(), css=CSS,
-        show_error=True, **kwargs,
-    )  # fmt: skip
+        server_name=settings.host,
+        server_port=settings.port,
+        theme=gr.themes.Soft(),
+        css=CSS,
+        show_error=True,
+        **kwargs,
+    )
     return app
