@@ -51,6 +51,21 @@ def _bar(x: str, y: str, title: str, x_title: str, y_title: str, **kwargs: Any) 
     return gr.BarPlot(x=x, y=y, title=title, x_title=x_title, y_title=y_title, **options)
 
 
+def _monthly_line(**kwargs: Any) -> gr.LinePlot:
+    """Monthly revenue as a line (the KPI trend and the Revenue tab's plot)."""
+    return gr.LinePlot(
+        x="month",
+        y="total_revenue",
+        title="Monthly revenue",
+        x_title="Month",
+        y_title="Revenue",
+        tooltip="all",
+        x_label_angle=-60,
+        y_lim=[0, None],
+        **kwargs,
+    )
+
+
 def _bar_order(sources: Mapping[str, DataSource]) -> list[str]:
     """Bars of the latency plot grouped by view, in the order the views are loaded."""
     return [f"{view} · {label.split(' ')[0]}" for view in VIEWS for label in sources]
@@ -88,18 +103,7 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                     with gr.Column(scale=3, min_width=460):
                         kpi_html = gr.HTML(render.message("info", "Loading…"), elem_id="kpis")
                     with gr.Column(scale=2, min_width=360):
-                        kpi_trend = gr.LinePlot(
-                            x="month",
-                            y="total_revenue",
-                            title="Monthly revenue",
-                            x_title="Month",
-                            y_title="Revenue",
-                            tooltip="all",
-                            x_label_angle=-60,
-                            height=300,
-                            y_lim=[0, None],
-                            elem_id="kpi-trend",
-                        )
+                        kpi_trend = _monthly_line(height=300, elem_id="kpi-trend")
                 kpi_refresh = gr.Button("Refresh", size="sm", elem_id="kpi-refresh")
 
             with gr.Tab("Revenue", id="revenue", elem_id="tab-revenue"):
@@ -115,18 +119,7 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                     )
                     by_product = _table("By product", 3, empty(GOLD["revenue_by_product"].names()))
                 with gr.Row():
-                    monthly_plot = gr.LinePlot(
-                        x="month",
-                        y="total_revenue",
-                        title="Monthly revenue",
-                        x_title="Month",
-                        y_title="Revenue",
-                        tooltip="all",
-                        x_label_angle=-60,
-                        height=320,
-                        scale=3,
-                        y_lim=[0, None],
-                    )
+                    monthly_plot = _monthly_line(height=320, scale=3)
                     monthly = _table("Monthly", 3, empty(GOLD["monthly_revenue"].names()))
                 revenue_refresh = gr.Button("Refresh", size="sm")
 

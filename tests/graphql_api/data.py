@@ -13,16 +13,17 @@ from typing import Any
 
 import pymongo
 
+from graphql_api import store
 from medallion_kedro.datasets.mongo_manifest import adopt
 
 #: The gold collections ``seed`` writes, published under their own names.
 GOLD_COLLECTIONS = (
-    "kpis",
-    "revenue_by_country",
-    "revenue_by_product",
-    "monthly_revenue",
-    "customer_metrics",
-    "segments",
+    store.KPIS,
+    store.COUNTRIES,
+    store.PRODUCTS,
+    store.MONTHS,
+    store.CUSTOMERS,
+    store.SEGMENTS,
 )
 
 AS_OF = date(2024, 6, 30)
