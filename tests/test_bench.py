@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,3 +56,12 @@ def test_api_during_exports_benchmark() -> None:
         "api_during_exports", "--customers", "200", "--connections", "4", "--duration", "1"
     )
     assert "kpis" in out and "customers[20]" in out
+
+
+def test_benches_import_no_test_code() -> None:
+    """The benches take their servers and samples from ``medallion_dev``, not ``tests/``."""
+    pattern = re.compile(r"^\s*(from|import) tests\b|sys\.path\.(insert|append)", re.M)
+    offenders = [
+        p.name for p in sorted((ROOT / "bench").glob("*.py")) if pattern.search(p.read_text())
+    ]
+    assert offenders == []
