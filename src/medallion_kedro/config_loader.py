@@ -17,7 +17,12 @@ from omegaconf import OmegaConf
 
 
 class ProjectConfigLoader(OmegaConfigLoader):
-    """``OmegaConfigLoader`` registering resolvers through ``OmegaConf.register_resolver``."""
+    """``OmegaConfigLoader`` registering resolvers through ``OmegaConf.register_resolver``,
+    the project's own ``spellings_by_country`` among them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        OmegaConf.register_resolver("spellings_by_country", spellings_by_country, replace=True)
+        super().__init__(*args, **kwargs)
 
     @staticmethod
     def _register_new_resolvers(resolvers: dict[str, Callable[..., Any]]) -> None:

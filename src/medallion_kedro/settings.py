@@ -2,7 +2,6 @@
 
 ``oc.env`` is registered for every configuration file (not only credentials) so the
 catalog can take the lake bucket and other non-secret names from the environment.
-``spellings_by_country`` lets the generator draw silver's country aliases as dirt.
 ``ProjectConfigLoader`` is Kedro's loader registering resolvers through OmegaConf's current
 API, so a run prints no deprecation warning.
 """
@@ -11,7 +10,7 @@ from __future__ import annotations
 
 from omegaconf.resolvers import oc
 
-from medallion_kedro.config_loader import ProjectConfigLoader, spellings_by_country
+from medallion_kedro.config_loader import ProjectConfigLoader
 from medallion_kedro.hooks import ContractHooks, LakePreflightHooks
 from medallion_kedro.runs import RunRecordHooks
 from medallion_kedro.viz_stats import PolarsDatasetStatsHook
@@ -22,5 +21,5 @@ CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    "custom_resolvers": {"oc.env": oc.env, "spellings_by_country": spellings_by_country},
+    "custom_resolvers": {"oc.env": oc.env},
 }
