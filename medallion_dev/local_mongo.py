@@ -203,6 +203,14 @@ def _is_this_checkouts(port: int, data_dir: Path) -> int | None:
     return pid if listener in family else None
 
 
+def _own_server(port: int, data_dir: Path) -> str | None:
+    """Says which of this checkout's servers serves ``port``; None when it is not ours."""
+    pid = _is_this_checkouts(port, data_dir)
+    if pid is None:
+        return None
+    return f"this checkout's nx-27017, PID {pid}, database {data_dir / DB_FILE}"
+
+
 def _refuse_foreign(host: str, port: int, data_dir: Path) -> int:
     other = port + 1
     print(
@@ -224,12 +232,9 @@ def start(
     host: str, port: int, data_dir: Path, timeout_s: float = 30.0, use_existing: bool = False
 ) -> int:
     if answers(host, port):
-        mine = _is_this_checkouts(port, data_dir)
-        if mine is not None:
-            print(
-                f"This checkout's nx-27017 (PID {mine}, database {data_dir / DB_FILE}) "
-                f"already answers on {_uri(host, port)}; nothing to do."
-            )
+        own = _own_server(port, data_dir)
+        if own is not None:
+            print(f"{_uri(host, port)} already answers ({own}); nothing to do.")
             return EXIT_OK
         if not use_existing:
             return _refuse_foreign(host, port, data_dir)
@@ -321,12 +326,9 @@ def stop(host: str, port: int, data_dir: Path) -> int:
 
 def status(host: str, port: int, data_dir: Path) -> int:
     if answers(host, port):
-        mine = _is_this_checkouts(port, data_dir)
-        if mine is not None:
-            print(
-                f"MongoDB-compatible server answering on {_uri(host, port)} "
-                f"(this checkout's nx-27017, PID {mine}, database {data_dir / DB_FILE})."
-            )
+        own = _own_server(port, data_dir)
+        if own is not None:
+            print(f"MongoDB-compatible server answering on {_uri(host, port)} ({own}).")
         else:
             print(
                 f"MongoDB-compatible server answering on {_uri(host, port)}, NOT started by "
