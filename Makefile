@@ -21,8 +21,8 @@ test:         ## install and run the whole test suite
 	bash scripts/test.sh
 
 lint: setup
-	$(BIN)/ruff check src graphql_api ui tests bench
-	$(BIN)/ruff format --check src graphql_api ui tests bench
+	$(BIN)/ruff check src medallion_dev graphql_api ui tests bench
+	$(BIN)/ruff format --check src medallion_dev graphql_api ui tests bench
 
 typecheck: setup
 	$(BIN)/mypy
