@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import cast
-
 import strawberry
 from strawberry import relay
 
 from graphql_api.auth import pii_note
 from graphql_api.store import CustomerCriteria, CustomerOrdering, GoldStore, customer_ordering
 from graphql_api.types.customer import Customer
-from graphql_api.types.ordering import OrderDirection
+from graphql_api.types.ordering import OrderDirection, SortField
 from graphql_api.types.segment import Segment
 from graphql_api.validation import non_negative, text
 
 
 @strawberry.enum(description="What the customer list is sorted on; ties by customer id.")
-class CustomerOrderField(Enum):
+class CustomerOrderField(SortField):
     TOTAL_SPENT = strawberry.enum_value("total_spent", description="Total spent.")
-    CUSTOMER_ID = strawberry.enum_value(None, description="Customer id.")
+    CUSTOMER_ID = strawberry.enum_value(None, description="Customer id.")  # the key alone
     NAME = strawberry.enum_value("name", description="Full name. " + pii_note("Sorting by name"))
-
-    @property
-    def column(self) -> str | None:
-        """The gold column sorted on (None: the customer id alone)."""
-        return cast("str | None", self.value)
 
 
 @strawberry.input(description="Order of the customer list.")

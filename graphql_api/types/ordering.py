@@ -16,16 +16,20 @@ class OrderDirection(Enum):
         return 1 if self is OrderDirection.ASC else -1
 
 
-@strawberry.enum(description="What a revenue breakdown is sorted on; ties by name ascending.")
-class RevenueOrderField(Enum):
-    REVENUE = strawberry.enum_value("total_revenue", description="Total revenue.")
-    ORDERS = strawberry.enum_value("total_orders", description="Number of orders.")
-    NAME = strawberry.enum_value(None, description="Country or product name.")
+class SortField(Enum):
+    """The fields of an ``orderBy``: each value is the gold column it sorts on."""
 
     @property
     def column(self) -> str | None:
-        """The gold column sorted on (None: the breakdown's own name column)."""
+        """The gold column sorted on (None: the table's own key)."""
         return cast("str | None", self.value)
+
+
+@strawberry.enum(description="What a revenue breakdown is sorted on; ties by name ascending.")
+class RevenueOrderField(SortField):
+    REVENUE = strawberry.enum_value("total_revenue", description="Total revenue.")
+    ORDERS = strawberry.enum_value("total_orders", description="Number of orders.")
+    NAME = strawberry.enum_value(None, description="Country or product name.")  # its key
 
 
 @strawberry.input(description="Order of a revenue breakdown.")
