@@ -18,23 +18,23 @@ RULES = yaml.safe_load(
 )["silver"]
 
 
-#: The source columns each hand-written row below gives, in order.
-GIVEN = {
-    "customers": ["customer_id", "name", "email", "signup_date", "country"],
-    "orders": ["order_id", "customer_id", "order_ts", "amount", "product"],
-}
-
-
-def _bronze(rows: list[tuple[str | None, ...]], table: str) -> pl.DataFrame:
-    """Bronze ``table``: every source column (``RAW_COLUMNS``), the ``GIVEN`` ones from
-    ``rows`` and the others a valid value of their silver type."""
-    given = pl.DataFrame(rows, schema=dict.fromkeys(GIVEN[table], pl.String), orient="row")
+def _bronze(rows: list[tuple[str | None, ...]], columns: list[str]) -> pl.DataFrame:
+    """Bronze rows of the table whose key leads ``columns``: every source column
+    (``RAW_COLUMNS``), ``columns`` from ``rows`` and the others a valid value of their
+    silver type."""
+    table = next(t for t, names in RAW_COLUMNS.items() if names[0] == columns[0])
+    given = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
     return hm.source_frame(table, given).with_columns(
         _ingested_at=pl.lit(dt.datetime(2026, 1, 1)),
         _source_file=pl.lit("f.csv"),
         _batch_id=pl.lit("b1"),
         _malformed=pl.lit(False),
     )
+
+
+#: The source columns each hand-written row below gives, in order.
+CUSTOMER_COLS = ["customer_id", "name", "email", "signup_date", "country"]
+ORDER_COLS = ["order_id", "customer_id", "order_ts", "amount", "product"]
 
 
 def _customers() -> pl.DataFrame:
@@ -45,7 +45,7 @@ def _customers() -> pl.DataFrame:
             ("1", "Ann", "ann2@x.io", "2024-01-03", "FRANCE"),
             ("3", "Cy", "cy@x", "2024-01-04", "France"),
         ],
-        "customers",
+        CUSTOMER_COLS,
     )
 
 
@@ -60,7 +60,7 @@ def _split(flagged: pl.DataFrame, bronze: pl.DataFrame, table: str) -> Any:
 def test_customers_are_typed_normalised_and_last_row_wins() -> None:
     bronze = _customers()
     silver, rejected, warnings = _split(_flag_customers(bronze), bronze, "customers")
-    assert silver.sort("customer_id").select(GIVEN["customers"]).rows() == [
+    assert silver.sort("customer_id").select(CUSTOMER_COLS).rows() == [
         (1, "Ann", "ann2@x.io", dt.date(2024, 1, 3), "France"),
         (2, "Bo", "bo@x.io", dt.date(2024, 1, 2), None),
     ]
@@ -94,7 +94,7 @@ def test_an_invalid_later_row_does_not_displace_a_valid_one() -> None:
             ("5", "Eve", "e@x.io", "2024-01-01", "Spain"),
             ("5", "Eve", "e@x.io", "not a date", "Spain"),
         ],
-        "customers",
+        CUSTOMER_COLS,
     )
     silver, rejected, _ = _split(_flag_customers(bronze), bronze, "customers")
     assert silver["signup_date"].to_list() == [dt.date(2024, 1, 1)]
@@ -113,12 +113,12 @@ def test_orders_rules_and_orphans() -> None:
             ("15", None, "2026-01-01 10:00:00", "1", "mouse"),
             ("16", "2", "2026-01-01 10:00:00", "1", "  "),
         ],
-        "orders",
+        ORDER_COLS,
     )
     silver, rejected, warnings = _split(
         nodes.flag_orders(bronze, customers, RULES), bronze, "orders"
     )
-    assert silver.select(GIVEN["orders"]).rows() == [
+    assert silver.select(ORDER_COLS).rows() == [
         (10, 1, dt.datetime(2026, 1, 1, 10), Decimal("5.50"), "Gaming Console"),
         (16, 2, dt.datetime(2026, 1, 1, 10), Decimal("1.00"), None),
     ]
@@ -200,7 +200,7 @@ def test_reconcile_fails_the_run_when_rows_are_lost() -> None:
 
 
 def _orders(rows: list[tuple[str | None, ...]]) -> pl.DataFrame:
-    return _bronze(rows, "orders")
+    return _bronze(rows, ORDER_COLS)
 
 
 def _order_reasons(bronze: pl.DataFrame, as_of: str | None = "2026-11-01") -> dict[str, str]:
@@ -262,7 +262,7 @@ def test_negative_future_tolerance_is_a_config_error() -> None:
 def test_long_text_is_rejected_and_quarantined_as_an_excerpt() -> None:
     huge = "x" * 5_000_000
     bronze = _customers().vstack(
-        _bronze([("7", huge, "h@x.io", "2024-01-01", "France")], "customers")
+        _bronze([("7", huge, "h@x.io", "2024-01-01", "France")], CUSTOMER_COLS)
     )
     silver, rejected, _ = _split(_flag_customers(bronze), bronze, "customers")
     assert 7 not in silver["customer_id"].to_list()
@@ -274,10 +274,10 @@ def test_long_text_is_rejected_and_quarantined_as_an_excerpt() -> None:
 
 def test_control_characters_are_stripped_from_text() -> None:
     bronze = _bronze(
-        [("1", "Jo\x00e\x07 Doe", "J\x00O@x.io", "2024-01-01", "Fra\x00nce")], "customers"
+        [("1", "Jo\x00e\x07 Doe", "J\x00O@x.io", "2024-01-01", "Fra\x00nce")], CUSTOMER_COLS
     )
     silver, _, _ = _split(_flag_customers(bronze), bronze, "customers")
-    assert silver.select(GIVEN["customers"]).rows() == [
+    assert silver.select(CUSTOMER_COLS).rows() == [
         (1, "Joe Doe", "jo@x.io", dt.date(2024, 1, 1), "France")
     ]
     assert "\x00" not in "".join(silver["name"].to_list())
@@ -289,7 +289,7 @@ def test_control_characters_in_a_number_reject_the_row() -> None:
 
 
 def _reconcile_orders(bronze_orders: pl.DataFrame, rules: dict[str, Any] = RULES) -> Any:
-    customers_bronze = _bronze([("1", "A", "a@x.io", "2024-01-01", "France")], "customers")
+    customers_bronze = _bronze([("1", "A", "a@x.io", "2024-01-01", "France")], CUSTOMER_COLS)
     (c_silver, c_rejected, c_warn), countries = _reconcile(customers_bronze)
     o = _split(
         nodes.flag_orders(bronze_orders, c_silver, rules, "2026-11-01"), bronze_orders, "orders"
@@ -320,7 +320,7 @@ def test_reject_share_at_the_threshold_passes_and_above_it_fails() -> None:
 def test_countries_are_matched_on_distinct_values_with_row_counts() -> None:
     raws = ["UK", "UK", "Atlantis", None]
     bronze = _bronze(
-        [(str(i), "A", "a@x.io", "2024-01-01", c) for i, c in enumerate(raws)], "customers"
+        [(str(i), "A", "a@x.io", "2024-01-01", c) for i, c in enumerate(raws)], CUSTOMER_COLS
     )
     got = {
         r["raw_value"]: (r["canonical"], r["how"], r["rows"])
