@@ -36,6 +36,21 @@ def delta_files(uri: str, version: int, storage_options: dict[str, str] | None) 
     return list(table.file_uris())
 
 
+def _delta_options(lake: _commit.Lake) -> dict[str, str] | None:
+    """delta-rs storage options from the lake's S3 file system (none for a folder)."""
+    if lake.protocol == "file":
+        return None
+    options = getattr(lake.fs, "storage_options", {}) or {}
+    endpoint = options.get("endpoint_url") or options.get("client_kwargs", {}).get("endpoint_url")
+    mapped = {
+        "AWS_ACCESS_KEY_ID": options.get("key"),
+        "AWS_SECRET_ACCESS_KEY": options.get("secret"),
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ALLOW_HTTP": "true" if str(endpoint or "").startswith("http://") else None,
+    }
+    return {k: str(v) for k, v in mapped.items() if v}
+
+
 def published_files(lake: _commit.Lake, key: str, entry: _commit.Entry) -> list[str]:
     """The files holding the version that a commit record ``entry`` names for ``key``:
     a Parquet version file, or the files of a Delta version."""
@@ -43,8 +58,7 @@ def published_files(lake: _commit.Lake, key: str, entry: _commit.Entry) -> list[
         uri = lake.path(key.replace(".", "/", 1))
         if lake.protocol != "file":
             uri = f"{lake.protocol}://{uri}"
-        options = getattr(lake.fs, "storage_options", None)
-        return delta_files(uri, int(entry["version"]), options)
+        return delta_files(uri, int(entry["version"]), _delta_options(lake))
     return [lake.path(entry["file"])]
 
 

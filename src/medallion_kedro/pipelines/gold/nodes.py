@@ -204,7 +204,10 @@ def customer_metrics(
             recency_days=recency.clip(lower_bound=0),
         )
     )
-    out = _collect(rfm.score(metrics, window)).with_columns(
+    # One pass over the orders on the engine; the scores are computed on the collected
+    # table (one row per customer, published from here anyway) with the same
+    # engine-agnostic rfm.score, which needs no global rank on any engine.
+    out = _collect(rfm.score(_lazy(_collect(metrics)), window)).with_columns(
         total_spent=_money(pl.col("total_spent").fill_null(0)),
         avg_basket=money_avg(pl.col("total_spent"), pl.col("order_count")),
         recency_days=pl.col("recency_days").cast(pl.Int64),
