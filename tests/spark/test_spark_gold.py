@@ -67,6 +67,7 @@ def test_gold_from_the_spark_environment_equals_gold_from_polars(
     kedro_run(["generate"], params=PARAMS)
     kedro_run(["bronze", "silver", "gold"], params=PARAMS)
     on_polars = _gold(tmp_path)
+    plans = _record_spark_plans(monkeypatch)
     kedro_run(["gold"], env="spark", params=PARAMS)
     on_spark = _gold(tmp_path)
     assert on_spark.keys() == on_polars.keys() and len(on_spark) == 6
@@ -76,6 +77,10 @@ def test_gold_from_the_spark_environment_equals_gold_from_polars(
         assert frame.equals(on_polars[key][1]), key
     metrics = on_spark["gold.customer_metrics"][1]
     assert metrics["segment"].n_unique() >= 5  # the scores were really exercised
+    # Every query gold ran on Spark (8 or more) spreads its rows over the partitions.
+    assert len(plans) >= 8
+    for plan in plans:
+        assert single_partition_funnels(plan) == [], plan
 
 
 def test_the_hook_reads_spark_yml_and_says_what_runs_where(
@@ -159,26 +164,8 @@ def _plan(frame: DataFrame) -> str:
     return str(frame._jdf.queryExecution().executedPlan().toString())
 
 
-def test_gold_queries_have_no_single_partition_funnel(
-    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    orders = spark.createDataFrame(
-        [(i, i * i % 47, f"2026-0{1 + i % 9}-1{i % 10} 12:00:00", i % 7) for i in range(400)],
-        "order_id long, customer_id long, ts string, cents long",
-    ).selectExpr(
-        "order_id",
-        "customer_id",
-        "to_timestamp_ntz(ts) as order_ts",
-        "cast(cents / 100 as decimal(18, 2)) as amount",
-        "cast(null as string) as product",
-    )
-    customers = spark.range(60).selectExpr(
-        "id as customer_id",
-        "'x' as name",
-        "'x@x.io' as email",
-        "date'2020-01-01' as signup_date",
-        "'France' as country",
-    )
+def _record_spark_plans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The physical plans of the Spark queries that narwhals collects from now on."""
     plans: list[str] = []
     collect = nw.LazyFrame.collect
 
@@ -189,20 +176,30 @@ def test_gold_queries_have_no_single_partition_funnel(
         return collect(self, *args, **kwargs)
 
     monkeypatch.setattr(nw.LazyFrame, "collect", recording)
-    as_of = nodes.reference_date(None, orders)
-    metrics = nodes.customer_metrics(orders, customers, as_of, {"active_window_days": 90})
-    nodes.revenue_by_country(orders, customers)
-    nodes.revenue_by_product(orders)
-    nodes.monthly_revenue(orders)
-    nodes.kpis(orders, metrics, nodes.monthly_revenue(orders), as_of, {"active_window_days": 90})
-    assert len(plans) >= 7
-    assert metrics["rfm_score"].n_unique() >= 3
-    for plan in plans:
-        assert single_partition_funnels(plan) == [], plan
-    plans.clear()
-    on_spark = spark.createDataFrame(metrics.drop("rfm_score", "segment").to_arrow())
-    scored = nodes._collect(rfm.score(nw.from_native(on_spark), 90))
-    assert scored.sort("customer_id")["segment"].to_list() == metrics["segment"].to_list()
+    return plans
+
+
+def test_rfm_scores_on_spark_need_no_global_rank(
+    spark: SparkSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rfm.score`` on a Spark frame: same scores as on polars, no funnel in its plans."""
+    rows = [(c, 1 + c * c % 7, c * c % 11 * 10 + 5, c % 400) for c in range(1, 200)]
+    schema = {"customer_id": pl.Int64, "order_count": pl.Int64, "total_spent": pl.Decimal(18, 2)}
+    metrics = pl.DataFrame(
+        rows, schema={**schema, "recency_days": pl.Int64}, orient="row"
+    ).with_columns(
+        pl.when(pl.col("customer_id") % 9 == 0)
+        .then(0)
+        .otherwise("order_count")
+        .alias("order_count")
+    )
+    on_polars = nodes._collect(rfm.score(nw.from_native(metrics).lazy(), 90))
+    plans = _record_spark_plans(monkeypatch)
+    on_spark = nodes._collect(
+        rfm.score(nw.from_native(spark.createDataFrame(metrics.to_arrow())), 90)
+    )
+    assert on_spark.sort("customer_id").equals(on_polars.sort("customer_id"))
+    assert on_polars["rfm_score"].n_unique() >= 10
     assert len(plans) == 2  # the histogram, then the scores
     for plan in plans:
         assert single_partition_funnels(plan) == [], plan
