@@ -113,10 +113,8 @@ def boundaries(histogram: pl.DataFrame, column: str) -> list[Any]:
 def bands(value: Any, bounds: list[Any]) -> Any:
     """1 plus the number of ``bounds`` strictly below ``value``: the quintile score."""
     x = _ns(value)
-    score = x.lit(1, x.Int8)
-    for bound in bounds:
-        score = score + x.when(value > bound).then(x.lit(1, x.Int8)).otherwise(x.lit(0, x.Int8))
-    return score.cast(x.Int8)
+    above = [(value > bound).cast(x.Int8) for bound in bounds]
+    return (x.sum_horizontal(x.lit(1, x.Int8), *above)).cast(x.Int8)
 
 
 def segment(r: Any, f: Any) -> Any:
@@ -138,19 +136,17 @@ def segment(r: Any, f: Any) -> Any:
     )
 
 
-def _histograms(customers: nw.LazyFrame[Any]) -> pl.DataFrame:
-    """Scored customers per distinct (order_count, total_spent): a small aggregate."""
+def _histogram(customers: nw.LazyFrame[Any], column: str) -> pl.DataFrame:
+    """Scored customers per distinct value of ``column``: a small aggregate."""
     scored = customers.filter(nw.col("order_count") > 0)
-    pairs = scored.group_by("order_count", "total_spent").agg(count=nw.len())
-    return pairs.collect(backend="polars").to_native()
+    counts = scored.group_by(column).agg(count=nw.len())
+    return counts.collect(backend="polars").to_native()
 
 
 def score(customers: nw.LazyFrame[Any], window: int) -> nw.LazyFrame[Any]:
     """Add ``rfm_score`` and ``segment`` from recency_days, order_count and total_spent."""
-    pairs = _histograms(customers)
     f_bounds, m_bounds = (
-        boundaries(pairs.group_by(c).agg(pl.col("count").sum()), c)
-        for c in ("order_count", "total_spent")
+        boundaries(_histogram(customers, c), c) for c in ("order_count", "total_spent")
     )
     ordered = nw.col("order_count") > 0
     scores = customers.with_columns(
