@@ -68,6 +68,8 @@ def test_gold_from_the_spark_environment_equals_gold_from_polars(
     kedro_run(["bronze", "silver", "gold"], params=PARAMS)
     on_polars = _gold(tmp_path)
     plans = _record_spark_plans(monkeypatch)
+    monkeypatch.setenv("SPARK_MASTER", "local[2]")  # conf/spark/spark.yml reads these
+    monkeypatch.setenv("SPARK_SHUFFLE_PARTITIONS", "2")
     kedro_run(["gold"], env="spark", params=PARAMS)
     on_spark = _gold(tmp_path)
     assert on_spark.keys() == on_polars.keys() and len(on_spark) == 6
