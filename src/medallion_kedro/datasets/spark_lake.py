@@ -69,7 +69,30 @@ def _spark_uri(path: str, protocol: str) -> str:
     return f"s3a://{path}" if protocol in {"s3", "s3a"} else f"{protocol}://{path}"
 
 
-class SparkLakeTableDataset(ParquetTableDataset):
+class SparkReads:
+    """Load a lake table's published version as a Spark DataFrame; everything else (save,
+    staging, commit) stays the lake dataset's it is mixed into."""
+
+    lake: _commit.Lake
+    key: str
+    if TYPE_CHECKING:
+
+        def current_entry(self) -> _commit.Entry | None: ...
+
+    def load(self) -> DataFrame:
+        entry = self.current_entry()
+        if entry is None:
+            layer = self.key.split(".", 1)[0]
+            raise DatasetError(
+                f"Lake table {self.key} has no published version in {self.lake.uri}: build "
+                f"it with `kedro run --pipeline {BUILT_BY.get(layer, layer)}`."
+            )
+        files = published_files(self.lake, self.key, entry)
+        spark = spark_session()
+        return spark.read.parquet(*(_spark_uri(f, self.lake.protocol) for f in files))
+
+
+class SparkLakeTableDataset(SparkReads, ParquetTableDataset):  # type: ignore[misc]
     """``ParquetTableDataset`` that loads the published version as a Spark DataFrame.
 
     Saving, staging and committing are the base class's (polars writes the version, the
@@ -79,7 +102,8 @@ class SparkLakeTableDataset(ParquetTableDataset):
     files with ``spark.read.parquet``: a Parquet version file, or for a Delta entry
     (``{"format": "delta", "version": N}``) the files delta-rs lists for version N. The
     session comes from :func:`medallion_kedro.spark.spark_session` (``conf/spark/spark.yml``).
-    ``preview`` reads with polars, so Kedro-Viz never starts Spark.
+    ``preview`` reads with polars, so Kedro-Viz never starts Spark. For a Delta lake table,
+    mix :class:`SparkReads` into its dataset class the same way.
 
     Example catalog entry (``conf/spark/catalog.yml``)::
 
@@ -89,17 +113,6 @@ class SparkLakeTableDataset(ParquetTableDataset):
           filepath: ${globals:lake}/silver/{table}
           credentials: lake
     """
-
-    def load(self) -> DataFrame:  # type: ignore[override]
-        entry = self.current_entry()
-        if entry is None:
-            raise DatasetError(
-                f"Lake table {self.key} has no published version in {self.lake.uri}: build "
-                f"it with `kedro run --pipeline {BUILT_BY.get(self.layer, self.layer)}`."
-            )
-        files = published_files(self.lake, self.key, entry)
-        spark = spark_session()
-        return spark.read.parquet(*(_spark_uri(f, self.lake.protocol) for f in files))
 
     def preview(self, nrows: int = 10) -> TablePreview:
         return table_preview(ParquetTableDataset.load(self).head(nrows).collect())
