@@ -5,6 +5,11 @@ in one session (`kedro run --pipelines bronze,silver,gold`, the median of ``--re
 runs); and each stage in a process of its own (Kedro start-up, ~2 s, included in each).
 
     python bench/pipeline.py --orders 10000000 [--customers 1000000] [--repeat 3]
+    python bench/pipeline.py --orders 1000000 --env spark
+
+``--env spark`` runs bronze and silver as usual (polars) and gold with ``--env spark``
+(Spark, ``SPARK_MASTER`` or ``local[*]``); peak RSS then includes the JVM (a child
+process), and the Spark session's start-up is measured on its own.
 """
 
 from __future__ import annotations
@@ -23,9 +28,41 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_stage(pipeline: str, params: str, lake: str) -> tuple[float, float]:
+#: Starts the ``spark`` environment's session and runs one tiny job; prints the seconds.
+SPARK_START = """
+import time
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from medallion_kedro.spark import spark_session
+bootstrap_project({root!r})
+with KedroSession.create(project_path={root!r}, env="spark") as session:
+    session.load_context()
+    start = time.perf_counter()
+    spark_session().range(1).count()
+    print(time.perf_counter() - start)
+"""
+
+
+def run_stage(pipeline: str, params: str, lake: str, env: str | None = None) -> tuple[float, float]:
     """Run ``kedro run --pipelines <pipeline>``; return (wall seconds, peak RSS in MiB)."""
     cmd = [sys.executable, "-m", "kedro", "run", "--pipelines", pipeline, "--params", params]
+    return _measure(
+        cmd + (["--env", env] if env else []), lake, f"kedro run --pipelines {pipeline}"
+    )
+
+
+def spark_start_up(lake: str) -> float:
+    """Seconds to start the spark environment's session (JVM included) and run one job."""
+    code = SPARK_START.format(root=str(ROOT))
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "LAKE_PATH": lake}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True
+    )
+    return float(out.stdout.decode().strip().splitlines()[-1])
+
+
+def _measure(cmd: list[str], lake: str, what: str) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, peak RSS of its process tree in MiB)."""
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "LAKE_PATH": lake}
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -41,7 +78,7 @@ def run_stage(pipeline: str, params: str, lake: str) -> tuple[float, float]:
         wall = time.perf_counter() - start
         if proc.returncode:
             err.seek(0)
-            sys.exit(f"kedro run --pipelines {pipeline} failed:\n{err.read().decode()[-3000:]}")
+            sys.exit(f"{what} failed:\n{err.read().decode()[-3000:]}")
     return wall, peak / 2**20
 
 
@@ -51,11 +88,14 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=None, help="default: orders / 10")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lake", default=None, help="default: a temporary folder")
+    parser.add_argument("--env", default=None, help="spark: gold on Spark (see above)")
     args = parser.parse_args()
     customers = args.customers or max(args.orders // 10, 1)
     lake = args.lake or tempfile.mkdtemp(prefix="medallion-bench-")
     params = f"n_orders={args.orders},n_customers={customers}"
     print(f"orders={args.orders:,} customers={customers:,} lake={lake} cpus={os.cpu_count()}")
+    if args.env:
+        return bench_env(args.env, args.orders, args.repeat, params, lake)
 
     wall, rss = run_stage("generate", params, lake)
     print(f"{'generate':<22} wall {wall:6.2f} s  peak RSS {rss:7.0f} MiB")
@@ -69,6 +109,28 @@ def main() -> None:
     for stage in ("bronze", "silver", "gold"):
         wall, rss = run_stage(stage, params, lake)
         print(f"{stage + ' (own process)':<22} wall {wall:6.2f} s  peak RSS {rss:7.0f} MiB")
+
+
+def bench_env(env: str, orders: int, repeat: int, params: str, lake: str) -> None:
+    """Bronze and silver on polars once, then gold in ``env`` (``repeat`` times) and in the
+    default environment, on the same silver; and the session start-up on its own."""
+    for stage in ("generate", "bronze,silver"):
+        wall, rss = run_stage(stage, params, lake)
+        print(f"{stage:<22} wall {wall:6.2f} s  peak RSS {rss:7.0f} MiB")
+    for name, run_env in ((f"gold --env {env}", env), ("gold (polars)", None)):
+        runs = [run_stage("gold", params, lake, run_env) for _ in range(repeat)]
+        walls = [w for w, _ in runs]
+        print(
+            f"{name:<22} wall {statistics.median(walls):6.2f} s  peak RSS "
+            f"{max(r for _, r in runs):7.0f} MiB  (own process; median of "
+            f"{', '.join(f'{w:.2f}' for w in walls)})"
+        )
+    if env == "spark":
+        starts = [spark_start_up(lake) for _ in range(repeat)]
+        print(
+            f"{'spark start-up':<22} {statistics.median(starts):6.2f} s  (session + one job; "
+            f"median of {', '.join(f'{s:.2f}' for s in starts)}; included in gold above)"
+        )
 
 
 if __name__ == "__main__":

@@ -6,10 +6,13 @@ cd "$(dirname "$0")/.."
 export KEDRO_DISABLE_TELEMETRY=1 DO_NOT_TRACK=1 GRADIO_ANALYTICS_ENABLED=False
 
 bash scripts/setup.sh
-# Debian packages the tests drive: Chromium (browser tests) and wrk (load benchmarks).
+# Debian packages the tests drive: Chromium (browser tests), wrk (load benchmarks), Java.
+.venv/bin/python -m pip install --quiet -e ".[spark]"
 missing=()
 if ! command -v chromium >/dev/null 2>&1 && [[ ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
 if ! command -v wrk >/dev/null 2>&1; then missing+=(wrk); fi
+# Java for the Spark tests (the `spark` extra's PySpark runs on a JVM).
+if ! command -v java >/dev/null 2>&1; then missing+=(openjdk-17-jre-headless); fi
 if (( ${#missing[@]} )); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
     echo "==> installing Debian's ${missing[*]} for the tests"

@@ -31,6 +31,8 @@ COVERED: list[tuple[str, list[str]]] = [
         ["tests/test_make_up.py::test_up_twice_reports_what_runs_then_down_stops_it"],
     ),
     (r"make setup", [".ci/run"]),  # make test runs scripts/setup.sh first
+    # scripts/test.sh installs the spark extra, and Java as root when it is missing
+    (r"pip install -e '\.\[spark\]'|apt-get install openjdk-17-jre-headless", [".ci/run"]),
     (
         r"make notebook|kedro jupyter (lab|notebook)",
         [
@@ -66,6 +68,13 @@ COVERED: list[tuple[str, list[str]]] = [
         [
             "tests/test_cli.py::test_a_normal_run_prints_no_warning",
             "tests/test_session_local.py::test_handmade_lake_builds_expected_gold",
+        ],
+    ),
+    (
+        r"(\w+=\S+ )*kedro run --env spark --pipelines gold",
+        [
+            "tests/spark/test_spark_gold.py::"
+            "test_gold_from_the_spark_environment_equals_gold_from_polars"
         ],
     ),
     (

@@ -6,6 +6,7 @@ from medallion_kedro.datasets.mongo_export_dataset import ExportBatch, MongoExpo
 from medallion_kedro.datasets.mongodb_dataset import MongoDBDataset
 from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
+from medallion_kedro.datasets.spark_lake import SparkLakeTableDataset
 
 __all__ = [
     "ExportBatch",
@@ -15,4 +16,5 @@ __all__ = [
     "MongoExportDataset",
     "ParquetFolderDataset",
     "ParquetTableDataset",
+    "SparkLakeTableDataset",
 ]

@@ -11,6 +11,12 @@ decimals from the exact monthly totals.
 
 A customer without a recognised country and an order without a product are grouped under
 ``Unknown`` in gold (silver keeps them as null and lists them in ``quality.warnings``).
+
+One implementation for every engine: the nodes take whatever frames the catalog gives
+(polars by default, Spark DataFrames in the ``spark`` environment) and express the heavy
+part (joins, group-bys, exact decimal sums, RFM) with narwhals, lazily. Each gold table is
+small, so it is then collected to polars, where the money is finished with exact integer
+arithmetic (``money_avg``) and the table is sorted and published through the lake.
 """
 
 from __future__ import annotations
@@ -20,17 +26,29 @@ import logging
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+import narwhals as nw
 import polars as pl
+from narwhals.typing import IntoFrame
 
 from medallion_kedro.dates import parse_as_of
 from medallion_kedro.pipelines.gold import rfm
-from medallion_kedro.schemas import GOLD, MONEY, Frame
+from medallion_kedro.schemas import GOLD, MONEY
 
 log = logging.getLogger(__name__)
 
 #: Gold's label for a country or product silver could not recognise.
 UNKNOWN = "Unknown"
 _CENTS = 10**MONEY.scale
+
+
+def _lazy(frame: IntoFrame) -> nw.LazyFrame[Any]:
+    """Any catalog frame (polars eager or lazy, Spark) as a narwhals lazy frame."""
+    return nw.from_native(frame).lazy()
+
+
+def _collect(frame: nw.LazyFrame[Any]) -> pl.DataFrame:
+    """A (small) result brought to the driver as a polars frame."""
+    return frame.collect(backend="polars").to_native()
 
 
 def _cents(total: pl.Expr) -> pl.Expr:
@@ -57,18 +75,23 @@ class UnreconciledSilverError(RuntimeError):
     """Silver does not hold the rows its reconciliation counted."""
 
 
+def _rows(frame: IntoFrame) -> int:
+    return int(_collect(_lazy(frame).select(nw.len())).item())
+
+
 def reconciled_silver(
-    reconciliation: Frame, orders: Frame, customers: Frame
-) -> tuple[Frame, Frame]:
+    reconciliation: IntoFrame, orders: IntoFrame, customers: IntoFrame
+) -> tuple[IntoFrame, IntoFrame]:
     """Release silver to gold only when it holds exactly the rows ``reconcile`` counted.
 
     ``quality.reconciliation`` is written in the same commit as silver; a silver table
     changed since (by hand, or by a run that never reconciled) is refused here, so gold is
     always built from reconciled silver. Counting a lake table reads only file footers.
     """
-    counted = dict(reconciliation.lazy().select("table", "silver_rows").collect().iter_rows())
+    report = _collect(_lazy(reconciliation).select("table", "silver_rows"))
+    counted = dict(report.iter_rows())
     for table, frame in (("orders", orders), ("customers", customers)):
-        rows = int(frame.lazy().select(pl.len()).collect().item())
+        rows = _rows(frame)
         if counted.get(table) != rows:
             raise UnreconciledSilverError(
                 f"silver.{table} holds {rows} rows but quality.reconciliation counted "
@@ -78,14 +101,14 @@ def reconciled_silver(
     return orders, customers
 
 
-def reference_date(as_of: str | dt.date | None, orders: Frame) -> dt.date:
+def reference_date(as_of: str | dt.date | None, orders: IntoFrame) -> dt.date:
     """The ``as_of`` of this gold build: the parameter when set, else the day after the
     latest valid order. Logged once, with where it came from."""
     if as_of:
         reference = parse_as_of(as_of)
         log.info("as_of %s: from the as_of parameter", reference)
         return reference
-    latest = orders.lazy().select(pl.col("order_ts").max()).collect().item()
+    latest = _collect(_lazy(orders).select(nw.col("order_ts").max())).item()
     if latest is None:
         raise ValueError(
             "as_of is not set and silver.orders is empty: nothing to date the build from. "
@@ -112,44 +135,46 @@ def active_window(params: dict[str, Any]) -> int:
     return days
 
 
-def _revenue_by(orders: Frame, key: str, avg_name: str) -> pl.DataFrame:
-    return (
-        orders.lazy()
-        .group_by(key)
-        .agg(total_revenue=pl.col("amount").sum(), total_orders=pl.len().cast(pl.Int64))
-        .with_columns(
-            total_revenue=_money(pl.col("total_revenue")),
-            **{avg_name: money_avg(pl.col("total_revenue"), pl.col("total_orders"))},
-        )
-        .sort(["total_revenue", key], descending=[True, False])
-        .collect()
+def _revenue_by(orders: nw.LazyFrame[Any], key: str, avg_name: str) -> pl.DataFrame:
+    sums = _collect(
+        orders.group_by(key).agg(total_revenue=nw.col("amount").sum(), total_orders=nw.len())
     )
+    return sums.with_columns(
+        total_revenue=_money(pl.col("total_revenue")),
+        total_orders=pl.col("total_orders").cast(pl.Int64),
+        **{avg_name: money_avg(pl.col("total_revenue"), pl.col("total_orders"))},
+    ).sort(["total_revenue", key], descending=[True, False])
 
 
-def revenue_by_country(orders: Frame, customers: Frame) -> pl.DataFrame:
+def revenue_by_country(orders: IntoFrame, customers: IntoFrame) -> pl.DataFrame:
     """Revenue, orders and average basket per customer country (``Unknown`` for none)."""
-    countries = customers.lazy().select("customer_id", pl.col("country").fill_null(UNKNOWN))
-    with_country = orders.lazy().join(countries, on="customer_id")
-    out = _revenue_by(with_country, "country", "avg_basket")
-    return out
+    countries = _lazy(customers).select("customer_id", nw.col("country").fill_null(UNKNOWN))
+    with_country = _lazy(orders).join(countries, on="customer_id")
+    return _revenue_by(with_country, "country", "avg_basket")
 
 
-def revenue_by_product(orders: Frame) -> pl.DataFrame:
+def revenue_by_product(orders: IntoFrame) -> pl.DataFrame:
     """Revenue, orders and average price per product (``Unknown`` for none)."""
-    named = orders.lazy().with_columns(pl.col("product").fill_null(UNKNOWN))
-    out = _revenue_by(named, "product", "avg_price")
-    return out
+    named = _lazy(orders).with_columns(nw.col("product").fill_null(UNKNOWN))
+    return _revenue_by(named, "product", "avg_price")
 
 
-def monthly_revenue(orders: Frame) -> pl.DataFrame:
+def monthly_revenue(orders: IntoFrame) -> pl.DataFrame:
     """Revenue, orders and average basket per calendar month ``YYYY-MM``."""
-    months = orders.lazy().with_columns(month=pl.col("order_ts").dt.strftime("%Y-%m"))
-    out = _revenue_by(months, "month", "avg_basket").sort("month")
-    return out
+    months = _lazy(orders).with_columns(month=nw.col("order_ts").dt.to_string("%Y-%m"))
+    return _revenue_by(months, "month", "avg_basket").sort("month")
+
+
+def _day_number(timestamp: nw.Expr) -> nw.Expr:
+    """The proleptic Gregorian day number of a timestamp's date (``date.toordinal()``),
+    from year and day of year: exact integer arithmetic every engine has."""
+    year = timestamp.dt.year().cast(nw.Int64) - 1
+    leap_days = year // 4 - year // 100 + year // 400
+    return year * 365 + leap_days + timestamp.dt.ordinal_day().cast(nw.Int64)
 
 
 def customer_metrics(
-    orders: Frame, customers: Frame, as_of: dt.date, params: dict[str, Any]
+    orders: IntoFrame, customers: IntoFrame, as_of: dt.date, params: dict[str, Any]
 ) -> pl.DataFrame:
     """Per customer: spend, order count, basket, first/last order, recency and RFM segment.
 
@@ -160,51 +185,56 @@ def customer_metrics(
     """
     window = active_window(params)
     per_customer = (
-        orders.lazy()
+        _lazy(orders)
         .group_by("customer_id")
         .agg(
-            total_spent=pl.col("amount").sum(),
-            order_count=pl.len().cast(pl.Int64),
-            first_order=pl.col("order_ts").min(),
-            last_order=pl.col("order_ts").max(),
+            total_spent=nw.col("amount").sum(),
+            order_count=nw.len(),
+            first_order=nw.col("order_ts").min(),
+            last_order=nw.col("order_ts").max(),
         )
     )
+    recency = nw.lit(as_of.toordinal(), nw.Int64) - _day_number(nw.col("last_order"))
     metrics = (
-        customers.lazy()
+        _lazy(customers)
         .join(per_customer, on="customer_id", how="left")
         .with_columns(
-            country=pl.col("country").fill_null(UNKNOWN),
-            total_spent=_money(pl.col("total_spent").fill_null(0)),
-            order_count=pl.col("order_count").fill_null(0),
-            avg_basket=money_avg(pl.col("total_spent"), pl.col("order_count").fill_null(0)),
-            recency_days=(pl.lit(as_of) - pl.col("last_order").dt.date())
-            .dt.total_days()
-            .clip(lower_bound=0),
+            country=nw.col("country").fill_null(UNKNOWN),
+            order_count=nw.col("order_count").fill_null(0).cast(nw.Int64),
+            recency_days=recency.clip(lower_bound=0),
         )
     )
-    out = rfm.score(metrics.collect(), window).select(GOLD["customer_metrics"].names())
-    out = out.sort("customer_id")
-    return out
+    # One pass over the orders on the engine; the scores are computed on the collected
+    # table (one row per customer, published from here anyway) with the same
+    # engine-agnostic rfm.score, which needs no global rank on any engine.
+    out = _collect(rfm.score(_lazy(_collect(metrics)), window)).with_columns(
+        total_spent=_money(pl.col("total_spent").fill_null(0)),
+        avg_basket=money_avg(pl.col("total_spent"), pl.col("order_count")),
+        recency_days=pl.col("recency_days").cast(pl.Int64),
+    )
+    return out.select(GOLD["customer_metrics"].names()).sort("customer_id")
 
 
-def segments(metrics: Frame) -> pl.DataFrame:
+def segments(metrics: IntoFrame) -> pl.DataFrame:
     """Per RFM segment: customers, total spent and average basket (total spent over the
     segment's orders, rounded like every gold average), biggest total spent first."""
-    out = (
-        metrics.lazy()
+    sums = _collect(
+        _lazy(metrics)
         .group_by("segment")
         .agg(
-            customers=pl.len().cast(pl.Int64),
-            total_spent=pl.col("total_spent").sum(),
-            orders=pl.col("order_count").sum(),
+            customers=nw.len(),
+            total_spent=nw.col("total_spent").sum(),
+            orders=nw.col("order_count").sum(),
         )
-        .with_columns(
+    )
+    out = (
+        sums.with_columns(
+            customers=pl.col("customers").cast(pl.Int64),
             total_spent=_money(pl.col("total_spent")),
             avg_basket=money_avg(pl.col("total_spent"), pl.col("orders")),
         )
         .select(GOLD["segments"].names())
         .sort(["total_spent", "segment"], descending=[True, False])
-        .collect()
     )
     return out
 
@@ -221,9 +251,9 @@ def _growth(last: Decimal, previous: Decimal | None) -> float | None:
 
 
 def kpis(
-    orders: Frame,
-    metrics: Frame,
-    monthly: Frame,
+    orders: IntoFrame,
+    metrics: IntoFrame,
+    monthly: IntoFrame,
     as_of: dt.date,
     params: dict[str, Any],
 ) -> pl.DataFrame:
@@ -236,30 +266,22 @@ def kpis(
     window = active_window(params)
     last = _month_before(as_of)
     previous = _month_before(dt.date.fromisoformat(last + "-01"))
-    months = monthly.lazy().select("month", "total_revenue").collect()
+    months = _collect(_lazy(monthly).select("month", "total_revenue"))
     revenue = dict(zip(months["month"], months["total_revenue"], strict=True))
     growth = _growth(revenue.get(last, Decimal(0)), revenue.get(previous))
-    totals = (
-        orders.lazy()
-        .select(total=pl.col("amount").sum(), count=pl.len().cast(pl.Int64))
-        .select(
-            total=_money(pl.col("total").fill_null(0)),
-            count="count",
-            avg=money_avg(pl.col("total").fill_null(0), pl.col("count")).fill_null(0),
-        )
-        .collect()
+    totals = _collect(_lazy(orders).select(total=nw.col("amount").sum(), count=nw.len())).select(
+        total=_money(pl.col("total").fill_null(0)),
+        count=pl.col("count").cast(pl.Int64),
+        avg=money_avg(pl.col("total").fill_null(0), pl.col("count")).fill_null(0),
     )
-    customers = (
-        metrics.lazy()
-        .select(pl.len(), rfm.is_active(pl.col("recency_days"), window).sum().cast(pl.Int64))
-        .collect()
-    )
+    active = rfm.is_active(nw.col("recency_days"), window).cast(nw.Int64).sum()
+    customers = _collect(_lazy(metrics).select(nw.len(), active))
     out = pl.DataFrame(
         {
             "total_revenue": totals.get_column("total"),
             "total_orders": totals.get_column("count"),
             "total_customers": [int(customers.item(0, 0))],
-            "active_customers": [int(customers.item(0, 1))],
+            "active_customers": [int(customers.item(0, 1) or 0)],
             "avg_basket": totals.get_column("avg"),
             "revenue_growth_last_month": [growth],
             "as_of": [as_of],

@@ -1,0 +1,121 @@
+"""``SparkLakeTableDataset``: a lake table that loads as a Spark DataFrame."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kedro.io.core import DatasetError
+from kedro_datasets._typing import TablePreview
+
+from medallion_kedro.datasets import _commit
+from medallion_kedro.datasets._preview import table_preview
+from medallion_kedro.datasets.parquet_table import BUILT_BY, ParquetTableDataset
+from medallion_kedro.spark import spark_session
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+#: Delta reader features that make a version's files differ from its rows.
+UNREADABLE_FEATURES = {"deletionVectors", "columnMapping"}
+
+
+def delta_files(uri: str, version: int, storage_options: dict[str, str] | None) -> list[str]:
+    """The Parquet files of Delta ``version`` of the table at ``uri``, as delta-rs lists
+    them: exactly that version's rows (reading the table folder would also read the files
+    of earlier versions that a merge or an overwrite replaced)."""
+    from deltalake import DeltaTable
+
+    table = DeltaTable(uri, version=version, storage_options=storage_options or None)
+    features = set(table.protocol().reader_features or ()) & UNREADABLE_FEATURES
+    if features:
+        raise DatasetError(
+            f"Delta table {uri} version {version} uses {sorted(features)}: its Parquet files "
+            "alone do not give its rows. Read it with a Spark session that has Delta "
+            "(delta-spark), or rewrite the table without these features."
+        )
+    return list(table.file_uris())
+
+
+def _delta_options(lake: _commit.Lake) -> dict[str, str] | None:
+    """delta-rs storage options from the lake's S3 file system (none for a folder)."""
+    if lake.protocol == "file":
+        return None
+    options = getattr(lake.fs, "storage_options", {}) or {}
+    endpoint = options.get("endpoint_url") or options.get("client_kwargs", {}).get("endpoint_url")
+    mapped = {
+        "AWS_ACCESS_KEY_ID": options.get("key"),
+        "AWS_SECRET_ACCESS_KEY": options.get("secret"),
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ALLOW_HTTP": "true" if str(endpoint or "").startswith("http://") else None,
+    }
+    return {k: str(v) for k, v in mapped.items() if v}
+
+
+def published_files(lake: _commit.Lake, key: str, entry: _commit.Entry) -> list[str]:
+    """The files holding the version that a commit record ``entry`` names for ``key``:
+    a Parquet version file, or the files of a Delta version."""
+    if entry.get("format") == "delta":
+        uri = lake.path(key.replace(".", "/", 1))
+        if lake.protocol != "file":
+            uri = f"{lake.protocol}://{uri}"
+        return delta_files(uri, int(entry["version"]), _delta_options(lake))
+    return [lake.path(entry["file"])]
+
+
+def _spark_uri(path: str, protocol: str) -> str:
+    """A path as Spark's Hadoop file systems name it (``s3a://`` for S3)."""
+    if protocol == "file" or "://" in path:
+        return path.replace("s3://", "s3a://", 1)
+    return f"s3a://{path}" if protocol in {"s3", "s3a"} else f"{protocol}://{path}"
+
+
+class SparkReads:
+    """Load a lake table's published version as a Spark DataFrame; everything else (save,
+    staging, commit) stays the lake dataset's it is mixed into."""
+
+    lake: _commit.Lake
+    key: str
+    if TYPE_CHECKING:
+
+        def current_entry(self) -> _commit.Entry | None: ...
+
+    def load(self) -> DataFrame:
+        entry = self.current_entry()
+        if entry is None:
+            layer = self.key.split(".", 1)[0]
+            raise DatasetError(
+                f"Lake table {self.key} has no published version in {self.lake.uri}: build "
+                f"it with `kedro run --pipeline {BUILT_BY.get(layer, layer)}`."
+            )
+        files = published_files(self.lake, self.key, entry)
+        spark = spark_session()
+        return spark.read.parquet(*(_spark_uri(f, self.lake.protocol) for f in files))
+
+
+class SparkLakeTableDataset(SparkReads, ParquetTableDataset):  # type: ignore[misc]
+    """``ParquetTableDataset`` that loads the published version as a Spark DataFrame.
+
+    Saving, staging and committing are the base class's (polars writes the version, the
+    lake's commit record publishes it), so the pipelines that write the table run
+    unchanged. Loading resolves the version readers get through the commit record (the
+    version staged by the running session, else the committed one) and reads exactly its
+    files with ``spark.read.parquet``: a Parquet version file, or for a Delta entry
+    (``{"format": "delta", "version": N}``) the files delta-rs lists for version N. The
+    session comes from :func:`medallion_kedro.spark.spark_session` (``conf/spark/spark.yml``).
+    ``preview`` reads with polars, so Kedro-Viz never starts Spark. For a Delta lake table,
+    mix :class:`SparkReads` into its dataset class the same way.
+
+    Example catalog entry (``conf/spark/catalog.yml``)::
+
+        "silver.{table}":
+          type: medallion_kedro.datasets.SparkLakeTableDataset
+          file_format: parquet
+          filepath: ${globals:lake}/silver/{table}
+          credentials: lake
+    """
+
+    def preview(self, nrows: int = 10) -> TablePreview:
+        return table_preview(ParquetTableDataset.load(self).head(nrows).collect())
+
+    def _describe(self) -> dict[str, Any]:
+        return {**super()._describe(), "engine": "spark"}
