@@ -68,6 +68,31 @@ def test_landing_flags_rows_with_too_few_or_too_many_fields(tmp_path: Path, cont
     assert loaded.get_column("a").to_list() == ["1", "2", "3", "7", "8"]
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"a,b\n1,x\n\n2,y\n\n", b"a,b\r\n1,x\r\n\r\n2,y\r\n\r\n"],
+)
+def test_landing_flags_blank_lines_as_rows_without_fields(tmp_path: Path, content: bytes) -> None:
+    """The parse keeps a blank line as a row of nulls: it is flagged, never misaligned."""
+    path = tmp_path / "blank.csv"
+    path.write_bytes(content)
+    loaded = LandingCSVDataset(filepath=str(path)).load()
+    assert loaded.rows() == [
+        ("1", "x", False),
+        (None, None, True),
+        ("2", "y", False),
+        (None, None, True),
+    ]
+
+
+def test_landing_counts_quoted_separators_only_on_lines_with_quotes(tmp_path: Path) -> None:
+    """A quoted separator is not a field boundary; an unquoted line is counted as it is."""
+    path = tmp_path / "quoted.csv"
+    path.write_bytes(b'a,b,c\n1,"p,q,r"\n2,"s",t\n3,u,v,w\n"4,5",x,y\n')
+    loaded = LandingCSVDataset(filepath=str(path)).load()
+    assert loaded.get_column("_malformed").to_list() == [True, False, True, False]
+
+
 def test_landing_unterminated_quote_names_line_and_quotes_little(tmp_path: Path) -> None:
     path = tmp_path / "quote.csv"
     rows = [f"{i},{'e' * 60}@example.com" for i in range(50_000)]
