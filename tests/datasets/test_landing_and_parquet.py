@@ -93,6 +93,18 @@ def test_landing_counts_quoted_separators_only_on_lines_with_quotes(tmp_path: Pa
     assert loaded.get_column("_malformed").to_list() == [True, False, True, False]
 
 
+def test_landing_flag_comes_in_the_same_chunks_as_the_parsed_columns(tmp_path: Path) -> None:
+    """Otherwise the next select or drop copies every text to align the chunks."""
+    path = tmp_path / "chunks.csv"
+    path.write_text("a,b\n" + "".join(f"{i},x{i}\n" for i in range(50_000)) + "1\n")
+    loaded = LandingCSVDataset(filepath=str(path)).load()
+    chunks = loaded.get_column("a").chunk_lengths()
+    assert len(chunks) > 1  # the parse did cut the file, so alignment is being tested
+    assert loaded.get_column("_malformed").chunk_lengths() == chunks
+    assert loaded.get_column("_malformed").arg_true().to_list() == [50_000]
+    assert loaded.drop("_malformed").n_chunks("all") == [len(chunks)] * 2
+
+
 def test_landing_unterminated_quote_names_line_and_quotes_little(tmp_path: Path) -> None:
     path = tmp_path / "quote.csv"
     rows = [f"{i},{'e' * 60}@example.com" for i in range(50_000)]

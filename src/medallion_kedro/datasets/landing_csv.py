@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,24 @@ def _has_quote(source: Any) -> bool:
             return re.search(b'"', view) is not None
     with open(source, "rb") as file:
         return any(b'"' in block for block in iter(lambda: file.read(_BLOCK_BYTES), b""))
+
+
+def _chunked_like(series: pl.Series, column: pl.Series) -> pl.Series:
+    """``series`` cut into the same chunks as ``column`` (slices, no copy).
+
+    The parse returns its columns in chunks; a column added in one piece would make the
+    next select or drop copy every text of the frame into one piece to align them (0.7 GiB
+    and a second at 10M orders).
+    """
+    lengths = column.chunk_lengths()
+    if len(lengths) < 2:
+        return series
+    series = series.rechunk()  # a small Boolean column: one piece, then cut like ``column``
+    starts = itertools.accumulate(lengths[:-1], initial=0)
+    return pl.concat(
+        [series.slice(start, n) for start, n in zip(starts, lengths, strict=True)],
+        rechunk=False,
+    )
 
 
 def _lines(source: Any) -> pl.LazyFrame:
@@ -196,7 +215,8 @@ class LandingCSVDataset(CSVDataset):
                 f"Landing file {self._location} has a header but no data rows: nothing to "
                 "ingest. Check the export, or remove the file."
             )
-        return df.with_columns(self._malformed(separators, source, df.width, df.height))
+        malformed = self._malformed(separators, source, df.width, df.height)
+        return df.with_columns(_chunked_like(malformed, df.to_series(0)))
 
     def _unreadable(self, exc: Exception) -> DatasetError:
         quote = _unterminated_quote(self._read_bytes())
