@@ -97,8 +97,8 @@ class PolarsDatasetStatsHook:
                 return  # an in-memory intermediate: Kedro-Viz shows no statistics for it
             stats = frame_stats(data, fs, path)
             if stats and isinstance(dataset, LandingCSVDataset) and MALFORMED in _names(data):
-                # the flag the dataset adds is not in the file; counted off, not dropped
-                # (dropping a column copies a DataFrame's text: 0.7 GiB at 10M orders)
+                # the flag the dataset adds is not in the file: counted off, not dropped
+                # (a drop may copy every text of the frame to align its chunks)
                 stats["columns"] -= 1
         except Exception as exc:  # statistics must never fail a run
             logger.warning("No Kedro-Viz statistics for %s: %s", name, exc)
