@@ -105,6 +105,39 @@ def test_landing_flag_comes_in_the_same_chunks_as_the_parsed_columns(tmp_path: P
     assert loaded.drop("_malformed").n_chunks("all") == [len(chunks)] * 2
 
 
+def test_landing_reads_a_well_formed_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No row too long (a strict parse passes) and no null last field: no line count."""
+
+    def no_second_pass(*args: object) -> None:
+        raise AssertionError("a well-formed file was read a second time")
+
+    path = tmp_path / "clean.csv"
+    path.write_bytes(b'a,b,c\n1,,x\n2,"p,q",y\n')
+    monkeypatch.setattr(LandingCSVDataset, "_separators", no_second_pass)
+    loaded = LandingCSVDataset(filepath=str(path)).load()
+    assert loaded.rows() == [("1", None, "x", False), ("2", "p,q", "y", False)]
+    path.write_bytes(b"a,b,c\n1,,x\n2,y\n")  # a null last field: too few, or empty?
+    with pytest.raises(DatasetError, match="read a second time"):
+        LandingCSVDataset(filepath=str(path)).load()
+
+
+@pytest.mark.parametrize(
+    ("content", "flags"),
+    [
+        (b"a,b,c\n1,2,\n3,4\n5,6,7\n", [False, True, False]),  # empty vs missing last field
+        (b"a,b,c\n1,2,3\n4,5,6,\n7,8,9\n", [False, True, False]),  # one separator too many
+    ],
+)
+def test_landing_tells_an_empty_last_field_from_a_missing_one(
+    tmp_path: Path, content: bytes, flags: list[bool]
+) -> None:
+    path = tmp_path / "last.csv"
+    path.write_bytes(content)
+    assert LandingCSVDataset(filepath=str(path)).load()["_malformed"].to_list() == flags
+
+
 def test_landing_unterminated_quote_names_line_and_quotes_little(tmp_path: Path) -> None:
     path = tmp_path / "quote.csv"
     rows = [f"{i},{'e' * 60}@example.com" for i in range(50_000)]

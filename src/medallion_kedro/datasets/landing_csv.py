@@ -195,28 +195,45 @@ class LandingCSVDataset(CSVDataset):
         source: Any = (
             str(self._filepath) if self._protocol == "file" else io.BytesIO(self._read_bytes())
         )
-        # Counted before the parse: the pages this pass maps are released before the
-        # parse maps the file again, so they never add to the loaded frame's memory.
-        separators = self._separators(source)
-        try:
-            df = pl.read_csv(
-                _rewound(source),
-                **{
-                    **self._load_args,
-                    "infer_schema": False,
-                    "raise_if_empty": True,
-                    "truncate_ragged_lines": True,
-                },
-            )
-        except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
-            raise self._unreadable(exc) from exc
+        # A strict parse refuses a row with too many fields. When it passes, only rows
+        # whose last field is null can have too few, so a clean file is read just once.
+        df, separators = self._parse(source, ragged=False), None
+        if df is None:
+            # Counted before the lenient parse: the pages this pass maps are released
+            # before the parse maps the file again, so they never add to the frame's memory.
+            separators = self._separators(source)
+            df = self._parse(source, ragged=True)
+        assert df is not None  # a lenient parse returns a frame or raises
         if df.height == 0:
             raise DatasetError(
                 f"Landing file {self._location} has a header but no data rows: nothing to "
                 "ingest. Check the export, or remove the file."
             )
-        malformed = self._malformed(separators, source, df.width, df.height)
-        return df.with_columns(_chunked_like(malformed, df.to_series(0)))
+        if separators is None and not df.get_column(df.columns[-1]).has_nulls():
+            malformed = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
+        else:
+            if separators is None:
+                separators = self._separators(source)
+            malformed = self._malformed(separators, source, df.width, df.height)
+        return df.with_columns(_chunked_like(malformed.alias(MALFORMED), df.to_series(0)))
+
+    def _parse(self, source: Any, *, ragged: bool) -> pl.DataFrame | None:
+        """The file with every column as text; a row with too many fields is cut to the
+        header's width (``ragged``) or makes a strict parse return None."""
+        try:
+            return pl.read_csv(
+                _rewound(source),
+                **{
+                    **self._load_args,
+                    "infer_schema": False,
+                    "raise_if_empty": True,
+                    "truncate_ragged_lines": ragged,
+                },
+            )
+        except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+            if not ragged:
+                return None  # too many fields, or unreadable: the lenient parse tells which
+            raise self._unreadable(exc) from exc
 
     def _unreadable(self, exc: Exception) -> DatasetError:
         quote = _unterminated_quote(self._read_bytes())
