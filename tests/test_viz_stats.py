@@ -37,3 +37,23 @@ def test_a_partial_run_keeps_what_earlier_runs_recorded(tmp_path: Path) -> None:
         "bronze.orders": {"rows": 5, "columns": 3, "file_size": 9},
         "gold.kpis": {"rows": 1, "columns": 7, "file_size": 100},
     }
+
+
+def test_landing_stats_count_the_file_columns_not_the_malformed_flag(tmp_path: Path) -> None:
+    from kedro.io import DataCatalog
+
+    from medallion_kedro.datasets import LandingCSVDataset
+
+    path = tmp_path / "orders.csv"
+    path.write_text("id,amount\n1,2.50\n2\n")
+    catalog = DataCatalog({"landing.orders": LandingCSVDataset(filepath=str(path))})
+    hook = PolarsDatasetStatsHook()
+    hook.after_catalog_created(catalog)
+    loaded = catalog.load("landing.orders")
+    assert loaded.columns == ["id", "amount", "_malformed"]
+    hook.after_dataset_loaded("landing.orders", loaded)
+    assert hook._stats == {
+        "landing.orders": {"rows": 2, "columns": 2, "file_size": path.stat().st_size}
+    }
+    hook.after_dataset_loaded("landing.orders", loaded.lazy())
+    assert hook._stats["landing.orders"]["columns"] == 2

@@ -45,6 +45,10 @@ def frame_stats(data: Any, fs: Any | None, path: str | None) -> Stats | None:
     return stats
 
 
+def _names(data: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    return data.columns if isinstance(data, pl.DataFrame) else data.collect_schema().names()
+
+
 def _file_of(dataset: Any) -> tuple[Any | None, str | None]:
     """The filesystem and file of a file-backed dataset (kedro-datasets' private names).
 
@@ -91,9 +95,11 @@ class PolarsDatasetStatsHook:
             fs, path = _file_of(dataset)
             if path is None:
                 return  # an in-memory intermediate: Kedro-Viz shows no statistics for it
-            if isinstance(dataset, LandingCSVDataset) and MALFORMED in data.columns:
-                data = data.drop(MALFORMED)  # the flag the dataset adds: not in the file
             stats = frame_stats(data, fs, path)
+            if stats and isinstance(dataset, LandingCSVDataset) and MALFORMED in _names(data):
+                # the flag the dataset adds is not in the file: counted off, not dropped
+                # (a drop may copy every text of the frame to align its chunks)
+                stats["columns"] -= 1
         except Exception as exc:  # statistics must never fail a run
             logger.warning("No Kedro-Viz statistics for %s: %s", name, exc)
             return

@@ -68,6 +68,76 @@ def test_landing_flags_rows_with_too_few_or_too_many_fields(tmp_path: Path, cont
     assert loaded.get_column("a").to_list() == ["1", "2", "3", "7", "8"]
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"a,b\n1,x\n\n2,y\n\n", b"a,b\r\n1,x\r\n\r\n2,y\r\n\r\n"],
+)
+def test_landing_flags_blank_lines_as_rows_without_fields(tmp_path: Path, content: bytes) -> None:
+    """The parse keeps a blank line as a row of nulls: it is flagged, never misaligned."""
+    path = tmp_path / "blank.csv"
+    path.write_bytes(content)
+    loaded = LandingCSVDataset(filepath=str(path)).load()
+    assert loaded.rows() == [
+        ("1", "x", False),
+        (None, None, True),
+        ("2", "y", False),
+        (None, None, True),
+    ]
+
+
+def test_landing_counts_quoted_separators_only_on_lines_with_quotes(tmp_path: Path) -> None:
+    """A quoted separator is not a field boundary; an unquoted line is counted as it is."""
+    path = tmp_path / "quoted.csv"
+    path.write_bytes(b'a,b,c\n1,"p,q,r"\n2,"s",t\n3,u,v,w\n"4,5",x,y\n')
+    loaded = LandingCSVDataset(filepath=str(path)).load()
+    assert loaded.get_column("_malformed").to_list() == [True, False, True, False]
+
+
+def test_landing_flag_comes_in_the_same_chunks_as_the_parsed_columns(tmp_path: Path) -> None:
+    """Otherwise the next select or drop copies every text to align the chunks."""
+    path = tmp_path / "chunks.csv"
+    path.write_text("a,b\n" + "".join(f"{i},x{i}\n" for i in range(50_000)) + "1\n")
+    loaded = LandingCSVDataset(filepath=str(path)).load()
+    chunks = loaded.get_column("a").chunk_lengths()
+    assert len(chunks) > 1  # the parse did cut the file, so alignment is being tested
+    assert loaded.get_column("_malformed").chunk_lengths() == chunks
+    assert loaded.get_column("_malformed").arg_true().to_list() == [50_000]
+    assert loaded.drop("_malformed").n_chunks("all") == [len(chunks)] * 2
+
+
+def test_landing_reads_a_well_formed_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No row too long (a strict parse passes) and no null last field: no line count."""
+
+    def no_second_pass(*args: object) -> None:
+        raise AssertionError("a well-formed file was read a second time")
+
+    path = tmp_path / "clean.csv"
+    path.write_bytes(b'a,b,c\n1,,x\n2,"p,q",y\n')
+    monkeypatch.setattr(LandingCSVDataset, "_separators", no_second_pass)
+    loaded = LandingCSVDataset(filepath=str(path)).load()
+    assert loaded.rows() == [("1", None, "x", False), ("2", "p,q", "y", False)]
+    path.write_bytes(b"a,b,c\n1,,x\n2,y\n")  # a null last field: too few, or empty?
+    with pytest.raises(DatasetError, match="read a second time"):
+        LandingCSVDataset(filepath=str(path)).load()
+
+
+@pytest.mark.parametrize(
+    ("content", "flags"),
+    [
+        (b"a,b,c\n1,2,\n3,4\n5,6,7\n", [False, True, False]),  # empty vs missing last field
+        (b"a,b,c\n1,2,3\n4,5,6,\n7,8,9\n", [False, True, False]),  # one separator too many
+    ],
+)
+def test_landing_tells_an_empty_last_field_from_a_missing_one(
+    tmp_path: Path, content: bytes, flags: list[bool]
+) -> None:
+    path = tmp_path / "last.csv"
+    path.write_bytes(content)
+    assert LandingCSVDataset(filepath=str(path)).load()["_malformed"].to_list() == flags
+
+
 def test_landing_unterminated_quote_names_line_and_quotes_little(tmp_path: Path) -> None:
     path = tmp_path / "quote.csv"
     rows = [f"{i},{'e' * 60}@example.com" for i in range(50_000)]

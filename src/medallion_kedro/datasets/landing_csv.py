@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from medallion_kedro.datasets._files import replace_whole, upload_whole
 from medallion_kedro.datasets._preview import table_preview
 
 _SNIFF_BYTES = 64 * 1024
+_BLOCK_BYTES = 4 * 1024 * 1024
 #: Longest piece of a landing file quoted in an error message.
 EXCERPT_CHARS = 200
 #: Boolean column added to every loaded frame: the row has too few or too many fields.
@@ -40,6 +43,50 @@ def _unterminated_quote(data: bytes) -> tuple[int, str] | None:
     if not inside:
         return None
     return opened_at, opened_text.decode("utf-8", errors="replace")
+
+
+def _rewound(source: Any) -> Any:
+    """``source`` ready to be read from its start (a path, or an in-memory file)."""
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    return source
+
+
+def _has_quote(source: Any) -> bool:
+    """True when the file (a path, or an in-memory file) holds a double quote anywhere.
+
+    Read in blocks, not memory-mapped, so its pages never count in the process's memory.
+    """
+    if isinstance(source, io.BytesIO):
+        with source.getbuffer() as view:  # searched in place, not copied
+            return re.search(b'"', view) is not None
+    with open(source, "rb") as file:
+        return any(b'"' in block for block in iter(lambda: file.read(_BLOCK_BYTES), b""))
+
+
+def _chunked_like(series: pl.Series, column: pl.Series) -> pl.Series:
+    """``series`` cut into the same chunks as ``column`` (slices, no copy).
+
+    The parse returns its columns in chunks; a column added in one piece would make the
+    next select or drop copy every text of the frame into one piece to align them (0.7 GiB
+    and a second at 10M orders).
+    """
+    lengths = column.chunk_lengths()
+    if len(lengths) < 2:
+        return series
+    series = series.rechunk()  # a small Boolean column: one piece, then cut like ``column``
+    starts = itertools.accumulate(lengths[:-1], initial=0)
+    return pl.concat(
+        [series.slice(start, n) for start, n in zip(starts, lengths, strict=True)],
+        rechunk=False,
+    )
+
+
+def _lines(source: Any) -> pl.LazyFrame:
+    """The lines of ``source`` (a path or an in-memory file) as a ``line`` column."""
+    if isinstance(source, str):
+        return pl.scan_lines(source)
+    return pl.read_lines(_rewound(source)).lazy()
 
 
 class LandingCSVDataset(CSVDataset):
@@ -148,26 +195,45 @@ class LandingCSVDataset(CSVDataset):
         source: Any = (
             str(self._filepath) if self._protocol == "file" else io.BytesIO(self._read_bytes())
         )
-        try:
-            df = pl.read_csv(
-                source,
-                **{
-                    **self._load_args,
-                    "infer_schema": False,
-                    "raise_if_empty": True,
-                    "truncate_ragged_lines": True,
-                },
-            )
-        except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
-            raise self._unreadable(exc) from exc
+        # A strict parse refuses a row with too many fields. When it passes, only rows
+        # whose last field is null can have too few, so a clean file is read just once.
+        df, separators = self._parse(source, ragged=False), None
+        if df is None:
+            # Counted before the lenient parse: the pages this pass maps are released
+            # before the parse maps the file again, so they never add to the frame's memory.
+            separators = self._separators(source)
+            df = self._parse(source, ragged=True)
+        assert df is not None  # a lenient parse returns a frame or raises
         if df.height == 0:
             raise DatasetError(
                 f"Landing file {self._location} has a header but no data rows: nothing to "
                 "ingest. Check the export, or remove the file."
             )
-        if isinstance(source, io.BytesIO):
-            source.seek(0)
-        return df.with_columns(self._malformed(source, df.width, df.height))
+        if separators is None and not df.get_column(df.columns[-1]).has_nulls():
+            malformed = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
+        else:
+            if separators is None:
+                separators = self._separators(source)
+            malformed = self._malformed(separators, source, df.width, df.height)
+        return df.with_columns(_chunked_like(malformed.alias(MALFORMED), df.to_series(0)))
+
+    def _parse(self, source: Any, *, ragged: bool) -> pl.DataFrame | None:
+        """The file with every column as text; a row with too many fields is cut to the
+        header's width (``ragged``) or makes a strict parse return None."""
+        try:
+            return pl.read_csv(
+                _rewound(source),
+                **{
+                    **self._load_args,
+                    "infer_schema": False,
+                    "raise_if_empty": True,
+                    "truncate_ragged_lines": ragged,
+                },
+            )
+        except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+            if not ragged:
+                return None  # too many fields, or unreadable: the lenient parse tells which
+            raise self._unreadable(exc) from exc
 
     def _unreadable(self, exc: Exception) -> DatasetError:
         quote = _unterminated_quote(self._read_bytes())
@@ -183,37 +249,69 @@ class LandingCSVDataset(CSVDataset):
             "check the separator is a comma, the file is UTF-8 and has one header row."
         )
 
-    def _malformed(self, source: Any, width: int, height: int) -> pl.Series:
-        """True for each data row whose field count differs from the header's.
+    def _separators(self, source: Any) -> pl.Series | None:
+        """The number of separators on each line of the file (blank lines included: the
+        parse keeps them as rows of nulls).
 
-        Counted on the raw lines (quoted segments removed, then commas counted), which is
-        as fast as the CSV parse; a file with line breaks inside quoted values is counted
-        with Python's ``csv`` module instead.
+        One streaming pass that keeps 4 bytes a line; None when the file cannot be read as
+        lines (the parse then says why).
         """
         line = pl.col("line")
-        fields = (
-            pl.when(line.str.contains('"', literal=True))
-            .then(line.str.replace_all(_QUOTED, ""))
-            .otherwise(line)
-            .str.count_matches(self._separator, literal=True)
-            + 1
-        )
-        lines = pl.scan_lines(source) if isinstance(source, str) else pl.read_lines(source).lazy()
-        malformed = (
-            lines.filter(line.str.strip_chars_end("\r") != "")
-            .select((fields != width).alias(MALFORMED))
-            .collect(engine="streaming")  # only one Boolean per line is kept in memory
-            .to_series()
-        )
-        if malformed.len() == height + 1:
-            return malformed.slice(1)
-        counts = pl.Series([len(row) for row in self._csv_rows()][1:])
-        return (counts != width).alias(MALFORMED)
+        try:
+            counts = (
+                _lines(source)
+                .select(line.str.count_matches(self._separator, literal=True))
+                .collect(engine="streaming")
+            )
+        except (pl.exceptions.PolarsError, UnicodeDecodeError):
+            return None
+        return counts.to_series()
 
-    def _csv_rows(self) -> list[list[str]]:
+    def _malformed(
+        self, separators: pl.Series | None, source: Any, width: int, height: int
+    ) -> pl.Series:
+        """True for each data row whose field count differs from the header's.
+
+        A line without a quote has one field more than it has separators; in a file with
+        quotes, the lines holding one are counted again with their quoted segments removed.
+        A file with line breaks inside quoted values (its lines are not its rows) is
+        counted with Python's ``csv`` module instead.
+        """
+        if separators is None or separators.len() != height + 1:
+            return self._malformed_by_csv(width, height)
+        malformed = separators.slice(1) != width - 1
+        if _has_quote(source):
+            exact = self._quoted_fields(source)
+            malformed = malformed.scatter(
+                exact.get_column("row"), exact.get_column("fields") != width
+            )
+        return malformed.alias(MALFORMED)
+
+    def _quoted_fields(self, source: Any) -> pl.DataFrame:
+        """Data row number and field count (quoted segments removed, then separators
+        counted) of each line that holds a quote."""
+        line = pl.col("line")
+        fields = line.str.replace_all(_QUOTED, "").str.count_matches(self._separator, literal=True)
+        return (
+            _lines(source)
+            .with_row_index("row")
+            .filter(line.str.contains('"', literal=True) & (pl.col("row") > 0))
+            .select(pl.col("row") - 1, (fields + 1).alias("fields"))
+            .collect(engine="streaming")
+        )
+
+    def _malformed_by_csv(self, width: int, height: int) -> pl.Series:
         text = self._read_bytes().decode("utf-8")
         rows = csv.reader(io.StringIO(text, newline=""), delimiter=self._separator)
-        return [row for row in rows if row]
+        counts = pl.Series([len(row) for row in rows][1:], dtype=pl.UInt32)
+        if counts.len() != height:
+            raise DatasetError(
+                f"Landing file {self._location} has {height} rows for polars but "
+                f"{counts.len()} for Python's csv module, so its malformed rows cannot be "
+                "told apart: check the quoting of the export (every quote closed, quotes "
+                "inside values doubled)."
+            )
+        return (counts != width).alias(MALFORMED)
 
     def save(self, data: pl.DataFrame) -> None:
         try:

@@ -374,7 +374,9 @@ class RunRecordHooks:
     def _save(self, name: str, frame: pl.DataFrame) -> None:
         assert self._run is not None
         try:
-            self._run.catalog.save(name, frame)
+            # through the dataset, not ``catalog.save``: the history is not pipeline data,
+            # so it adds no "Saving data to ..." line to the run log after every node
+            self._run.catalog.get(name).save(frame)
         except Exception as exc:  # noqa: BLE001 - the history must not fail the run
             log.error(
                 "could not write %s for run %s (%s); the run itself goes on. Check the catalog "

@@ -132,6 +132,21 @@ def test_orders_rules_and_orphans() -> None:
     assert got["15"].startswith("invalid customer_id")
 
 
+def test_products_are_cleaned_once_per_spelling_and_looked_up_per_row() -> None:
+    spellings = ["mouse", " MOUSE ", "mou\x00se", None, "\x01", "laptop", "mouse"]
+    bronze = _bronze(
+        [(str(i), "1", "2026-01-01 10:00:00", "1", p) for i, p in enumerate(spellings)],
+        ORDER_COLS,
+    )
+    customers = pl.DataFrame({"customer_id": [1]})
+    for frame in (bronze, bronze.lazy()):
+        flagged = nodes.flag_orders(frame, customers, RULES)
+        assert flagged["_t_product"].to_list() == [
+            "Mouse", "Mouse", "Mouse", None, None, "Laptop", "Mouse",
+        ]  # fmt: skip
+        assert flagged["reason"].null_count() == len(spellings)  # kept, null when unusable
+
+
 def _reconcile(
     bronze: pl.DataFrame, rules: dict[str, Any] = RULES, orders: pl.DataFrame | None = None
 ) -> Any:
