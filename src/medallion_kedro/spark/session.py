@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kedro.config import MissingConfigException
-from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 
 if TYPE_CHECKING:
+    from kedro.framework.context import KedroContext
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
