@@ -21,6 +21,8 @@ from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 
+from medallion_kedro.datasets.delta_table import DeltaTableDataset
+
 logger = logging.getLogger(__name__)
 STATS_FILE = Path(".viz") / "stats.json"
 Stats = dict[str, int]
@@ -79,7 +81,13 @@ class PolarsDatasetStatsHook:
         if self._catalog is None or not isinstance(data, pl.DataFrame | pl.LazyFrame):
             return
         try:
-            fs, path = _file_of(self._catalog.get(name))
+            dataset = self._catalog.get(name)
+            if isinstance(dataset, DeltaTableDataset):  # its Delta log has the numbers
+                stats = dataset.file_stats()
+                if stats:
+                    self._stats[name] = stats
+                return
+            fs, path = _file_of(dataset)
             if path is None:
                 return  # an in-memory intermediate: Kedro-Viz shows no statistics for it
             stats = frame_stats(data, fs, path)

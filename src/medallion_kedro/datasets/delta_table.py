@@ -390,6 +390,19 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             return self._predicate
         return " AND ".join(f's."{k}" = t."{k}"' for k in self._keys)
 
+    def file_stats(self) -> dict[str, int] | None:
+        """Rows, columns and bytes of the version this process reads (from the Delta log)."""
+        entry = self.current_entry()
+        if entry is None or not is_delta(entry):
+            return None
+        table = self.table(int(entry["version"]))
+        files = pl.DataFrame(table.get_add_actions(flatten=True))
+        return {
+            "rows": int(files["num_records"].sum()) if files.height else 0,
+            "columns": len(table.schema().fields),
+            "file_size": int(files["size_bytes"].sum()) if files.height else 0,
+        }
+
     def preview(self, nrows: int = 10) -> TablePreview:
         """The first ``nrows`` rows, in the split layout Kedro-Viz shows as a table."""
         return table_preview(self.load().head(nrows).collect())
