@@ -183,3 +183,23 @@ def test_delta_table_on_s3_with_concurrent_appends(s3: S3Server) -> None:
     assert sorted(pl.read_delta(raw, storage_options=ds.storage_options)["k"]) == [
         0, 1, 2, 3, 4, 101, 102, 103, 104
     ]  # fmt: skip
+
+
+def test_compact_publishes_the_same_rows_in_fewer_files(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    path = str(lake / "bronze" / "t")
+    ds = DeltaTableDataset(filepath=path, save_args={"mode": "append"})
+    for k in range(4):
+        ds.save(_frame([k], "a"))
+    previous = _record(lake)["previous"]["bronze.t"]
+    assert len(DeltaTable(path).file_uris()) == 4
+    assert ds.compact() == "4 files rewritten into 1"
+    entry = _record(lake)["tables"]["bronze.t"]
+    assert entry["version"] == 4 and entry["compacted_from"] == 3
+    assert _record(lake)["previous"]["bronze.t"] == previous
+    assert len(DeltaTable(path).file_uris()) == 1
+    assert sorted(ds.load().collect()["k"]) == [0, 1, 2, 3]
+    # the small files are the previous version's: a vacuum without retention keeps them
+    assert ds.vacuum(0) == []
+    assert sorted(ds.load().collect()["k"]) == [0, 1, 2, 3]
+    assert sorted(ds.load_version(version=previous["version"]).collect()["k"]) == [0, 1, 2]

@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import errno
 import logging
+import math
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -221,6 +222,12 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         return self._scan(int(version))
 
     def _scan(self, version: int) -> pl.LazyFrame:
+        latest = self.latest_version()
+        if latest is None or not 0 <= version <= latest:
+            raise DatasetError(
+                f"Cannot read version {version} of lake table {self.key}: it has versions "
+                f"0 to {latest}. See `kedro lake history {self.key}`."
+            )
         try:
             return pl.scan_delta(
                 self._uri, version=version, storage_options=self._storage_options or None
@@ -299,23 +306,107 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
     def save(self, data: pl.DataFrame | pl.LazyFrame) -> None:
         frame = data.collect() if isinstance(data, pl.LazyFrame) else data
         transaction = _commit.active(self.lake)
-        run_id = transaction.run_id if transaction is not None else _commit.new_run_id()
         if transaction is not None:
             self._write_and_stage(frame, transaction)
         else:
-            self._commit_alone(frame, run_id)
+            self._commit_alone(frame, _commit.new_run_id())
 
     def _write_and_stage(self, frame: pl.DataFrame, transaction: _commit.Transaction) -> None:
         entry = self._write(frame, transaction.run_id, self.current_entry())
         transaction.stage(self.key, entry)
 
-    def _commit_alone(self, frame: pl.DataFrame, run_id: str) -> None:
+    def _commit_alone(
+        self, frame: pl.DataFrame, run_id: str, extra: dict[str, Any] | None = None
+    ) -> _commit.Entry:
         """Publish this one table now (a save outside a run), under the lake lock."""
         from medallion_kedro.lake_lock import LakeLock  # it imports this package
 
         with LakeLock(self.lake, run_id):
             entry = self._write(frame, run_id, self.lake.read_record()["tables"].get(self.key))
+            entry.update(extra or {})
             _commit.commit_entries(self.lake, {self.key: entry}, run_id)
+        return entry
+
+    # -- time travel and maintenance (``kedro lake``) ---------------------------------------
+
+    def restore_version(self, version: int) -> _commit.Entry:
+        """Publish the rows of Delta ``version`` as the table's new version (one commit).
+
+        The table's other versions stay (time travel still reaches them); the record's
+        ``previous`` is the version published before, so ``rollback`` undoes the restore.
+        """
+        rows = self._scan(int(version)).collect()
+        overwrite = copy.copy(self)
+        overwrite._mode = "overwrite"
+        return overwrite._commit_alone(rows, _commit.new_run_id(), {"restored_from": version})
+
+    def _aligned(self, run_id: str) -> Any:
+        """Under the lake lock: undo unnamed versions so the latest is the published one."""
+        from medallion_kedro.lake_lock import LakeLock
+
+        lock = LakeLock(self.lake, run_id)
+        lock.acquire()
+        try:
+            record = self.lake.read_record()
+            if self.restore_named(record):
+                self.lake.write_record(record)
+        except BaseException:
+            lock.release()
+            raise
+        return lock
+
+    def vacuum(self, retention_hours: float, dry_run: bool = False) -> list[str]:
+        """Remove data files that no version newer than ``retention_hours`` uses.
+
+        Runs under the lake lock after undoing unnamed versions, so the published version's
+        files are never removed. The previous version (for ``rollback``) and older ones
+        stay readable only while their files are within the retention period.
+        """
+        lock = self._aligned(_commit.new_run_id())
+        try:
+            hours = max(0, math.ceil(retention_hours), self._hours_to_keep_previous())
+            removed = self.table().vacuum(
+                retention_hours=hours,
+                enforce_retention_duration=False,
+                dry_run=dry_run,
+            )
+        finally:
+            lock.release()
+        return list(removed)
+
+    def _hours_to_keep_previous(self) -> int:
+        """Retention (hours) that keeps the files of the record's previous version."""
+        previous = self.lake.read_record().get("previous", {}).get(self.key)
+        if previous is None or not is_delta(previous):
+            return 0
+        after = int(previous["version"]) + 1  # its files were removed by this version
+        for item in self.table().history():
+            if item.get("version") == after:
+                age = dt.datetime.now(dt.UTC).timestamp() - item["timestamp"] / 1000
+                return math.ceil(age / 3600) + 1
+        return 0
+
+    def compact(self) -> str:
+        """Rewrite small files into larger ones: a new Delta version with the same rows,
+        published in place of the current one (the record's ``previous`` is unchanged)."""
+        lock = self._aligned(_commit.new_run_id())
+        try:
+            record = self.lake.read_record()
+            entry = record["tables"].get(self.key)
+            if entry is None or not is_delta(entry):
+                return "not a published Delta table: nothing to compact"
+            metrics = self.table().optimize.compact()
+            latest = self.latest_version()
+            if latest is not None and latest != entry["version"]:
+                entry["compacted_from"] = entry["version"]
+                entry["version"] = latest
+                self.lake.write_record(record)
+        finally:
+            lock.release()
+        return (
+            f"{metrics.get('numFilesRemoved', 0)} files rewritten into "
+            f"{metrics.get('numFilesAdded', 0)}"
+        )
 
     def _write(
         self, frame: pl.DataFrame, run_id: str, entry: _commit.Entry | None
