@@ -61,7 +61,9 @@ def test_delta_modes_append_and_merge(tmp_path: Path) -> None:
     DeltaTableDataset(filepath=path).save(_frame([1, 2, 3], "a"))
     DeltaTableDataset(filepath=path, save_args={"mode": "append"}).save(_frame([4], "b"))
     assert sorted(read_table(str(lake), "silver", "t")["k"]) == [1, 2, 3, 4]
-    merge = DeltaTableDataset(filepath=path, save_args={"mode": "merge", "keys": ["k"]})
+    merge = DeltaTableDataset(
+        filepath=path, save_args={"mode": "merge", "keys": ["k"], "compression": "zstd"}
+    )
     merge.save(_frame([2, 5], "c"))
     got = dict(read_table(str(lake), "silver", "t").select("k", "v").iter_rows())
     assert got == {1: "a1", 2: "c2", 3: "a3", 4: "b4", 5: "c5"}

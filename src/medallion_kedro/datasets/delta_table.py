@@ -12,7 +12,7 @@ from typing import Any
 
 import fsspec
 import polars as pl
-from deltalake import DeltaTable
+from deltalake import DeltaTable, WriterProperties
 from deltalake.exceptions import DeltaError, TableNotFoundError
 from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
 from kedro_datasets._typing import TablePreview
@@ -81,7 +81,9 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
     ``load_args``: ``version`` (an int) or ``as_of`` (an ISO timestamp or datetime) read
     that version of the table directly (time travel), outside the record. ``save_args``:
     ``mode`` and, for ``merge``, ``keys`` (the business key columns) or ``predicate`` (a
-    delta-rs SQL predicate over ``s`` the new rows and ``t`` the table).
+    delta-rs SQL predicate over ``s`` the new rows and ``t`` the table), ``compression``
+    (``lz4``, ``zstd``, ``snappy``; delta-rs' default codec writes 1M rows about twice as
+    slowly as LZ4), and any other ``write_deltalake`` option (e.g. ``configuration``).
 
     Example catalog entry::
 
@@ -116,6 +118,10 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         self._mode = str(self._save_args.pop("mode", "overwrite"))
         self._keys: list[str] = list(self._save_args.pop("keys", []) or [])
         self._predicate: str | None = self._save_args.pop("predicate", None)
+        compression = self._save_args.pop("compression", None)
+        if compression:
+            codec = {"lz4": "LZ4_RAW"}.get(str(compression).lower(), str(compression).upper())
+            self._save_args["writer_properties"] = WriterProperties(compression=codec)  # type: ignore[arg-type]
         if self._mode not in MODES:
             raise DatasetError(
                 f"Lake table {self.key}: save mode '{self._mode}' is not one of "
@@ -426,6 +432,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
                         "predicate": self._merge_predicate(),
                         "source_alias": "s",
                         "target_alias": "t",
+                        **{k: v for k, v in self._save_args.items() if k == "writer_properties"},
                     },
                 )
                 assert merger is not None
