@@ -235,6 +235,10 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
                 f"0 to {latest}. See `kedro lake history {self.key}`."
             )
         try:
+            if self._protocol == "file":
+                files = self._plain_files(version)
+                if files:
+                    return pl.scan_parquet(files)
             return pl.scan_delta(
                 self._uri, version=version, storage_options=self._storage_options or None
             )
@@ -244,6 +248,19 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
                 f"{exc}. See `kedro lake history {self.key}` for the versions it has "
                 "(a vacuum removes the files of old versions)."
             ) from exc
+
+    def _plain_files(self, version: int) -> list[str] | None:
+        """The data files of ``version`` when a plain Parquet scan reads it exactly.
+
+        Our tables use no partitions, deletion vectors or column mapping, so the version
+        is the union of its files: polars then scans them natively (column and row-group
+        pruning, row counts from the footers) instead of through a Python dataset.
+        """
+        table = DeltaTable(self._uri, version=version)
+        features = set(table.protocol().reader_features or [])
+        if features - {"timestampNtz"} or table.metadata().partition_columns:
+            return None
+        return [uri.removeprefix("file://") for uri in table.file_uris()] or None
 
     # -- writing ----------------------------------------------------------------------------
 
