@@ -65,7 +65,7 @@ def redact_uri(uri: str) -> str:
 class Settings:
     """Everything configurable, with the defaults of the local embedded setup.
 
-    ``MONGO_URI``, ``MONGO_DB``, ``API_HOST``, ``API_PORT`` are the shared names (DESIGN §6);
+    ``MONGO_URI``, ``MONGO_DB``, ``API_HOST``, ``API_PORT`` are the shared names;
     the ``API_*`` limits below are specific to this service.
     """
 

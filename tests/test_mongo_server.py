@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -133,3 +134,32 @@ def test_console_script_is_installed(port: int, data_dir: Path) -> None:
         [str(script), *_args("status", port, data_dir)], capture_output=True, text=True
     )
     assert result.returncode == 3 and "medallion-mongo start" in result.stdout
+
+
+def test_the_way_out_starts_this_checkouts_own_server(tmp_path: Path) -> None:
+    """The README's way out, as written: `export MONGO_PORT=… MONGO_URI=…` then
+    `medallion-mongo start` in the checkout starts its own server on that port."""
+    script = Path(sys.executable).parent / "medallion-mongo"
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    taken, own = free_port(), free_port()
+    other_dir = tmp_path / "other" / "data" / "mongo"
+    assert main(_args("start", taken, other_dir)) == 0  # another checkout's server
+    try:
+        refused = subprocess.run(
+            [str(script), "start"], cwd=mine, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "MONGO_PORT": str(taken)},
+        )  # fmt: skip
+        assert refused.returncode == 4, refused.stderr
+        env = {**os.environ, "MONGO_PORT": str(own), "MONGO_URI": f"mongodb://127.0.0.1:{own}"}
+        started = subprocess.run(
+            [str(script), "start"], cwd=mine, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert started.returncode == 0, started.stderr
+        assert answers("127.0.0.1", own)
+        assert (mine / "data" / "mongo" / PID_FILE).exists()  # this checkout's own
+        assert answers("127.0.0.1", taken)  # the other one is left alone
+    finally:
+        main(_args("stop", own, mine / "data" / "mongo"))
+        main(_args("stop", taken, other_dir))
+    assert not answers("127.0.0.1", own)

@@ -70,7 +70,14 @@ COVERED: list[tuple[str, list[str]]] = [
     ),
     (
         r"kedro run --env fr_layout",
-        ["tests/test_session_local.py::test_french_layout_builds_the_same_tables"],
+        [
+            "tests/test_session_local.py::test_french_layout_builds_the_same_tables",
+            "tests/test_readme_french.py::test_readme_french_example_runs_as_written",
+        ],
+    ),
+    (
+        r"kedro run --env fr_layout --pipelines generate",
+        ["tests/test_readme_french.py::test_readme_french_example_runs_as_written"],
     ),
     (
         r"kedro run --env minio( --pipelines generate && kedro run --env minio)?",
@@ -84,6 +91,19 @@ COVERED: list[tuple[str, list[str]]] = [
     (
         r"medallion-mongo start\|stop\|status",
         ["tests/test_mongo_server.py::test_start_status_stop"],
+    ),
+    (r"medallion-mongo", ["tests/test_mongo_server.py::test_console_script_is_installed"]),
+    (
+        r"medallion-mongo start|export MONGO_PORT=\d+ MONGO_URI=mongodb://127\.0\.0\.1:\d+",
+        ["tests/test_mongo_server.py::test_the_way_out_starts_this_checkouts_own_server"],
+    ),
+    (
+        r"python -m graphql_api\.auth new-key \w+",
+        ["tests/graphql_api/test_auth.py::test_the_new_key_command_prints_a_key_and_its_line"],
+    ),
+    (
+        r"python -m ui\.auth hash USER",
+        ["tests/ui/test_auth.py::test_the_hash_command_prints_a_users_line"],
     ),
     (
         r"medallion-api|python -m graphql_api",

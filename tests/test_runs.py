@@ -16,7 +16,10 @@ from typing import Any
 
 import polars as pl
 import pytest
+from deltalake import DeltaTable
 
+from medallion_kedro.lake import read_table
+from medallion_kedro.pipelines.gold.pipeline import create_pipeline as gold_pipeline
 from medallion_kedro.runs import latest
 from tests.kedro_run import PROJECT_ROOT, kedro_run
 from tests.servers import free_port
@@ -38,6 +41,13 @@ def node_runs(lake: Path, run_id: str) -> pl.DataFrame:
 def lineage(lake: Path) -> list[dict[str, Any]]:
     lines = (lake / "_lineage" / "events.jsonl").read_text().splitlines()
     return [json.loads(line) for line in lines]
+
+
+def table_file(lake: Path, layer: str, table: str) -> Path:
+    """A data file of the published (Delta) version of a lake table."""
+    version = json.loads((lake / "_lake.json").read_text())["tables"][f"{layer}.{table}"]["version"]
+    uris = DeltaTable(str(lake / layer / table), version=version).file_uris()
+    return Path(uris[0].removeprefix("file://"))
 
 
 def newest(lake: Path) -> dict[str, Any]:
@@ -100,7 +110,7 @@ def test_node_rows_match_the_tables(built: tuple[Path, dict[str, Any]]) -> None:
         return {d["dataset"]: d["rows"] for d in cell}
 
     height = {
-        name: pl.read_parquet(lake / layer / f"{table}.parquet").height
+        name: read_table(str(lake), layer, table).height
         for name, layer, table in (
             ("bronze.orders", "bronze", "orders"),
             ("silver.orders", "silver", "orders"),
@@ -109,7 +119,8 @@ def test_node_rows_match_the_tables(built: tuple[Path, dict[str, Any]]) -> None:
         )
     }
     landing_orders = pl.read_csv(lake / "landing" / "orders.csv", infer_schema=False).height
-    assert rows("generate_orders", "outputs") == {"landing.orders": landing_orders}
+    assert rows("generate_orders", "outputs") == {"generated_orders": landing_orders}
+    assert rows("orders_to_source_layout", "outputs") == {"landing.orders": landing_orders}
     assert rows("publish_bronze", "outputs")["bronze.orders"] == height["bronze.orders"]
     reconcile_out = rows("reconcile", "outputs")
     assert reconcile_out["silver.orders"] == height["silver.orders"]
@@ -125,10 +136,10 @@ def test_node_rows_match_the_tables(built: tuple[Path, dict[str, Any]]) -> None:
 
 def test_reconciliation_and_rejected_rows_by_reason(built: tuple[Path, dict[str, Any]]) -> None:
     lake, run = built
-    report = pl.read_parquet(lake / "quality" / "reconciliation.parquet")
+    report = read_table(str(lake), "quality", "reconciliation")
     assert run["reconciliation"] == report.to_dicts()
     for table in ("customers", "orders"):
-        rejected = pl.read_parquet(lake / "quality" / f"rejected_{table}.parquet")
+        rejected = read_table(str(lake), "quality", f"rejected_{table}")
         expected = dict(rejected.group_by("reason").len().iter_rows())
         recorded = {q["reason"]: q["rows"] for q in run["quality"] if q["table"] == table}
         assert recorded == expected and sum(expected.values()) > 0
@@ -140,7 +151,7 @@ def test_each_node_logs_rows_and_seconds(lake: Path, caplog: pytest.LogCaptureFi
         kedro_run(["bronze"])
     lines = [r.getMessage() for r in caplog.records if r.name == "medallion_kedro.runs.hooks"]
     publish = next(line for line in lines if line.startswith("node publish_bronze:"))
-    bronze = pl.read_parquet(lake / "bronze" / "orders.parquet").height
+    bronze = read_table(str(lake), "bronze", "orders").height
     assert f"bronze.orders={bronze:,}" in publish
     assert re.search(r", \d+\.\d\d s$", publish)
     assert sum(line.startswith("node ") for line in lines) == 4  # start, 2 ingests, publish
@@ -151,7 +162,7 @@ def _break_orders_landing(lake: Path) -> None:
 
 
 def _break_bronze(lake: Path) -> None:
-    (lake / "bronze" / "orders.parquet").write_bytes(b"not parquet at all")  # a damaged file
+    table_file(lake, "bronze", "orders").write_bytes(b"not parquet at all")  # a damaged file
 
 
 FAILURES = {
@@ -213,7 +224,8 @@ def test_a_killed_run_is_marked_killed_by_the_next_run(lake: Path) -> None:
     known = _records(folder)
     kedro = Path(sys.executable).parent / "kedro"
     process = subprocess.Popen(  # a generate run big enough to take seconds
-        [str(kedro), "run", "--pipeline", "generate", "--params", "n_orders=3000000"],
+        [str(kedro), "run", "--pipelines", "generate",
+         "--params", f"n_customers={SMALL['n_customers']},n_orders=3000000"],
         cwd=PROJECT_ROOT, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -249,6 +261,7 @@ def test_a_killed_run_is_marked_killed_by_the_next_run(lake: Path) -> None:
     assert killed["pipelines"] == ["generate"] and killed["finished_at"] is None
     kept = node_runs(lake, killed_id)  # the nodes that finished before the kill are kept
     assert kept.select("node", "status").rows() == [("generate_customers", "succeeded")]
+    # the same customers (count and seed) as the landing file the built lake was made from
     assert (
         kept["outputs"].item()[0]["rows"]
         == pl.read_csv(lake / "landing" / "customers.csv", infer_schema=False).height
@@ -277,20 +290,22 @@ def test_a_live_run_is_not_marked_killed(lake: Path) -> None:
     )
 
 
-def test_a_parallel_run_is_recorded_without_deadlocking_its_workers(lake: Path) -> None:
-    """ParallelRunner forks workers: the hook must not start polars' thread pool before."""
+def test_a_parallel_run_is_refused_before_any_node_and_leaves_no_record(lake: Path) -> None:
+    """ParallelRunner's workers cannot stage into the run's lake transaction: the run stops
+    before any node (no deadlock, no half-written history), saying which runner to use."""
     env = {**os.environ, "LAKE_PATH": str(lake), "KEDRO_DISABLE_TELEMETRY": "1"}
+    known = _records(lake / "quality" / "runs")
+    record = (lake / "_lake.json").read_bytes()
     kedro = Path(sys.executable).parent / "kedro"
     result = subprocess.run(
-        [str(kedro), "run", "--pipeline", "gold", "--runner", "ParallelRunner"],
+        [str(kedro), "run", "--pipelines", "gold", "--runner", "ParallelRunner"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    run = newest(lake)
-    assert run["status"] == "succeeded" and run["pipelines"] == ["gold"]
-    assert run["nodes_total"] == 5
-    # workers do not write node rows (each would overwrite the others' file)
-    assert not (lake / "quality" / "node_runs" / f"{run['run_id']}.parquet").exists()
+    assert result.returncode != 0, result.stdout[-2000:]
+    assert "not ParallelRunner" in result.stderr, result.stderr[-2000:]
+    assert _records(lake / "quality" / "runs") == known  # refused before its start record
+    assert (lake / "_lake.json").read_bytes() == record
+    assert not (lake / "_lock.json").exists()
 
 
 def test_an_unwritable_history_is_logged_and_the_run_goes_on(
@@ -303,4 +318,4 @@ def test_an_unwritable_history_is_logged_and_the_run_goes_on(
     assert newest(lake)["status"] == "succeeded"
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert errors and all("could not write quality.node_runs" in e for e in errors)
-    assert len(errors) == 5  # once per gold node
+    assert len(errors) == len(gold_pipeline().nodes)  # once per gold node

@@ -43,8 +43,10 @@ def test_runs_and_lineage_are_written_to_the_bucket(
     assert run["status"] == "succeeded" and run["env"] == "minio"
     nodes = read(f"quality/node_runs/{run['run_id']}")
     bronze = nodes.filter(pl.col("node") == "publish_bronze")["outputs"].item()
+    record = json.loads(client.get_object(Bucket=bucket, Key="_lake.json")["Body"].read())
+    published = record["tables"]["bronze.customers"]["file"]  # a table is a folder of versions
     assert {d["dataset"]: d["rows"] for d in bronze}["bronze.customers"] == pl.read_parquet(
-        io.BytesIO(client.get_object(Bucket=bucket, Key="bronze/customers.parquet")["Body"].read())
+        io.BytesIO(client.get_object(Bucket=bucket, Key=published)["Body"].read())
     ).height
 
     events = [

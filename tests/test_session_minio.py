@@ -80,6 +80,10 @@ def test_minio_env_builds_the_same_gold_as_local(
         assert remote.equals(local), table
 
 
+#: Append-only run history beside the tables: kept on purpose, never a table version.
+RUN_HISTORY = ("quality/runs/", "quality/node_runs/")
+
+
 def s3_record(s3: S3Server, bucket: str) -> dict[str, Any]:
     fs = s3fs.S3FileSystem(**s3.credentials(), skip_instance_cache=True)
     return dict(json.loads(fs.cat_file(f"{bucket}/_lake.json")))
@@ -117,6 +121,9 @@ def test_kill_between_bronze_saves_on_s3_publishes_no_bronze(bucket: str, s3: S3
         assert s3_latest(s3, bucket, key) == after[key]["version"], key
     assert s3_table(s3, bucket, "gold.kpis").equals(kpis)
     keys = {o["Key"] for o in _client(s3).list_objects_v2(Bucket=bucket)["Contents"]}
+    states = sorted(k.split(".")[-2] for k in keys if k.startswith("quality/runs/"))
+    # cleanup keeps the run history: five runs started, the killed one was found and marked
+    assert states.count("running") == 5 and states.count("killed") == 1, states
     assert "_lock.json" not in keys
 
 

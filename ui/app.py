@@ -1,4 +1,4 @@
-"""The Gradio app of DESIGN §7: KPIs, Revenue, Customers and Sources tabs, one source switch."""
+"""The Gradio app: KPIs, Revenue, Customers and Sources tabs, one source switch."""
 
 from __future__ import annotations
 
@@ -272,19 +272,19 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                     by_country_plot = _bar(
                         "country", "total_revenue", "Revenue by country", "Country", "Revenue"
                     )
-                    by_country = _table("By country", 2, _empty(GOLD["revenue_by_country"].names()))
+                    by_country = _table("By country", 3, _empty(GOLD["revenue_by_country"].names()))
                 with gr.Row():
                     by_product_plot = _bar(
                         "product", "total_revenue", "Revenue by product", "Product", "Revenue"
                     )
-                    by_product = _table("By product", 2, _empty(GOLD["revenue_by_product"].names()))
+                    by_product = _table("By product", 3, _empty(GOLD["revenue_by_product"].names()))
                 with gr.Row():
                     monthly_plot = gr.LinePlot(
                         x="month", y="total_revenue", title="Monthly revenue", x_title="Month",
                         y_title="Revenue", tooltip="all", x_label_angle=-60, height=320,
                         scale=3, y_lim=[0, None],
                     )  # fmt: skip
-                    monthly = _table("Monthly", 2, _empty(GOLD["monthly_revenue"].names()))
+                    monthly = _table("Monthly", 3, _empty(GOLD["monthly_revenue"].names()))
                 revenue_refresh = gr.Button("Refresh", size="sm")
 
             with gr.Tab("Customers", id="customers", elem_id="tab-customers"):

@@ -22,6 +22,8 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 
 from medallion_kedro.datasets.delta_table import DeltaTableDataset
+from medallion_kedro.datasets.landing_csv import MALFORMED, LandingCSVDataset
+from medallion_kedro.datasets.parquet_table import ParquetTableDataset
 
 logger = logging.getLogger(__name__)
 STATS_FILE = Path(".viz") / "stats.json"
@@ -45,10 +47,15 @@ def frame_stats(data: Any, fs: Any | None, path: str | None) -> Stats | None:
 
 
 def _file_of(dataset: Any) -> tuple[Any | None, str | None]:
-    """The filesystem and path of a file-backed dataset (kedro-datasets' private names)."""
+    """The filesystem and file of a file-backed dataset (kedro-datasets' private names).
+
+    A lake table is a folder of versions: its file is the version the run reads or wrote.
+    """
     fs, filepath = getattr(dataset, "_fs", None), getattr(dataset, "_filepath", None)
     if fs is None or filepath is None:
         return None, None
+    if isinstance(dataset, ParquetTableDataset):
+        return fs, dataset.current_path()
     return fs, str(PurePosixPath(str(filepath)))
 
 
@@ -90,6 +97,8 @@ class PolarsDatasetStatsHook:
             fs, path = _file_of(dataset)
             if path is None:
                 return  # an in-memory intermediate: Kedro-Viz shows no statistics for it
+            if isinstance(dataset, LandingCSVDataset) and MALFORMED in data.columns:
+                data = data.drop(MALFORMED)  # the flag the dataset adds: not in the file
             stats = frame_stats(data, fs, path)
         except Exception as exc:  # statistics must never fail a run
             logger.warning("No Kedro-Viz statistics for %s: %s", name, exc)

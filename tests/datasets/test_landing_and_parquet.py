@@ -119,6 +119,35 @@ def test_parquet_table_keeps_the_previous_version_and_removes_older(tmp_path: Pa
     )
 
 
+def test_cleanup_removes_unpublished_versions_and_never_the_run_history(tmp_path: Path) -> None:
+    """Run history (append-only folders beside the tables) and lineage survive cleanup, even
+    when cleanup is asked about their folders; an unpublished version of a table does not."""
+    from medallion_kedro.datasets._commit import new_run_id
+    from medallion_kedro.lake import lake_at
+
+    lake = tmp_path / "lake"
+    ds = ParquetTableDataset(filepath=str(lake / "quality" / "t"), file_format="parquet")
+    ds.save(pl.DataFrame({"k": [1]}))
+    orphan = lake / "quality" / "t" / f"{new_run_id()}.parquet"  # a killed run's version
+    pl.DataFrame({"k": [2]}).write_parquet(orphan)
+    history = [
+        lake / "quality" / "runs" / "01a220bc-bc52-7b54-8ae9-633fcddf9b77.running.parquet",
+        lake / "quality" / "node_runs" / "01a220bc-bc52-7b54-8ae9-633fcddf9b77.parquet",
+    ]
+    for path in history:
+        path.parent.mkdir(parents=True)
+        pl.DataFrame({"run_id": ["r"]}).write_parquet(path)
+    events = lake / "_lineage" / "events.jsonl"
+    events.parent.mkdir()
+    events.write_text("{}\n")
+
+    store = lake_at(str(lake))
+    store.prune({"quality.t", "quality.runs", "quality.node_runs"}, store.read_record(), set())
+    assert not orphan.exists()
+    assert all(path.exists() for path in history) and events.read_text() == "{}\n"
+    assert ds.load().collect()["k"].to_list() == [1]
+
+
 def test_parquet_table_failed_save_keeps_published_version(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     ds = ParquetTableDataset(filepath=str(lake / "gold" / "t"), file_format="parquet")

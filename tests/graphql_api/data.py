@@ -1,7 +1,7 @@
 """A small hand-made shop, the gold documents derived from it, and a seeding helper.
 
 The expected figures are computed here from the raw orders, independently of the gold
-pipeline, and stored in the shape the exporter writes (DESIGN §3, §5).
+pipeline, and stored in the shape the exporter writes.
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def kpis_document() -> dict[str, Any]:
 
 
 def create_customer_indexes(collection: Any) -> None:
-    """The exporter's indexes (DESIGN §6 contract) plus the one the API's ordering uses."""
+    """The exporter's indexes (its contract) plus the one the API's ordering uses."""
     collection.create_index("email", unique=True)
     collection.create_index("country")
     collection.create_index("segment")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,7 +22,6 @@ from graphql_api.auth import (
     Unauthenticated,
     build_authenticator,
     hash_key,
-    main,
     require_scope,
 )
 from graphql_api.settings import DEFAULT_RATE_LIMIT, Settings, SettingsError
@@ -53,9 +54,14 @@ def test_bad_key_lines_say_what_is_expected(line: str, message: str) -> None:
         ApiKeys.parse(line, "API_KEYS")
 
 
-def test_the_new_key_command_prints_a_key_and_its_line(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["new-key", "ui"])
-    out = capsys.readouterr().out.splitlines()
+def test_the_new_key_command_prints_a_key_and_its_line() -> None:
+    """`python -m graphql_api.auth new-key ui`, run as the README shows it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "graphql_api.auth", "new-key", "ui"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
     key = out[0].rsplit(" ", 1)[1]
     line = out[1].split(": ", 1)[1]
     assert key not in line

@@ -37,6 +37,20 @@ def test_passwords_are_stored_hashed_and_checked() -> None:
     assert not check("bob", PASSWORD)
 
 
+def test_the_hash_command_prints_a_users_line() -> None:
+    """`python -m ui.auth hash USER` asks for the password and prints a `<user> <hash>` line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ui.auth", "hash", USER],
+        input=f"{PASSWORD}\n", capture_output=True, text=True, timeout=60,
+        start_new_session=True,  # no terminal: the password is read from stdin
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith(f"{USER} ") and PASSWORD not in line
+    check = login_check(parse_users(line, "UI_USERS"))
+    assert check(USER, PASSWORD) and not check(USER, PASSWORD + "!")
+
+
 def test_a_plain_password_in_the_users_is_refused() -> None:
     with pytest.raises(AuthConfigError, match="python -m ui.auth hash"):
         parse_users(f"{USER} {PASSWORD}", "UI_USERS")

@@ -31,9 +31,13 @@ from medallion_kedro.datasets._files import remove_stale_temps, replace_whole
 log = logging.getLogger(__name__)
 
 RECORD = "_lake.json"
-#: A Parquet version written by a run (``<run_id>.parquet``), not a Delta data file.
-RUN_VERSION = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{8}\.parquet$")
 Entry = dict[str, Any]
+
+#: A version file: ``<run_id>.parquet`` with the run id of :func:`new_run_id`. Cleanup never
+#: touches another name, so files kept beside the tables (the append-only run history in
+#: ``quality/runs`` and ``quality/node_runs``, ``_lineage/``) are safe even if a table
+#: folder were named like them.
+VERSION_FILE = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{8}\.parquet$")
 
 
 def new_run_id() -> str:
@@ -81,6 +85,7 @@ class Lake:
     def prune(self, keys: set[str], record: dict[str, Any], keep: set[str]) -> None:
         """Remove versions of ``keys`` that neither the record nor ``keep`` names.
 
+        Only version files (:data:`VERSION_FILE`) in the folders of ``keys`` are candidates.
         Also removes a table's single-file layout of older releases (``<table>.parquet``)
         once the record names a version of it, and, locally, temporary files of dead runs.
         """
@@ -97,13 +102,10 @@ class Lake:
                 files = self.fs.ls(folder, detail=False, refresh=True)
             except FileNotFoundError:
                 files = []
-            delta = any(str(p).rstrip("/").endswith("/_delta_log") for p in files)
             for path in files:
-                name = str(path).rstrip("/").rsplit("/", 1)[-1]
+                name = str(path).rsplit("/", 1)[-1]
                 relative = f"{layer}/{table}/{name}"
-                if delta and not RUN_VERSION.match(name):
-                    continue  # a Delta table's own files: vacuum removes unreferenced ones
-                if relative not in named and relative not in keep:
+                if VERSION_FILE.match(name) and relative not in named and relative not in keep:
                     log.info("lake: removing unpublished version %s", relative)
                     self.fs.rm_file(path)
             legacy = self.path(f"{layer}/{table}.parquet")

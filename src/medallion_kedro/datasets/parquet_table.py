@@ -70,6 +70,10 @@ class ParquetTableDataset(LazyPolarsDataset):
         legacy = f"{self._filepath}.parquet"
         return legacy if self._fs.exists(legacy) else None
 
+    def current_path(self) -> str | None:
+        """The file of the version this process reads (see :meth:`current_entry`), if any."""
+        return self._load_path()
+
     def _exists(self) -> bool:
         return self._load_path() is not None
 

@@ -9,6 +9,7 @@ CSV scans are not counted either (that reads the whole file).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
@@ -30,6 +31,15 @@ def is_table(data: Any) -> bool:
     if isinstance(data, pl.DataFrame | pl.LazyFrame):
         return True
     return hasattr(data, "shape") and hasattr(data, "columns")
+
+
+def table_parts(data: Any) -> Mapping[str, Any] | None:
+    """The tables of data saved as several tables at once: a ``{name: frame}`` mapping, or an
+    object holding one in ``tables`` (the export batch); None for anything else."""
+    tables = getattr(data, "tables", data)
+    if isinstance(tables, Mapping) and tables and all(is_table(t) for t in tables.values()):
+        return tables
+    return None
 
 
 def cheap_rows(data: Any) -> int | None:

@@ -39,7 +39,7 @@ from openlineage.client.event_v2 import RunState
 from openlineage.client.uuid import generate_new_uuid
 
 from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
-from medallion_kedro.runs.counting import cheap_rows, is_table, rows_by_reason
+from medallion_kedro.runs.counting import cheap_rows, is_table, rows_by_reason, table_parts
 from medallion_kedro.runs.lineage import (
     LineageEmitter,
     make_locator,
@@ -107,6 +107,8 @@ class _Run:
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
     quality: list[dict[str, Any]] = field(default_factory=list)
     persisted: dict[str, bool] = field(default_factory=dict)
+    #: rows of each table of a dataset saved as several tables at once (``mongo.gold``)
+    part_rows: dict[str, dict[str, int | None]] = field(default_factory=dict)
 
     def is_persisted(self, name: str) -> bool:
         if name not in self.persisted:
@@ -197,7 +199,7 @@ class RunRecordHooks:
             state, run_id=run.run_id, job=run.job, at=ended,
             inputs=sorted({d for n in run.done for d in n.inputs} - set(run.saved)),
             outputs={d: n.outputs[d] for n in run.done for d in n.outputs},
-            error=error,
+            error=error, part_rows=run.part_rows,
         )  # fmt: skip
         seconds = (ended - run.base["started_at"]).total_seconds()
         log.info("run %s %s in %.1f s (%d nodes)", run.run_id, status, seconds, len(run.done))
@@ -270,6 +272,12 @@ class RunRecordHooks:
             record.outputs[dataset_name] = rows
             run.saved.add(dataset_name)
             self._collect_quality(dataset_name, data)
+        elif (parts := table_parts(data)) is not None:  # several tables in one save
+            counts = {table: cheap_rows(frame) for table, frame in parts.items()}
+            known = [n for n in counts.values() if n is not None]
+            record.outputs[dataset_name] = sum(known) if len(known) == len(counts) else None
+            run.part_rows[dataset_name] = counts
+            run.saved.add(dataset_name)
         if record.saved == len(node.outputs):
             self._complete(record)
 
@@ -315,7 +323,7 @@ class RunRecordHooks:
             state, run_id=self._node_run_id(record), job=self._node_job(record),
             at=record.finished_at or _now(), inputs=sorted(record.inputs), outputs=record.outputs,
             parent=(run.run_id, run.job),
-            error=RuntimeError(record.error) if record.error else None,
+            error=RuntimeError(record.error) if record.error else None, part_rows=run.part_rows,
         )  # fmt: skip
         if os.getpid() == run.base["pid"]:  # not from a worker the runner forked
             self._save(NODE_RUNS_DATASET, node_runs_frame(run.run_id, run.done))
@@ -390,7 +398,11 @@ class RunRecordHooks:
         except Exception as exc:  # noqa: BLE001 - lineage is best effort
             log.warning("OpenLineage events are off: %s", _describe_error(exc))
             transport = None
-        return LineageEmitter(transport, make_locator(lake, mongo_uri, _database_of(catalog)))
+        return LineageEmitter(
+            transport,
+            make_locator(lake, mongo_uri, _described(catalog, "database"),
+                         _collections_of(catalog)),
+        )  # fmt: skip
 
     def _lake_settings(self) -> tuple[str, dict[str, Any], str]:
         """(lake root, S3 credentials, MongoDB URI) from the project's configuration."""
@@ -427,18 +439,33 @@ def _unfinished_runs(catalog: Any) -> pl.DataFrame:
     return dataset.load_files([n for n in names if n.partition(".")[0] in open_runs])
 
 
-def _database_of(catalog: Any) -> Callable[[str], str | None]:
-    """The ``database`` a catalog dataset describes itself with (MongoDB datasets do)."""
+def _described(catalog: Any, key: str) -> Callable[[str], str | None]:
+    """``key`` of what a catalog dataset describes itself with (MongoDB datasets name their
+    ``database``)."""
 
-    def database(name: str) -> str | None:
+    def value(name: str) -> str | None:
         try:
             described = catalog.get(name)._describe()
-        except Exception:  # noqa: BLE001 - not a dataset that names a database
+        except Exception:  # noqa: BLE001 - not a dataset that describes that
             return None
-        value = described.get("database") if isinstance(described, dict) else None
-        return str(value) if value else None
+        found = described.get(key) if isinstance(described, dict) else None
+        return str(found) if found else None
 
-    return database
+    return value
+
+
+def _collections_of(catalog: Any) -> Callable[[str], list[str] | None]:
+    """The tables a catalog dataset publishes together (``collections``), if it does."""
+
+    def collections(name: str) -> list[str] | None:
+        try:
+            described = catalog.get(name)._describe()
+        except Exception:  # noqa: BLE001 - not a dataset that describes collections
+            return None
+        found = described.get("collections") if isinstance(described, dict) else None
+        return [str(c) for c in found] if isinstance(found, list | tuple) else None
+
+    return collections
 
 
 def _rows_text(rows: dict[str, int | None]) -> str:

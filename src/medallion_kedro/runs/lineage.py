@@ -45,8 +45,10 @@ PRODUCER = "urn:medallion-kedro"
 LAKE_LAYERS = ("landing", "bronze", "silver", "quality", "gold")
 JOB_NAMESPACE = "medallion-kedro"
 
-#: dataset name in the catalog -> (namespace, name) in OpenLineage, or None to leave it out
-Locator = Callable[[str], tuple[str, str] | None]
+#: dataset name in the catalog -> its OpenLineage datasets as (namespace, name, part): one for
+#: a lake table or a collection (part None), one per collection for a dataset that publishes
+#: several tables at once (part = the table); none to leave it out
+Locator = Callable[[str], list[tuple[str, str, str | None]]]
 
 
 def strip_credentials(uri: str) -> str:
@@ -64,26 +66,36 @@ def lake_namespace(lake_root: str) -> str:
 
 
 def make_locator(
-    lake_root: str, mongo_uri: str, database_of: Callable[[str], str | None]
+    lake_root: str,
+    mongo_uri: str,
+    database_of: Callable[[str], str | None],
+    collections_of: Callable[[str], list[str] | None] = lambda _: None,
 ) -> Locator:
-    """A locator for lake tables (``<layer>.<table>``) and ``mongo.<collection>`` datasets.
+    """A locator for lake tables (``<layer>.<table>``) and ``mongo.*`` datasets.
 
     ``database_of`` gives the database a ``mongo.*`` dataset writes to; without it, or
-    without ``mongo_uri``, collections are left out.
+    without ``mongo_uri``, collections are left out. ``collections_of`` gives the tables of
+    a ``mongo.*`` dataset that publishes several (the export run, ``mongo.gold``): each is
+    named ``<database>.<table>``, the collection readers see.
     """
     lake_ns = lake_namespace(lake_root)
     mongo_ns = strip_credentials(mongo_uri) if mongo_uri else None
 
-    def locate(dataset: str) -> tuple[str, str] | None:
+    def locate(dataset: str) -> list[tuple[str, str, str | None]]:
         layer, _, table = dataset.partition(".")
         if not table:
-            return None
+            return []
         if layer in LAKE_LAYERS:
-            return lake_ns, f"{layer}/{table}"
+            return [(lake_ns, f"{layer}/{table}", None)]
         if layer == "mongo" and mongo_ns:
             database = database_of(dataset)
-            return (mongo_ns, f"{database}.{table}") if database else None
-        return None
+            if not database:
+                return []
+            parts = collections_of(dataset)
+            if parts is not None:
+                return [(mongo_ns, f"{database}.{part}", part) for part in parts]
+            return [(mongo_ns, f"{database}.{table}", None)]
+        return []
 
     return locate
 
@@ -126,13 +138,19 @@ class LineageEmitter:
         self.where = type(transport).__name__ if transport else "nowhere"
 
     def _datasets(
-        self, names: Iterable[str], rows: Mapping[str, int | None] | None = None
+        self,
+        names: Iterable[str],
+        rows: Mapping[str, int | None] | None = None,
+        part_rows: Mapping[str, Mapping[str, int | None]] | None = None,
     ) -> list[tuple[str, str, int | None]]:
         found = []
         for name in names:
-            located = self._locate(name)
-            if located is not None:
-                found.append((*located, (rows or {}).get(name)))
+            for namespace, located, part in self._locate(name):
+                if part is None:
+                    count = (rows or {}).get(name)
+                else:
+                    count = (part_rows or {}).get(name, {}).get(part)
+                found.append((namespace, located, count))
         return found
 
     def emit(  # noqa: PLR0913
@@ -146,8 +164,10 @@ class LineageEmitter:
         outputs: Mapping[str, int | None] | Iterable[str] = (),
         parent: tuple[str, str] | None = None,
         error: BaseException | None = None,
+        part_rows: Mapping[str, Mapping[str, int | None]] | None = None,
     ) -> None:
-        """Send one event; ``outputs`` may map dataset names to rows written."""
+        """Send one event; ``outputs`` may map dataset names to rows written, ``part_rows``
+        a multi-table dataset's name to the rows of each of its tables."""
         if self._client is None:
             return
         run_facets: dict[str, Any] = {}
@@ -189,7 +209,7 @@ class LineageEmitter:
                         else {"outputStatistics": OutputStatistics(rowCount=count)}
                     ),
                 )
-                for ns, n, count in self._datasets(outputs, rows)
+                for ns, n, count in self._datasets(outputs, rows, part_rows)
             ],
         )
         try:

@@ -16,22 +16,14 @@ from typing import Any
 import polars as pl
 from polars.datatypes import DataType
 
+from medallion_kedro.schemas import RECONCILIATION
+
 RUNNING, SUCCEEDED, FAILED, KILLED = "running", "succeeded", "failed", "killed"
 
 UTC_TIME = pl.Datetime("us", "UTC")
 DATASET_ROWS = pl.List(pl.Struct({"dataset": pl.String(), "rows": pl.Int64()}))
-RECONCILIATION_ROWS = pl.List(
-    pl.Struct(
-        {
-            "table": pl.String(),
-            "bronze_rows": pl.Int64(),
-            "silver_rows": pl.Int64(),
-            "rejected_rows": pl.Int64(),
-            "duplicates_removed": pl.Int64(),
-            "balanced": pl.Boolean(),
-        }
-    )
-)
+#: the rows of ``quality.reconciliation`` as the run produced them (same columns)
+RECONCILIATION_ROWS = pl.List(pl.Struct(dict(RECONCILIATION)))
 QUALITY_ROWS = pl.List(
     pl.Struct(
         {"table": pl.String(), "kind": pl.String(), "reason": pl.String(), "rows": pl.Int64()}

@@ -16,14 +16,13 @@ from typing import Any
 import polars as pl
 import pymongo
 import pytest
-from kedro.config import OmegaConfigLoader
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
-from omegaconf.resolvers import oc
 from polars.testing import assert_frame_equal
 
+from medallion_kedro import settings
 from medallion_kedro.datasets import _mongo_client as mc
 from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.datasets import mongo_manifest as mm
@@ -53,12 +52,8 @@ def _db(server: MongoServer, database: str) -> Any:
 
 
 def _catalog(project_root: Path, gold: dict[str, pl.DataFrame]) -> DataCatalog:
-    loader = OmegaConfigLoader(
-        str(project_root / "conf"),
-        base_env="base",
-        default_run_env="local",
-        custom_resolvers={"oc.env": oc.env},
-    )
+    # the project's own loader and arguments, as `kedro run` builds them
+    loader = settings.CONFIG_LOADER_CLASS(str(project_root / "conf"), **settings.CONFIG_LOADER_ARGS)
     catalog = DataCatalog.from_config(loader["catalog"], loader["credentials"])
     for name, frame in gold.items():
         catalog[f"gold.{name}"] = MemoryDataset(frame, copy_mode="assign")
