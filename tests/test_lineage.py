@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from medallion_kedro.lake import current_file
+from medallion_kedro.lake import read_table
 from medallion_kedro.pipelines.gold.pipeline import create_pipeline as gold_pipeline
 from medallion_kedro.runs import latest
 from medallion_kedro.runs.lineage import strip_credentials
@@ -41,7 +41,7 @@ def table_rows(lake: Path, name: str) -> int:
     layer, table = name.split("/")
     if layer == "landing":
         return pl.read_csv(lake / layer / f"{table}.csv", infer_schema=False).height
-    return pl.read_parquet(current_file(str(lake), layer, table)).height
+    return read_table(str(lake), layer, table).height
 
 
 def row_counts(datasets: list[dict[str, Any]]) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""Project commands: Kedro's ``run``, refusing an unknown pipeline name in one line.
+"""Project commands: Kedro's ``run``, refusing an unknown pipeline name in one line, and
+``kedro lake`` (history, time travel, restore, vacuum, compact: see ``lake_cli``).
 
 Kedro merges this ``cli`` group over its own commands, so ``kedro run`` is this command:
 the same options, checked first, then handed to Kedro's ``run`` unchanged.
@@ -11,6 +12,8 @@ from typing import Any
 import click
 from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.project import pipelines
+
+from medallion_kedro.lake_cli import lake
 
 
 @click.group(name="medallion-kedro")
@@ -41,3 +44,6 @@ def run(ctx: click.Context, **kwargs: Any) -> Any:
     if message:
         raise click.ClickException(message)
     return ctx.invoke(kedro_run, **kwargs)
+
+
+cli.add_command(lake)

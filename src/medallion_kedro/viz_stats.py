@@ -21,6 +21,7 @@ from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 
+from medallion_kedro.datasets.delta_table import DeltaTableDataset
 from medallion_kedro.datasets.landing_csv import MALFORMED, LandingCSVDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
 
@@ -88,6 +89,11 @@ class PolarsDatasetStatsHook:
             return
         try:
             dataset = self._catalog.get(name)
+            if isinstance(dataset, DeltaTableDataset):  # its Delta log has the numbers
+                stats = dataset.file_stats()
+                if stats:
+                    self._stats[name] = stats
+                return
             fs, path = _file_of(dataset)
             if path is None:
                 return  # an in-memory intermediate: Kedro-Viz shows no statistics for it

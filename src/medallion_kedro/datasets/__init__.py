@@ -1,5 +1,6 @@
 """Custom Kedro datasets of the project."""
 
+from medallion_kedro.datasets.delta_table import DeltaTableDataset
 from medallion_kedro.datasets.lake_record import LakeRecordDataset
 from medallion_kedro.datasets.landing_csv import LandingCSVDataset
 from medallion_kedro.datasets.mongo_export_dataset import ExportBatch, MongoExportDataset
@@ -8,6 +9,7 @@ from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
 
 __all__ = [
+    "DeltaTableDataset",
     "ExportBatch",
     "LakeRecordDataset",
     "LandingCSVDataset",
