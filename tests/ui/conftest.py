@@ -75,9 +75,7 @@ def gold(lake_project: Path) -> dict[str, pl.DataFrame]:
     decimals in the lake) as the floats the app shows."""
     lake = str(lake_project / "data" / "lake")
     return {
-        t: read_table(lake, "gold", t).with_columns(
-            pl.col(pl.Decimal).cast(pl.Float64)
-        )
+        t: read_table(lake, "gold", t).with_columns(pl.col(pl.Decimal).cast(pl.Float64))
         for t in GOLD
     }
 
