@@ -137,9 +137,18 @@ def test_unterminated_quote_is_reported_by_line_with_a_short_excerpt(lake: Path)
     assert len(str(err)) < 1000, len(str(err))
 
 
-def test_missing_landing_file(lake: Path) -> None:
-    _landing(lake).unlink()
+def test_missing_landing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lake = tmp_path / "lake"
+    monkeypatch.setenv("LAKE_PATH", str(lake))
+    (hm.write_landing(lake) / "orders.csv").unlink()
     _run_fails(lake, r"orders\.csv does not exist: run `kedro run --pipelines generate`")
+
+
+def test_landing_file_removed_after_ingestion_is_not_an_error(lake: Path) -> None:
+    bronze = read_table(str(lake), "bronze", "orders")
+    _landing(lake).unlink()
+    kedro_run(LAKEHOUSE)
+    assert read_table(str(lake), "bronze", "orders").equals(bronze)
 
 
 def test_unwritable_lake_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

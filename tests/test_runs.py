@@ -120,12 +120,12 @@ def test_node_rows_match_the_tables(built: tuple[Path, dict[str, Any]]) -> None:
     }
     landing_orders = pl.read_csv(lake / "landing" / "orders.csv", infer_schema=False).height
     assert rows("generate_orders", "outputs") == {"generated_orders": landing_orders}
-    assert rows("orders_to_source_layout", "outputs") == {"landing.orders": landing_orders}
+    assert rows("to_landing", "outputs")["landing.orders"] == landing_orders
     assert rows("publish_bronze", "outputs")["bronze.orders"] == height["bronze.orders"]
-    reconcile_out = rows("reconcile", "outputs")
+    reconcile_out = rows("merge_batches", "outputs")
     assert reconcile_out["silver.orders"] == height["silver.orders"]
     assert reconcile_out["quality.rejected_orders"] == height["quality.rejected_orders"]
-    assert rows("reconcile", "inputs")["bronze.orders"] == height["bronze.orders"]
+    assert rows("merge_batches", "inputs")["bronze.orders"] == height["bronze.orders"]
     assert rows("customer_metrics", "outputs") == {
         "gold.customer_metrics": height["gold.customer_metrics"]
     }
@@ -147,12 +147,16 @@ def test_reconciliation_and_rejected_rows_by_reason(built: tuple[Path, dict[str,
 
 
 def test_each_node_logs_rows_and_seconds(lake: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rows = (lake / "landing" / "orders.csv").read_text().splitlines()[:4]
+    (lake / "landing" / "orders").mkdir()
+    (lake / "landing" / "orders" / "late.csv").write_text("\n".join(rows) + "\n")  # a batch
+    before = read_table(str(lake), "bronze", "orders").height
     with caplog.at_level(logging.INFO, logger="medallion_kedro.runs"):
         kedro_run(["bronze"])
     lines = [r.getMessage() for r in caplog.records if r.name == "medallion_kedro.runs.hooks"]
     publish = next(line for line in lines if line.startswith("node publish_bronze:"))
-    bronze = read_table(str(lake), "bronze", "orders").height
-    assert f"bronze.orders={bronze:,}" in publish
+    assert read_table(str(lake), "bronze", "orders").height == before + 3
+    assert "bronze.orders=3," in publish
     assert re.search(r", \d+\.\d\d s$", publish)
     assert sum(line.startswith("node ") for line in lines) == 4  # start, 2 ingests, publish
 
@@ -170,7 +174,7 @@ FAILURES = {
     "generate": (["generate"], {"dirty_share": 2}, None, "generate_customers",
                  "dirty_share must be between 0 and 0.5"),
     "bronze": (["bronze"], {}, _break_orders_landing, "ingest_orders", r"orders\.csv"),
-    "silver": (["silver"], {}, _break_bronze, "flag_orders", "out of specification"),
+    "silver": (["silver"], {}, _break_bronze, "merge_batches", "out of specification"),
     "gold": (["gold"], {"as_of": "yesterday"}, None, None, r"as_of='yesterday' is not a date"),
     # MONGO_URI names a port nothing listens on
     "export": (["export"], {}, None, r"export_\w+", "Cannot reach MongoDB"),

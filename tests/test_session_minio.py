@@ -191,3 +191,32 @@ def test_wrong_credentials_are_reported(
         monkeypatch.setenv(key, value)
     with pytest.raises(Exception, match=r"refused the access key .*AWS_SECRET_ACCESS_KEY"):
         kedro_run(["bronze"], env="minio")
+
+
+def test_batches_on_s3_are_ingested_once_and_merged(bucket: str, s3: S3Server) -> None:
+    client = _client(s3)
+    header = "order_id,customer_id,order_ts,amount,product"
+    client.put_object(Bucket=bucket, Key="landing/customers/c1.csv",
+                      Body=b"customer_id,name,email,signup_date,country\n"
+                           b"1,Ann,ann@example.com,2024-01-01,France\n")  # fmt: skip
+    first = [f"{i},1,2026-10-01 10:00:00,10.00,laptop" for i in range(1, 5)]
+    client.put_object(Bucket=bucket, Key="landing/orders/o1.csv",
+                      Body="\n".join([header, *first]).encode())  # fmt: skip
+    kedro_run(["bronze", "silver", "gold"], env="minio", params={"as_of": "2026-11-01"})
+    # a correction and a new order; the first file dropped again under another name
+    second = ["2,1,2026-10-01 10:00:00,20.00,laptop", "5,1,2026-10-02 10:00:00,5.00,mouse"]
+    client.put_object(Bucket=bucket, Key="landing/orders/o2.csv",
+                      Body="\n".join([header, *second]).encode())  # fmt: skip
+    client.put_object(Bucket=bucket, Key="landing/orders/o1-again.csv",
+                      Body="\n".join([header, *first]).encode())  # fmt: skip
+    kedro_run(["bronze", "silver", "gold"], env="minio", params={"as_of": "2026-11-01"})
+
+    bronze = s3_table(s3, bucket, "bronze.orders")
+    assert sorted(set(bronze["_source_file"])) == ["o1.csv", "o2.csv"] and bronze.height == 6
+    orders = s3_table(s3, bucket, "silver.orders").sort("order_id")
+    assert [(r[0], str(r[1])) for r in orders.select("order_id", "amount").rows()] == [
+        (1, "10.00"), (2, "20.00"), (3, "10.00"), (4, "10.00"), (5, "5.00"),
+    ]  # fmt: skip
+    report = {r["table"]: r for r in s3_table(s3, bucket, "quality.reconciliation").iter_rows(
+        named=True)}  # fmt: skip
+    assert report["orders"]["balanced"] and report["orders"]["duplicates_removed"] == 1

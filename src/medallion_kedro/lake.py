@@ -105,8 +105,9 @@ def _origin(table: LakeTable, record: dict[str, Any]) -> tuple[str, list[str]] |
 def check_consistent(inputs: dict[str, LakeTable], record: dict[str, Any]) -> None:
     """Refuse input tables of one layer that come from different batches or runs.
 
-    Bronze tables must hold the same ingestion batch; silver, quality and gold tables must
-    come from the same run. Raises :class:`LakeMixedError` naming the tables and the fix.
+    Tables of one layer must come from the same run (bronze is appended to, all its tables
+    in each run's commit); unversioned bronze files of older releases must hold the same
+    ingestion batch. Raises :class:`LakeMixedError` naming the tables and the fix.
     """
     by_layer: dict[str, dict[str, tuple[str, list[str]]]] = {}
     for key, table in sorted(inputs.items()):
@@ -115,7 +116,11 @@ def check_consistent(inputs: dict[str, LakeTable], record: dict[str, Any]) -> No
             by_layer.setdefault(table.layer, {})[key] = origin
     for layer, origins in by_layer.items():
         rebuild = f"`kedro run --pipeline {_REBUILD.get(layer, layer)}`"
-        if layer == "bronze" and len({tuple(b) for _, b in origins.values()}) > 1:
+        if (
+            layer == "bronze"
+            and any("single file" in run for run, _ in origins.values())
+            and len({tuple(b) for _, b in origins.values()}) > 1
+        ):
             found = "; ".join(
                 f"{k} holds batch {', '.join(b) or '?'}" for k, (_, b) in origins.items()
             )

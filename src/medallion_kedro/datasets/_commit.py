@@ -180,9 +180,12 @@ def commit_entries(lake: Lake, entries: dict[str, Entry], run_id: str) -> dict[s
     tables, previous = record.setdefault("tables", {}), record.setdefault("previous", {})
     for key, entry in entries.items():
         old = tables.get(key)
-        if old is not None and (old.get("file"), old.get("version")) != (
+        # a run that published the same version again (it appended no rows) still makes
+        # the version before it the previous one, so a rollback undoes the run as a whole
+        if old is not None and (old.get("file"), old.get("version"), old.get("run_id")) != (
             entry.get("file"),
             entry.get("version"),
+            entry.get("run_id"),
         ):
             previous[key] = old
         tables[key] = {**entry, "committed_at": now_iso()}

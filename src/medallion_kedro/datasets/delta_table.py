@@ -79,7 +79,10 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
     version, so it is never built upon either. ``vacuum`` removes its files.
 
     ``load_args``: ``version`` (an int) or ``as_of`` (an ISO timestamp or datetime) read
-    that version of the table directly (time travel), outside the record. ``save_args``:
+    that version of the table directly (time travel), outside the record; ``missing:
+    empty`` reads a table that has no published version yet as an empty frame (the
+    incremental stages' "what is there already"). An ``append`` or ``merge`` of no rows
+    writes nothing: the run publishes the same Delta version. ``save_args``:
     ``mode`` and, for ``merge``, ``keys`` (the business key columns) or ``predicate`` (a
     delta-rs SQL predicate over ``s`` the new rows and ``t`` the table), ``compression``
     (``lz4``, ``zstd``, ``snappy``; delta-rs' default codec writes 1M rows about twice as
@@ -196,6 +199,8 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         if entry is not None and is_delta(entry):
             return self._scan(int(entry["version"]))
         legacy = self._legacy_file()
+        if legacy is None and self._load_args.get("missing") == "empty":
+            return pl.LazyFrame()  # a table not built yet reads as no rows (load_args.missing)
         if legacy is None:
             raise DatasetError(
                 f"Lake table {self.key} has no published version in {self.lake.uri}: build "
@@ -335,7 +340,14 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             self._commit_alone(frame, _commit.new_run_id())
 
     def _write_and_stage(self, frame: pl.DataFrame, transaction: _commit.Transaction) -> None:
-        entry = self._write(frame, transaction.run_id, self.current_entry())
+        current = self.current_entry()
+        if frame.height == 0 and self._mode != "overwrite" and is_delta(current):
+            # appending or merging no rows: the same Delta version, published by this run
+            assert current is not None
+            entry = {k: v for k, v in current.items() if k not in ("sources", "committed_at")}
+            transaction.stage(self.key, {**entry, "run_id": transaction.run_id})
+            return
+        entry = self._write(frame, transaction.run_id, current)
         transaction.stage(self.key, entry)
 
     def _commit_alone(
