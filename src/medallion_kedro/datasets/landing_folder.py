@@ -98,7 +98,8 @@ class LandingFolderDataset(
         protocol, path = get_protocol_and_path(folder.rstrip("/"))
         self._protocol = protocol
         self._folder = path
-        self._filepath = filepath
+        # the single file without its protocol, as kedro-datasets keep ``_filepath``
+        self._filepath = get_protocol_and_path(filepath)[1] if filepath else None
         self._fs = fsspec.filesystem(protocol, **(credentials or {}), **(fs_args or {}))
         self._file_args: dict[str, Any] = {
             "load_args": load_args,
@@ -115,14 +116,14 @@ class LandingFolderDataset(
         return LandingCSVDataset(filepath=self._uri(path), **self._file_args)
 
     def _describe(self) -> dict[str, Any]:
-        return {"folder": self._uri(self._folder), "filepath": self._filepath}
+        single = self._uri(self._filepath) if self._filepath else None
+        return {"folder": self._uri(self._folder), "filepath": single}
 
     def _entries(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         if self._filepath:
-            single = get_protocol_and_path(self._filepath)[1]
             with contextlib.suppress(FileNotFoundError):
-                found.append(self._fs.info(single))
+                found.append(self._fs.info(self._filepath))
         try:
             listed = self._fs.ls(self._folder, detail=True, refresh=True)
         except FileNotFoundError:
@@ -161,7 +162,7 @@ class LandingFolderDataset(
                     f"Landing zone {self._uri(self._folder)} has no single file (`filepath` "
                     "in the catalog): save a {file name: frame} mapping into its folder."
                 )
-            self._file(get_protocol_and_path(self._filepath)[1]).save(data)
+            self._file(self._filepath).save(data)
             return
         for name, frame in data.items():
             self._file(f"{self._folder}/{name}").save(frame)
