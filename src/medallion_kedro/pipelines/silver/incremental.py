@@ -91,7 +91,19 @@ def new_rows(bronze: Frame, pending: dict[str, list[str]], table: str) -> pl.Dat
         return pl.DataFrame(schema=bronze_schema(table))
     rows = bronze.lazy()
     order = [c for c in (*BRONZE_META[:2], SOURCE_ROW) if c in rows.collect_schema()]
-    return rows.filter(pl.col(BATCH).is_in(batches)).sort(order, maintain_order=True).collect()
+    found = rows.filter(pl.col(BATCH).is_in(batches)).collect()
+    return found if _in_order(found, order) else found.sort(order, maintain_order=True)
+
+
+def _in_order(frame: pl.DataFrame, order: list[str]) -> bool:
+    """Whether ``frame`` is already sorted by ``order`` (one pass; a sort costs more)."""
+    if frame.height < 2 or not order:
+        return True
+    later = pl.lit(True)  # each row compared with the one before it, last column first
+    for column in reversed(order):
+        value, before = pl.col(column), pl.col(column).shift(1)
+        later = (value > before) | ((value == before) & later)
+    return bool(frame.select(later.fill_null(True).all()).item())
 
 
 def _keys(previous: Frame, table: str) -> pl.DataFrame:
