@@ -141,6 +141,14 @@ def test_kill_between_the_bronze_saves_publishes_no_bronze(lake: Path, killed_af
     assert read(lake, "quality", "reconciliation")["balanced"].all()
     assert leftovers(lake) == []  # the killed run's version was removed at the next start
 
+    kedro_run(LAKEHOUSE)  # the rerun ingests batch B once: nothing lost, nothing twice
+    for table in ("customers", "orders"):
+        assert read(lake, "bronze", table)["_batch_id"].n_unique() == 2
+        landing = pl.read_csv(lake / "landing" / f"{table}.csv", infer_schema=False).height
+        assert read(lake, "bronze", table).height == bronze_before[table].height + landing
+    assert_batches_applied_once(lake)
+    assert_gold_matches_silver(lake)
+
 
 def test_kill_mid_silver_then_gold_reads_the_previous_silver(lake: Path) -> None:
     before, gold_before = record(lake), gold(lake)
