@@ -187,6 +187,11 @@ def test_a_run_with_nothing_new_says_so_in_one_line_and_changes_nothing(lake: Pa
     _drop(lake, "orders", "o2.csv", ORDERS_HEADER, _orders(range(6, 8)))
     assert "Nothing new" not in run()
     assert sorted(_silver_orders(lake)) == list(range(1, 8))
+    gold = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--pipelines", "gold"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert "Nothing new" not in gold.stdout  # a stage asked for alone always runs
 
 
 def test_generated_batches_build_the_last_row_of_each_key(lake: Path) -> None:

@@ -60,12 +60,14 @@ _SLICING = ("from_inputs", "to_outputs", "from_nodes", "to_nodes", "node_names",
 
 
 def _incremental_default_run(requested: list[str], kwargs: dict[str, Any]) -> bool:
-    """A plain run of the lakehouse pipelines: the one a run with nothing new may skip."""
+    """A plain run of the lakehouse pipelines from bronze on: the one a run with nothing new
+    may skip (``--pipelines gold`` or ``export`` alone always runs)."""
     from medallion_kedro.pipeline_registry import DEFAULT_PIPELINES
 
     if any(kwargs.get(option) for option in _SLICING):
         return False
-    return set(requested or DEFAULT_PIPELINES) <= set(DEFAULT_PIPELINES)
+    pipelines = set(requested or DEFAULT_PIPELINES)
+    return "bronze" in pipelines and pipelines <= set(DEFAULT_PIPELINES)
 
 
 def _nothing_new(env: str | None) -> str | None:
