@@ -22,10 +22,10 @@ def test_new_rows_are_in_ingestion_order_whatever_the_scan_order() -> None:
     later = T0 + dt.timedelta(hours=1)
     rows = [("c", later, "b.csv", 1), ("b", T0, "a.csv", 2), ("a", T0, "a.csv", 1),
             ("x", T0, "z.csv", 1)]  # fmt: skip
-    got = new_rows(_bronze(rows), {"orders": ["a.csv", "b.csv"]}, "orders")
+    got = new_rows(_bronze(rows), {"orders": ["a.csv", "b.csv"]}, "orders").collect()
     assert got["order_id"].to_list() == ["a", "b", "c"]
     in_order = _bronze([rows[2], rows[1], rows[0]])
-    assert new_rows(in_order, {"orders": ["a.csv", "b.csv"]}, "orders").equals(in_order)
+    assert new_rows(in_order, {"orders": ["a.csv", "b.csv"]}, "orders").collect().equals(in_order)
 
 
 def test_pending_batches_are_the_ledger_minus_the_applied_ones() -> None:

@@ -84,26 +84,39 @@ def pending_batches(
     return pending
 
 
-def new_rows(bronze: Frame, pending: dict[str, list[str]], table: str) -> pl.DataFrame:
-    """The bronze rows of the pending batches of ``table``, in ingestion order."""
+def new_rows(bronze: Frame, pending: dict[str, list[str]], table: str) -> pl.LazyFrame:
+    """The bronze rows of the pending batches of ``table``, in ingestion order.
+
+    Lazy: when the scan already gives the rows in ingestion order (the usual case: bronze
+    is appended to in that order), the silver nodes stream them from bronze instead of
+    holding every text column of every new row in memory. Only the order columns are read
+    to check it; otherwise the rows are collected and sorted.
+    """
     batches = pending.get(table, [])
     if not batches:
-        return pl.DataFrame(schema=bronze_schema(table))
+        return pl.LazyFrame(schema=bronze_schema(table))
     rows = bronze.lazy()
     order = [c for c in (*BRONZE_META[:2], SOURCE_ROW) if c in rows.collect_schema()]
-    found = rows.filter(pl.col(BATCH).is_in(batches)).collect()
-    return found if _in_order(found, order) else found.sort(order, maintain_order=True)
+    present = rows.select(pl.col(BATCH).unique()).collect().get_column(BATCH)
+    if set(present.drop_nulls()) <= set(batches):
+        found = rows  # every batch of bronze is new (a first run): no filter to apply
+    else:
+        found = rows.filter(pl.col(BATCH).is_in(batches))
+    if _in_order(found, order):
+        return found
+    return found.collect().sort(order, maintain_order=True).lazy()
 
 
-def _in_order(frame: pl.DataFrame, order: list[str]) -> bool:
-    """Whether ``frame`` is already sorted by ``order`` (one pass; a sort costs more)."""
-    if frame.height < 2 or not order:
+def _in_order(frame: pl.LazyFrame, order: list[str]) -> bool:
+    """Whether ``frame`` is already sorted by ``order`` (one pass over those columns only;
+    a sort of every column costs more)."""
+    if not order:
         return True
     later = pl.lit(True)  # each row compared with the one before it, last column first
     for column in reversed(order):
         value, before = pl.col(column), pl.col(column).shift(1)
         later = (value > before) | ((value == before) & later)
-    return bool(frame.select(later.fill_null(True).all()).item())
+    return bool(frame.select(order).select(later.fill_null(True).all()).collect().item())
 
 
 def _keys(previous: Frame, table: str) -> pl.DataFrame:
@@ -120,11 +133,14 @@ def known_customers(previous: Frame, new: pl.DataFrame) -> pl.DataFrame:
 
 
 def _per_batch(
-    bronze_new: pl.DataFrame, rejected: pl.DataFrame, table: str, now: dt.datetime
+    bronze_new: Frame, rejected: pl.DataFrame, table: str, now: dt.datetime
 ) -> pl.DataFrame:
     """Counts of each batch of this run: bronze, rejected, duplicates; silver the rest."""
-    counts = bronze_new.group_by(BATCH, maintain_order=True).agg(
-        pl.col(BRONZE_META[1]).first().alias("source_file"), pl.len().alias("bronze_rows")
+    counts = (
+        bronze_new.lazy()
+        .group_by(BATCH, maintain_order=True)
+        .agg(pl.col(BRONZE_META[1]).first().alias("source_file"), pl.len().alias("bronze_rows"))
+        .collect()
     )
     lost = rejected.group_by(BATCH).agg(
         (pl.col(REASON) != DUPLICATE_REASON).sum().alias("rejected_rows"),
@@ -203,8 +219,8 @@ def merge_batches(  # noqa: PLR0913
     mappings: pl.DataFrame,
     bronze_customers: Frame,
     bronze_orders: Frame,
-    new_customers: pl.DataFrame,
-    new_orders: pl.DataFrame,
+    new_customers: Frame,
+    new_orders: Frame,
     previous_customers: Frame,
     previous_orders: Frame,
     previous_reconciliation: Frame,
