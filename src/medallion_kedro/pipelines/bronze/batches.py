@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from medallion_kedro.datasets.landing_csv import _chunked_like
 from medallion_kedro.datasets.landing_folder import LandingFile
 from medallion_kedro.pipelines.bronze.nodes import (
     SourceLayoutError,
@@ -116,9 +117,8 @@ def ingest_batches(
             {"batch_id": batch_id, "ingested_at": batch["ingested_at"]},
             table,
         )
-        parts.append(
-            rows.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW))
-        )
+        numbers = pl.int_range(1, rows.height + 1, dtype=pl.Int64, eager=True).alias(SOURCE_ROW)
+        parts.append(rows.with_columns(_chunked_like(numbers, rows.to_series(0))))
         entries.append(
             (table, batch_id, file.name, file.size, file.modified, rows.height, ingested_at)
         )
