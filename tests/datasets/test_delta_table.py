@@ -205,3 +205,41 @@ def test_compact_publishes_the_same_rows_in_fewer_files(tmp_path: Path) -> None:
     assert ds.vacuum(0) == []
     assert sorted(ds.load().collect()["k"]) == [0, 1, 2, 3]
     assert sorted(ds.load_version(version=previous["version"]).collect()["k"]) == [0, 1, 2]
+
+
+def test_polars_written_merge_matches_delta_rs_merge(tmp_path: Path) -> None:
+    """A local merge by keys is written by polars (an append when no key matches, else one
+    copy-on-write commit); the rows, the metrics and the Delta log match delta-rs' merge."""
+    lake = tmp_path / "lake"
+    ds = DeltaTableDataset(
+        filepath=str(lake / "silver" / "t"), save_args={"mode": "merge", "keys": ["k"]}
+    )
+    batches = [_frame([1, 2, 3], "a"), _frame([4, 5], "b"), _frame([2, 5, 6], "c")]
+    for batch in batches:
+        ds.save(batch)
+    reference = str(tmp_path / "reference")
+    batches[0].write_delta(reference)
+    for batch in batches[1:]:
+        merger = batch.write_delta(
+            reference,
+            mode="merge",
+            delta_merge_options={
+                "predicate": "s.k = t.k",
+                "source_alias": "s",
+                "target_alias": "t",
+            },
+        )
+        assert merger is not None
+        expected = merger.when_matched_update_all().when_not_matched_insert_all().execute()
+    got = ds.load().collect().sort("k")
+    assert got.equals(pl.read_delta(reference).sort("k"))
+    assert got["v"].to_list() == ["a1", "c2", "a3", "b4", "c5", "c6"]
+    entry = _record(lake)["tables"]["silver.t"]
+    assert entry["rows"] == 6 and entry["version"] == 2
+    assert entry["merge"] == {
+        k: expected[k]
+        for k in ("num_source_rows", "num_target_rows_inserted", "num_target_rows_updated")
+    }
+    table = DeltaTable(str(lake / "silver" / "t"))
+    assert len(table.file_uris()) == 1  # the copy-on-write replaced both files
+    assert pl.read_delta(str(lake / "silver" / "t"), version=1).height == 5  # time travel

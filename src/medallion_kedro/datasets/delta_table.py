@@ -134,7 +134,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         self._keys: list[str] = list(self._save_args.pop("keys", []) or [])
         self._predicate: str | None = self._save_args.pop("predicate", None)
         compression = self._save_args.pop("compression", None)
-        self._codec = str(compression or "snappy").lower()
+        self._codec: Any = str(compression or "snappy").lower()  # polars takes it as a Literal
         if compression:
             codec = {"lz4": "LZ4_RAW"}.get(str(compression).lower(), str(compression).upper())
             self._save_args["writer_properties"] = WriterProperties(compression=codec)  # type: ignore[arg-type]
@@ -589,7 +589,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         kept = target.join(keys, on=self._keys, how="anti")
         name = f"part-00000-{uuid.uuid4()}-c000.{self._codec}.parquet"
         path = f"{self._uri}/{name}"
-        pl.concat([kept, frame.lazy()]).sink_parquet(path, compression=self._codec)  # type: ignore[arg-type]
+        pl.concat([kept, frame.lazy()]).sink_parquet(path, compression=self._codec)
         stat = os.stat(path)
         rows = int(pl.scan_parquet(path).select(pl.len()).collect().item())
         now = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
@@ -624,7 +624,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         os.makedirs(self._uri, exist_ok=True)
         name = f"part-00000-{uuid.uuid4()}-c000.{self._codec}.parquet"
         path = f"{self._uri}/{name}"
-        frame.write_parquet(path, compression=self._codec)  # type: ignore[arg-type]
+        frame.write_parquet(path, compression=self._codec)
         stat = os.stat(path)
         add = AddAction(
             path=name,
