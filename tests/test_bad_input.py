@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from medallion_kedro.lake import current_file
+from medallion_kedro.lake import read_table
 from tests import handmade as hm
 from tests.kedro_run import kedro_run
 
@@ -94,7 +94,8 @@ def test_header_only_file(lake: Path) -> None:
 
 def test_file_that_is_not_csv(lake: Path) -> None:
     # a Parquet file dropped in place of the CSV export
-    _landing(lake).write_bytes(Path(current_file(str(lake), "silver", "orders")).read_bytes())
+    parquet = next((lake / "silver" / "orders").glob("*.parquet"))  # a Delta data file
+    _landing(lake).write_bytes(parquet.read_bytes())
     _run_fails(lake, r"orders\.csv is (binary|not a UTF-8 CSV)")
 
 
@@ -115,7 +116,7 @@ def test_row_with_wrong_field_count_is_quarantined_as_malformed(lake: Path) -> N
     _landing(lake).write_text("\n".join(lines) + "\n")
     # the hand-made file already rejects 7 of its 16 rows; 2 more pass the default 50% limit
     kedro_run(LAKEHOUSE, params={"silver": {"max_reject_share": 0.75}})
-    rejected = pl.read_parquet(current_file(str(lake), "quality", "rejected_orders"))
+    rejected = read_table(str(lake), "quality", "rejected_orders")
     malformed = rejected.filter(pl.col("_malformed"))
     assert malformed.get_column("reason").unique().to_list() == [
         "malformed row: wrong number of fields"
@@ -123,7 +124,7 @@ def test_row_with_wrong_field_count_is_quarantined_as_malformed(lake: Path) -> N
     assert sorted(malformed.get_column("order_id")) == sorted(
         [lines[1].split(",")[0], lines[2].split(",")[0]]
     )
-    bronze = pl.read_parquet(current_file(str(lake), "bronze", "orders"))
+    bronze = read_table(str(lake), "bronze", "orders")
     assert bronze.get_column("_malformed").sum() == 2
 
 
@@ -136,9 +137,18 @@ def test_unterminated_quote_is_reported_by_line_with_a_short_excerpt(lake: Path)
     assert len(str(err)) < 1000, len(str(err))
 
 
-def test_missing_landing_file(lake: Path) -> None:
-    _landing(lake).unlink()
+def test_missing_landing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lake = tmp_path / "lake"
+    monkeypatch.setenv("LAKE_PATH", str(lake))
+    (hm.write_landing(lake) / "orders.csv").unlink()
     _run_fails(lake, r"orders\.csv does not exist: run `kedro run --pipelines generate`")
+
+
+def test_landing_file_removed_after_ingestion_is_not_an_error(lake: Path) -> None:
+    bronze = read_table(str(lake), "bronze", "orders")
+    _landing(lake).unlink()
+    kedro_run(LAKEHOUSE)
+    assert read_table(str(lake), "bronze", "orders").equals(bronze)
 
 
 def test_unwritable_lake_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

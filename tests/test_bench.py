@@ -30,6 +30,12 @@ def test_pipeline_benchmark() -> None:
     assert _bench("pipeline", "--orders", "3000", "--repeat", "1").strip()
 
 
+def test_incremental_benchmark() -> None:
+    out = _bench("incremental", "--orders", "3000")
+    assert "full rebuild" in out and "1% batch" in out and "no-op run" in out
+    assert "(Nothing new: every landing file is alrea...)" in out
+
+
 def test_export_benchmark() -> None:
     assert _bench("export", "--sizes", "500").strip()
 

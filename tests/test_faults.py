@@ -20,10 +20,10 @@ from typing import Any
 
 import polars as pl
 import pytest
-from kedro.io.core import DatasetError
+from deltalake import DeltaTable
 
-from medallion_kedro.datasets import ParquetTableDataset
-from medallion_kedro.lake import current_file, rollback
+from medallion_kedro.datasets import DeltaTableDataset
+from medallion_kedro.lake import read_table, rollback
 from medallion_kedro.schemas import GOLD as GOLD_SCHEMAS
 from tests.fault_run import fault_run, paused_run
 from tests.kedro_run import PROJECT_ROOT, kedro_run
@@ -40,22 +40,34 @@ def record(lake: Path) -> dict[str, Any]:
 
 
 def read(lake: Path, layer: str, table: str) -> pl.DataFrame:
-    return pl.read_parquet(current_file(str(lake), layer, table))
+    return read_table(str(lake), layer, table)
 
 
 def gold(lake: Path) -> dict[str, pl.DataFrame]:
     return {table: read(lake, "gold", table) for table in GOLD}
 
 
-#: Append-only run history beside the tables: kept on purpose, never a table version.
-RUN_HISTORY = ("quality/runs/", "quality/node_runs/")
+def published(lake: Path | dict[str, Any], key: str) -> dict[str, Any]:
+    """A record entry without its Delta version number (a restore gives a new one)."""
+    entry = (lake if isinstance(lake, dict) else record(lake))["tables"][key]
+    return {k: v for k, v in entry.items() if k not in ("version", "restored_from")}
 
 
 def unpublished(lake: Path) -> list[str]:
-    """Version files no reader can reach (named neither current nor previous)."""
-    named = {e["file"] for part in ("tables", "previous") for e in record(lake)[part].values()}
-    files = {str(p.relative_to(lake)) for p in lake.glob("*/*/*.parquet")}
-    return sorted(f for f in files - named if not f.startswith(RUN_HISTORY))
+    """Delta versions no reader gets: newer than the version the record names.
+
+    ``<layer>/<table>/v<N>`` for a table whose latest Delta version N is not the named one.
+    """
+    tables = record(lake)["tables"]
+    found = []
+    for log in sorted(lake.glob("*/*/_delta_log")):
+        folder = log.parent
+        key = f"{folder.parent.name}.{folder.name}"
+        latest = DeltaTable(str(folder)).version()
+        named = tables.get(key, {}).get("version")
+        if latest != named:
+            found.append(f"{folder.relative_to(lake)}/v{latest}")
+    return found
 
 
 def leftovers(lake: Path) -> list[str]:
@@ -65,6 +77,18 @@ def leftovers(lake: Path) -> list[str]:
 def assert_same_gold(got: dict[str, pl.DataFrame], expected: dict[str, pl.DataFrame]) -> None:
     for table in GOLD:
         assert got[table].equals(expected[table]), table
+
+
+def assert_batches_applied_once(lake: Path) -> None:
+    """Every bronze batch is in silver's per-batch counts exactly once, with all its rows,
+    and the cumulative counts reconcile: nothing half-applied, duplicated or lost."""
+    applied = read(lake, "quality", "batch_reconciliation")
+    for table in ("customers", "orders"):
+        bronze = read(lake, "bronze", table).group_by("_batch_id").len()
+        mine = applied.filter(pl.col("table") == table)
+        assert mine["batch_id"].n_unique() == mine.height, table
+        assert dict(bronze.iter_rows()) == dict(mine.select("batch_id", "bronze_rows").iter_rows())
+    assert read(lake, "quality", "reconciliation")["balanced"].all()
 
 
 def assert_gold_matches_silver(lake: Path) -> None:
@@ -100,6 +124,7 @@ def lake(built_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 def test_kill_between_the_bronze_saves_publishes_no_bronze(lake: Path, killed_after: str) -> None:
     """Killed between the two saves, or after both but before the stage commits."""
     before, gold_before = record(lake), gold(lake)
+    bronze_before = {t: read(lake, "bronze", t) for t in ("customers", "orders")}
     kedro_run(["generate"], params=BATCH_B)
 
     run = fault_run({}, "--pipelines", "bronze", "--kill-after", killed_after)
@@ -109,10 +134,20 @@ def test_kill_between_the_bronze_saves_publishes_no_bronze(lake: Path, killed_af
     assert [p for p in unpublished(lake) if p.startswith("bronze/customers/")]  # it was saved
     kedro_run(["silver", "gold"])  # readers see the previous, complete bronze
     for table in ("customers", "orders"):
-        assert record(lake)["tables"][f"bronze.{table}"] == before["tables"][f"bronze.{table}"]
+        # the same version: same run, batch and rows (a new Delta version if it was restored)
+        assert published(lake, f"bronze.{table}") == published(before, f"bronze.{table}")
+        assert read(lake, "bronze", table).equals(bronze_before[table])
     assert_same_gold(gold(lake), gold_before)
     assert read(lake, "quality", "reconciliation")["balanced"].all()
     assert leftovers(lake) == []  # the killed run's version was removed at the next start
+
+    kedro_run(LAKEHOUSE)  # the rerun ingests batch B once: nothing lost, nothing twice
+    for table in ("customers", "orders"):
+        assert read(lake, "bronze", table)["_batch_id"].n_unique() == 2
+        landing = pl.read_csv(lake / "landing" / f"{table}.csv", infer_schema=False).height
+        assert read(lake, "bronze", table).height == bronze_before[table].height + landing
+    assert_batches_applied_once(lake)
+    assert_gold_matches_silver(lake)
 
 
 def test_kill_mid_silver_then_gold_reads_the_previous_silver(lake: Path) -> None:
@@ -131,8 +166,8 @@ def test_kill_mid_silver_then_gold_reads_the_previous_silver(lake: Path) -> None
     assert_same_gold(gold(lake), gold_before)
     assert_gold_matches_silver(lake)
 
-    kedro_run(["silver", "gold"])  # and the next complete run moves everything to batch B
-    assert read(lake, "gold", "kpis")["total_customers"][0] <= BATCH_B["n_customers"]
+    kedro_run(["silver", "gold"])  # the next run applies batch B, which bronze holds
+    assert_batches_applied_once(lake)
     assert_gold_matches_silver(lake)
     assert leftovers(lake) == []
 
@@ -178,17 +213,18 @@ def test_a_second_run_fails_cleanly_and_a_killed_runs_lock_is_recovered(lake: Pa
     kedro_run(LAKEHOUSE)  # the dead run's lock is taken over
 
     assert not (lake / "_lock.json").exists()
-    bronze = {
-        record(lake)["tables"][f"bronze.{t}"]["batch_ids"][0] for t in ("customers", "orders")
-    }
-    assert len(bronze) == 1
-    assert bronze != set(before["tables"]["bronze.orders"]["batch_ids"])
+    for table in ("customers", "orders"):  # batch B went in once, beside batch A
+        batches = record(lake)["tables"][f"bronze.{table}"]["batch_ids"]
+        assert len(batches) == 2 and set(before["tables"][f"bronze.{table}"]["batch_ids"]) < set(
+            batches
+        )
+    assert_batches_applied_once(lake)
     assert_gold_matches_silver(lake)
     assert leftovers(lake) == []
 
 
 def test_gold_refuses_silver_tables_of_different_runs(lake: Path) -> None:
-    orders = ParquetTableDataset(filepath=str(lake / "silver" / "orders"), file_format="parquet")
+    orders = DeltaTableDataset(filepath=str(lake / "silver" / "orders"))
     orders.save(orders.load().collect().head(10))  # e.g. a notebook rewrote one silver table
     gold_before, before = gold(lake), record(lake)
     with pytest.raises(
@@ -201,14 +237,14 @@ def test_gold_refuses_silver_tables_of_different_runs(lake: Path) -> None:
     assert_same_gold(gold(lake), gold_before)
 
 
-def test_silver_refuses_bronze_tables_of_different_batches(lake: Path) -> None:
-    orders = ParquetTableDataset(filepath=str(lake / "bronze" / "orders"), file_format="parquet")
+def test_silver_refuses_bronze_tables_of_different_runs(lake: Path) -> None:
+    orders = DeltaTableDataset(filepath=str(lake / "bronze" / "orders"))
     orders.save(orders.load().with_columns(_batch_id=pl.lit("otherbatch")).collect())
     before = record(lake)
     with pytest.raises(
         Exception,
-        match=r"bronze tables come from different ingestions \(bronze\.customers holds batch "
-        r"\w+; bronze\.orders holds batch otherbatch\).*kedro run --pipeline bronze",
+        match=r"bronze tables this run reads come from different runs \(.*bronze\.orders from "
+        r"run \S+\).*kedro run --pipeline bronze",
     ):
         kedro_run(["silver", "gold"])
     assert record(lake) == before
@@ -275,10 +311,13 @@ def test_full_disk_publishes_nothing_and_leaves_nothing(
 
     assert record(lake) == before
     assert_same_gold(gold(lake), gold_before)
-    assert leftovers(lake) == []
+    # a Delta version bronze wrote before the disk filled stays unnamed (nobody reads it)
+    assert all(p.startswith("bronze/") for p in unpublished(lake))
+    assert not list(lake.rglob("*.tmp"))
     filler.unlink()
     kedro_run(LAKEHOUSE)
     assert_gold_matches_silver(lake)
+    assert leftovers(lake) == []
 
 
 def test_full_disk_while_committing_keeps_the_previous_record(
@@ -286,15 +325,21 @@ def test_full_disk_while_committing_keeps_the_previous_record(
 ) -> None:
     """The commit record is replaced whole: a write cut by ENOSPC leaves the old one."""
     lake = small_disk / "lake"
-    ds = ParquetTableDataset(filepath=str(lake / "gold" / "t"), file_format="parquet")
+    ds = DeltaTableDataset(filepath=str(lake / "gold" / "t"))
     ds.save(pl.DataFrame({"k": [1]}))
     before = (lake / "_lake.json").read_bytes()
-    _fill(small_disk, leave=2 * 4096)  # room for the new version and the lock, not more
-    with pytest.raises(DatasetError, match="No space left"):  # while writing the record
+    filler = _fill(small_disk, leave=3 * 4096)  # room for the new version and the lock
+    with pytest.raises(Exception, match="No space left"):
         ds.save(pl.DataFrame({"k": [2]}))
     assert (lake / "_lake.json").read_bytes() == before
     assert ds.load().collect()["k"].to_list() == [1]
-    assert leftovers(lake) == [] and not (lake / "_lock.json").exists()
+    assert not (lake / "_lock.json").exists()
+    # a Delta version written before the record failed stays unnamed until the next write
+    assert all(p.startswith("gold/t/") for p in unpublished(lake))
+    filler.unlink()
+    ds.save(pl.DataFrame({"k": [3]}))
+    assert ds.load().collect()["k"].to_list() == [3]
+    assert leftovers(lake) == []
 
 
 def test_rollback_makes_the_previous_gold_current_again(lake: Path) -> None:
@@ -312,7 +357,7 @@ def test_rollback_makes_the_previous_gold_current_again(lake: Path) -> None:
     assert_same_gold(gold(lake), gold_b)
     before = record(lake)
     with pytest.raises(Exception, match=r"no previous version of \['gold\.extra'\]"):
-        extra = ParquetTableDataset(filepath=str(lake / "gold" / "extra"), file_format="parquet")
+        extra = DeltaTableDataset(filepath=str(lake / "gold" / "extra"))
         extra.save(pl.DataFrame({"k": [1]}))
         rollback(str(lake), ["gold"])  # one gold table has no previous version: refused
     assert record(lake)["tables"]["gold.kpis"] == before["tables"]["gold.kpis"]

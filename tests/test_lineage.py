@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from medallion_kedro.lake import current_file
+from medallion_kedro.lake import read_table
 from medallion_kedro.pipelines.gold.pipeline import create_pipeline as gold_pipeline
 from medallion_kedro.runs import latest
 from medallion_kedro.runs.lineage import strip_credentials
@@ -41,7 +41,7 @@ def table_rows(lake: Path, name: str) -> int:
     layer, table = name.split("/")
     if layer == "landing":
         return pl.read_csv(lake / layer / f"{table}.csv", infer_schema=False).height
-    return pl.read_parquet(current_file(str(lake), layer, table)).height
+    return read_table(str(lake), layer, table).height
 
 
 def row_counts(datasets: list[dict[str, Any]]) -> dict[str, int]:
@@ -74,7 +74,8 @@ def test_run_events_carry_the_run_id_and_the_tables_with_their_row_counts(built:
     counts = row_counts(complete["outputs"])
     expected_tables = {
         "landing/customers", "landing/orders", "bronze/customers", "bronze/orders",
-        "silver/customers", "silver/orders", "quality/rejected_customers",
+        "bronze/batches", "quality/batch_reconciliation", "silver/customers", "silver/orders",
+        "quality/rejected_customers",
         "quality/rejected_orders", "quality/reconciliation", "quality/warnings",
         "quality/country_mappings", "gold/customer_metrics",
         "gold/monthly_revenue", "gold/revenue_by_country", "gold/revenue_by_product",
@@ -98,7 +99,7 @@ def test_node_events_are_children_of_the_run(built: Path) -> None:
     assert all(types == ["START", "COMPLETE"] for types in by_job.values())
 
     reconcile = next(
-        e for e in nodes if e["job"]["name"] == "medallion_kedro.reconcile"
+        e for e in nodes if e["job"]["name"] == "medallion_kedro.merge_batches"
         and e["eventType"] == "COMPLETE"
     )  # fmt: skip
     assert {d["name"] for d in reconcile["inputs"]} == {"bronze/customers", "bronze/orders"}

@@ -61,13 +61,23 @@ COVERED: list[tuple[str, list[str]]] = [
         [
             "tests/test_cli.py::test_a_normal_run_prints_no_warning",
             "tests/test_session_local.py::test_generate_then_lakehouse_reconciles_dirty_data",
+            "tests/test_batches.py::test_generated_batches_build_the_last_row_of_each_key",
         ],
+    ),
+    (
+        r"kedro lake (history|show|restore|vacuum|compact)( \S+)*",
+        ["tests/test_lake_cli.py::test_history_show_restore_vacuum"],
+    ),
+    (
+        r"kedro run --pipelines gold --params silver_as_of=\S+",
+        ["tests/test_batches.py::test_gold_rebuilt_as_of_a_past_silver_version"],
     ),
     (
         r"kedro run( --pipelines (bronze|silver|gold|export))?",
         [
             "tests/test_cli.py::test_a_normal_run_prints_no_warning",
             "tests/test_session_local.py::test_handmade_lake_builds_expected_gold",
+            "tests/test_batches.py::test_a_run_with_nothing_new_says_so_in_one_line_and_changes_nothing",
         ],
     ),
     (
@@ -124,9 +134,11 @@ COVERED: list[tuple[str, list[str]]] = [
         ["tests/test_cli.py::test_an_unknown_pipeline_gets_one_line_naming_the_registered_ones"],
     ),
     (
-        r"python bench/(pipeline|export|api_load|api_vs_rest|api_during_exports|ui_sources)\.py.*",
+        r"python bench/(pipeline|incremental|export|api_load|api_vs_rest|api_during_exports"
+        r"|ui_sources)\.py.*",
         [
             "tests/test_bench.py::test_pipeline_benchmark",
+            "tests/test_bench.py::test_incremental_benchmark",
             "tests/test_bench.py::test_export_benchmark",
             "tests/test_bench.py::test_api_load_benchmark",
             "tests/test_bench.py::test_ui_sources_benchmark",

@@ -10,13 +10,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pymongo
 import pytest
 import yaml
 
 from medallion_kedro.datasets.mongo_manifest import live_collections
-from medallion_kedro.lake import current_file
+from medallion_kedro.lake import read_table
 from tests.servers import BIN, mongo_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,23 +68,21 @@ def test_readme_french_example_runs_as_written(tmp_path: Path) -> None:
     for table, name in (("customers", "clients.csv"), ("orders", "achats.csv")):
         header = (landing / name).read_text().splitlines()[0].split(",")
         assert sorted(header) == sorted(FR_SOURCES[table]["column_map"]), name
-    bronze = pl.read_parquet(current_file(str(lake), "bronze", "customers"))
+    bronze = read_table(str(lake), "bronze", "customers")
     assert set(bronze["_source_file"]) == {"clients.csv"}
-    silver = {
-        t: pl.read_parquet(current_file(str(lake), "silver", t)) for t in ("customers", "orders")
-    }
+    silver = {t: read_table(str(lake), "silver", t) for t in ("customers", "orders")}
     assert silver["customers"].height > 9_000 and silver["orders"].height > 90_000
-    recon = pl.read_parquet(current_file(str(lake), "quality", "reconciliation"))
+    recon = read_table(str(lake), "quality", "reconciliation")
     assert recon["balanced"].all()
 
-    kpis = pl.read_parquet(current_file(str(lake), "gold", "kpis"))
+    kpis = read_table(str(lake), "gold", "kpis")
     assert kpis["total_orders"][0] == silver["orders"].height
     # No as_of given: gold infers it from the generated data, whose history ends the day
     # before generator.reference_date.
     assert kpis["as_of"][0] == dt.date(2026, 11, 1)
     assert kpis["active_customers"][0] > 0
     for table in ("revenue_by_country", "revenue_by_product", "monthly_revenue"):
-        assert pl.read_parquet(current_file(str(lake), "gold", table)).height > 0, table
+        assert read_table(str(lake), "gold", table).height > 0, table
     assert kpis_doc is not None and kpis_doc["total_orders"] == kpis["total_orders"][0]
 
 

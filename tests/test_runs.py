@@ -16,8 +16,9 @@ from typing import Any
 
 import polars as pl
 import pytest
+from deltalake import DeltaTable
 
-from medallion_kedro.lake import current_file
+from medallion_kedro.lake import read_table
 from medallion_kedro.pipelines.gold.pipeline import create_pipeline as gold_pipeline
 from medallion_kedro.runs import latest
 from tests.kedro_run import PROJECT_ROOT, kedro_run
@@ -43,8 +44,10 @@ def lineage(lake: Path) -> list[dict[str, Any]]:
 
 
 def table_file(lake: Path, layer: str, table: str) -> Path:
-    """The published version of a lake table (a table is a folder of versions)."""
-    return Path(current_file(str(lake), layer, table))
+    """A data file of the published (Delta) version of a lake table."""
+    version = json.loads((lake / "_lake.json").read_text())["tables"][f"{layer}.{table}"]["version"]
+    uris = DeltaTable(str(lake / layer / table), version=version).file_uris()
+    return Path(uris[0].removeprefix("file://"))
 
 
 def newest(lake: Path) -> dict[str, Any]:
@@ -107,7 +110,7 @@ def test_node_rows_match_the_tables(built: tuple[Path, dict[str, Any]]) -> None:
         return {d["dataset"]: d["rows"] for d in cell}
 
     height = {
-        name: pl.read_parquet(table_file(lake, layer, table)).height
+        name: read_table(str(lake), layer, table).height
         for name, layer, table in (
             ("bronze.orders", "bronze", "orders"),
             ("silver.orders", "silver", "orders"),
@@ -117,12 +120,12 @@ def test_node_rows_match_the_tables(built: tuple[Path, dict[str, Any]]) -> None:
     }
     landing_orders = pl.read_csv(lake / "landing" / "orders.csv", infer_schema=False).height
     assert rows("generate_orders", "outputs") == {"generated_orders": landing_orders}
-    assert rows("orders_to_source_layout", "outputs") == {"landing.orders": landing_orders}
+    assert rows("to_landing", "outputs")["landing.orders"] == landing_orders
     assert rows("publish_bronze", "outputs")["bronze.orders"] == height["bronze.orders"]
-    reconcile_out = rows("reconcile", "outputs")
+    reconcile_out = rows("merge_batches", "outputs")
     assert reconcile_out["silver.orders"] == height["silver.orders"]
     assert reconcile_out["quality.rejected_orders"] == height["quality.rejected_orders"]
-    assert rows("reconcile", "inputs")["bronze.orders"] == height["bronze.orders"]
+    assert rows("merge_batches", "inputs")["bronze.orders"] == height["bronze.orders"]
     assert rows("customer_metrics", "outputs") == {
         "gold.customer_metrics": height["gold.customer_metrics"]
     }
@@ -133,10 +136,10 @@ def test_node_rows_match_the_tables(built: tuple[Path, dict[str, Any]]) -> None:
 
 def test_reconciliation_and_rejected_rows_by_reason(built: tuple[Path, dict[str, Any]]) -> None:
     lake, run = built
-    report = pl.read_parquet(table_file(lake, "quality", "reconciliation"))
+    report = read_table(str(lake), "quality", "reconciliation")
     assert run["reconciliation"] == report.to_dicts()
     for table in ("customers", "orders"):
-        rejected = pl.read_parquet(table_file(lake, "quality", f"rejected_{table}"))
+        rejected = read_table(str(lake), "quality", f"rejected_{table}")
         expected = dict(rejected.group_by("reason").len().iter_rows())
         recorded = {q["reason"]: q["rows"] for q in run["quality"] if q["table"] == table}
         assert recorded == expected and sum(expected.values()) > 0
@@ -144,12 +147,16 @@ def test_reconciliation_and_rejected_rows_by_reason(built: tuple[Path, dict[str,
 
 
 def test_each_node_logs_rows_and_seconds(lake: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rows = (lake / "landing" / "orders.csv").read_text().splitlines()[:4]
+    (lake / "landing" / "orders").mkdir()
+    (lake / "landing" / "orders" / "late.csv").write_text("\n".join(rows) + "\n")  # a batch
+    before = read_table(str(lake), "bronze", "orders").height
     with caplog.at_level(logging.INFO, logger="medallion_kedro.runs"):
         kedro_run(["bronze"])
     lines = [r.getMessage() for r in caplog.records if r.name == "medallion_kedro.runs.hooks"]
     publish = next(line for line in lines if line.startswith("node publish_bronze:"))
-    bronze = pl.read_parquet(table_file(lake, "bronze", "orders")).height
-    assert f"bronze.orders={bronze:,}" in publish
+    assert read_table(str(lake), "bronze", "orders").height == before + 3
+    assert "bronze.orders=3," in publish
     assert re.search(r", \d+\.\d\d s$", publish)
     assert sum(line.startswith("node ") for line in lines) == 4  # start, 2 ingests, publish
 
@@ -167,7 +174,7 @@ FAILURES = {
     "generate": (["generate"], {"dirty_share": 2}, None, "generate_customers",
                  "dirty_share must be between 0 and 0.5"),
     "bronze": (["bronze"], {}, _break_orders_landing, "ingest_orders", r"orders\.csv"),
-    "silver": (["silver"], {}, _break_bronze, "flag_orders", "out of specification"),
+    "silver": (["silver"], {}, _break_bronze, "merge_batches", "out of specification"),
     "gold": (["gold"], {"as_of": "yesterday"}, None, None, r"as_of='yesterday' is not a date"),
     # MONGO_URI names a port nothing listens on
     "export": (["export"], {}, None, r"export_\w+", "Cannot reach MongoDB"),

@@ -10,6 +10,7 @@ import boto3
 import polars as pl
 import pytest
 
+from medallion_kedro.lake import read_table
 from medallion_kedro.runs import latest
 from tests.kedro_run import kedro_run
 from tests.servers import S3Server
@@ -43,11 +44,8 @@ def test_runs_and_lineage_are_written_to_the_bucket(
     assert run["status"] == "succeeded" and run["env"] == "minio"
     nodes = read(f"quality/node_runs/{run['run_id']}")
     bronze = nodes.filter(pl.col("node") == "publish_bronze")["outputs"].item()
-    record = json.loads(client.get_object(Bucket=bucket, Key="_lake.json")["Body"].read())
-    published = record["tables"]["bronze.customers"]["file"]  # a table is a folder of versions
-    assert {d["dataset"]: d["rows"] for d in bronze}["bronze.customers"] == pl.read_parquet(
-        io.BytesIO(client.get_object(Bucket=bucket, Key=published)["Body"].read())
-    ).height
+    published = read_table(f"s3://{bucket}", "bronze", "customers", s3.credentials())
+    assert {d["dataset"]: d["rows"] for d in bronze}["bronze.customers"] == published.height
 
     events = [
         json.loads(client.get_object(Bucket=bucket, Key=k)["Body"].read())

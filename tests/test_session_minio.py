@@ -16,8 +16,10 @@ import boto3
 import polars as pl
 import pytest
 import s3fs
+from deltalake import DeltaTable
 
-from medallion_kedro.lake import current_file
+from medallion_kedro.datasets.delta_table import delta_storage_options
+from medallion_kedro.lake import read_table
 from tests.fault_run import fault_run, paused_run
 from tests.kedro_run import kedro_run
 from tests.servers import S3Server, free_port, wait_for_port
@@ -54,7 +56,10 @@ def test_minio_env_builds_the_same_gold_as_local(
     keys = {o["Key"] for o in _client(s3).list_objects_v2(Bucket=bucket)["Contents"]}
     published = s3_record(s3, bucket)["tables"]
     assert {"landing/customers.csv", "landing/orders.csv", "_lake.json"} <= keys
-    assert {e["file"] for e in published.values()} <= keys
+    assert all(e["format"] == "delta" for e in published.values())
+    for key, entry in published.items():  # each named version's log entry is on S3
+        folder = key.replace(".", "/", 1)
+        assert f"{folder}/_delta_log/{entry['version']:020d}.json" in keys, key
     expected = {
         "bronze.orders",
         "silver.orders",
@@ -70,7 +75,7 @@ def test_minio_env_builds_the_same_gold_as_local(
 
     for table in GOLD:
         remote = s3_table(s3, bucket, f"gold.{table}")
-        local = pl.read_parquet(current_file(str(tmp_path / "lake"), "gold", table))
+        local = read_table(str(tmp_path / "lake"), "gold", table)
         assert remote.height > 0
         assert remote.equals(local), table
 
@@ -85,9 +90,14 @@ def s3_record(s3: S3Server, bucket: str) -> dict[str, Any]:
 
 
 def s3_table(s3: S3Server, bucket: str, key: str) -> pl.DataFrame:
-    fs = s3fs.S3FileSystem(**s3.credentials(), skip_instance_cache=True)
-    with fs.open(f"{bucket}/{s3_record(s3, bucket)['tables'][key]['file']}", "rb") as f:
-        return pl.read_parquet(f)
+    layer, table = key.split(".", 1)
+    return read_table(f"s3://{bucket}", layer, table, s3.credentials())
+
+
+def s3_latest(s3: S3Server, bucket: str, key: str) -> int:
+    """The newest Delta version of a table on S3, named by the record or not."""
+    uri = f"s3://{bucket}/{key.replace('.', '/', 1)}"
+    return int(DeltaTable(uri, storage_options=delta_storage_options(s3.credentials())).version())
 
 
 def test_kill_between_bronze_saves_on_s3_publishes_no_bronze(bucket: str, s3: S3Server) -> None:
@@ -104,14 +114,13 @@ def test_kill_between_bronze_saves_on_s3_publishes_no_bronze(bucket: str, s3: S3
     assert s3_record(s3, bucket) == before
     kedro_run(["silver", "gold"], env="minio")  # the dead run's lock object is taken over
     after = s3_record(s3, bucket)["tables"]
-    assert after["bronze.orders"] == before["tables"]["bronze.orders"]
+    for key in ("bronze.customers", "bronze.orders"):
+        assert after[key]["run_id"] == before["tables"][key]["run_id"]
+        assert after[key]["batch_ids"] == before["tables"][key]["batch_ids"]
+        # the killed run's Delta version was undone: the latest is the one named
+        assert s3_latest(s3, bucket, key) == after[key]["version"], key
     assert s3_table(s3, bucket, "gold.kpis").equals(kpis)
     keys = {o["Key"] for o in _client(s3).list_objects_v2(Bucket=bucket)["Contents"]}
-    named = {
-        e["file"] for part in ("tables", "previous") for e in s3_record(s3, bucket)[part].values()
-    }
-    versions = {k for k in keys if k.endswith(".parquet") and not k.startswith(RUN_HISTORY)}
-    assert versions == named  # the unpublished version is gone
     states = sorted(k.split(".")[-2] for k in keys if k.startswith("quality/runs/"))
     # cleanup keeps the run history: five runs started, the killed one was found and marked
     assert states.count("running") == 5 and states.count("killed") == 1, states
@@ -182,3 +191,32 @@ def test_wrong_credentials_are_reported(
         monkeypatch.setenv(key, value)
     with pytest.raises(Exception, match=r"refused the access key .*AWS_SECRET_ACCESS_KEY"):
         kedro_run(["bronze"], env="minio")
+
+
+def test_batches_on_s3_are_ingested_once_and_merged(bucket: str, s3: S3Server) -> None:
+    client = _client(s3)
+    header = "order_id,customer_id,order_ts,amount,product"
+    client.put_object(Bucket=bucket, Key="landing/customers/c1.csv",
+                      Body=b"customer_id,name,email,signup_date,country\n"
+                           b"1,Ann,ann@example.com,2024-01-01,France\n")  # fmt: skip
+    first = [f"{i},1,2026-10-01 10:00:00,10.00,laptop" for i in range(1, 5)]
+    client.put_object(Bucket=bucket, Key="landing/orders/o1.csv",
+                      Body="\n".join([header, *first]).encode())  # fmt: skip
+    kedro_run(["bronze", "silver", "gold"], env="minio", params={"as_of": "2026-11-01"})
+    # a correction and a new order; the first file dropped again under another name
+    second = ["2,1,2026-10-01 10:00:00,20.00,laptop", "5,1,2026-10-02 10:00:00,5.00,mouse"]
+    client.put_object(Bucket=bucket, Key="landing/orders/o2.csv",
+                      Body="\n".join([header, *second]).encode())  # fmt: skip
+    client.put_object(Bucket=bucket, Key="landing/orders/o1-again.csv",
+                      Body="\n".join([header, *first]).encode())  # fmt: skip
+    kedro_run(["bronze", "silver", "gold"], env="minio", params={"as_of": "2026-11-01"})
+
+    bronze = s3_table(s3, bucket, "bronze.orders")
+    assert sorted(set(bronze["_source_file"])) == ["o1.csv", "o2.csv"] and bronze.height == 6
+    orders = s3_table(s3, bucket, "silver.orders").sort("order_id")
+    assert [(r[0], str(r[1])) for r in orders.select("order_id", "amount").rows()] == [
+        (1, "10.00"), (2, "20.00"), (3, "10.00"), (4, "10.00"), (5, "5.00"),
+    ]  # fmt: skip
+    report = {r["table"]: r for r in s3_table(s3, bucket, "quality.reconciliation").iter_rows(
+        named=True)}  # fmt: skip
+    assert report["orders"]["balanced"] and report["orders"]["duplicates_removed"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,8 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 import polars as pl
 import pytest
+from deltalake import DeltaTable
 
-from medallion_kedro.lake import current_file
+from medallion_kedro.lake import read_table
 from tests import handmade as hm
 from tests.kedro_run import PROJECT_ROOT, kedro_run
 from tests.servers import free_port
@@ -112,8 +114,8 @@ def test_every_lake_dataset_is_in_its_layer_with_a_preview(viz: str) -> None:
     kpis = httpx.get(f"{viz}/api/nodes/{data['gold.kpis']['id']}", timeout=10).json()
     assert "total_revenue" in kpis["preview"]["columns"]
     edges = {(e["source"], e["target"]) for e in main["edges"]}
-    flag = next(n["id"] for n in main["nodes"] if n["name"] == "flag_orders")
-    assert (data["bronze.orders"]["id"], flag) in edges
+    new_rows = next(n["id"] for n in main["nodes"] if n["name"] == "new_orders")
+    assert (data["bronze.orders"]["id"], new_rows) in edges
 
 
 def test_layers_are_drawn_in_lake_order(viz: str) -> None:
@@ -146,15 +148,14 @@ def test_polars_datasets_show_rows_columns_and_file_size(viz: str, lake: Path) -
         if layer == "landing":
             path = lake / layer / f"{table}.csv"
             frame = pl.read_csv(path)  # the file's columns, not the flag the dataset adds
-        else:
-            path = Path(current_file(str(lake), layer, table))  # the published version
-            frame = pl.read_parquet(path)
+            size = path.stat().st_size
+        else:  # a Delta table: the data files of the published version
+            version = json.loads((lake / "_lake.json").read_text())["tables"][name]["version"]
+            frame = read_table(str(lake), layer, table)
+            active = DeltaTable(str(lake / layer / table), version=version).file_uris()
+            size = sum(Path(uri.removeprefix("file://")).stat().st_size for uri in active)
         stats = httpx.get(f"{viz}/api/nodes/{node['id']}", timeout=10).json().get("stats")
-        assert stats == {
-            "rows": frame.height,
-            "columns": frame.width,
-            "file_size": path.stat().st_size,
-        }, name
+        assert stats == {"rows": frame.height, "columns": frame.width, "file_size": size}, name
         checked += 1
     assert checked >= 14
 

@@ -1,7 +1,10 @@
-"""Project commands: Kedro's ``run``, refusing an unknown pipeline name in one line.
+"""Project commands: Kedro's ``run``, refusing an unknown pipeline name in one line, and
+``kedro lake`` (history, time travel, restore, vacuum, compact: see ``lake_cli``).
 
 Kedro merges this ``cli`` group over its own commands, so ``kedro run`` is this command:
-the same options, checked first, then handed to Kedro's ``run`` unchanged.
+the same options, checked first, then handed to Kedro's ``run`` unchanged. A plain run of
+the lakehouse (no slice, no ``--params``) with no new landing file, no batch left to apply
+and gold up to date prints one line and runs nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from typing import Any
 import click
 from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.project import pipelines
+
+from medallion_kedro.lake_cli import lake
 
 
 @click.group(name="medallion-kedro")
@@ -40,4 +45,37 @@ def run(ctx: click.Context, **kwargs: Any) -> Any:
     message = unknown_pipelines_message(requested) if requested else None
     if message:
         raise click.ClickException(message)
+    if _incremental_default_run(requested, kwargs):
+        line = _nothing_new(kwargs.get("env"))
+        if line:
+            click.echo(line)
+            return None
     return ctx.invoke(kedro_run, **kwargs)
+
+
+#: Options that make a run something else than "apply what is new" (a slice, other params).
+_SLICING = ("from_inputs", "to_outputs", "from_nodes", "to_nodes", "node_names", "tags",
+            "load_versions", "params", "namespaces", "only_missing_outputs", "runner",
+            "is_async", "runner_params")  # fmt: skip
+
+
+def _incremental_default_run(requested: list[str], kwargs: dict[str, Any]) -> bool:
+    """A plain run of the lakehouse pipelines from bronze on: the one a run with nothing new
+    may skip (``--pipelines gold`` or ``export`` alone always runs)."""
+    from medallion_kedro.pipeline_registry import DEFAULT_PIPELINES
+
+    if any(kwargs.get(option) for option in _SLICING):
+        return False
+    pipelines = set(requested or DEFAULT_PIPELINES)
+    return "bronze" in pipelines and pipelines <= set(DEFAULT_PIPELINES)
+
+
+def _nothing_new(env: str | None) -> str | None:
+    """The one-line "nothing new" message, or None when the run has work to do."""
+    from medallion_kedro.lake_cli import _catalog
+    from medallion_kedro.pipelines.silver.nothing_new import nothing_new
+
+    return nothing_new(_catalog(env))
+
+
+cli.add_command(lake)

@@ -12,6 +12,7 @@ from kedro.io import CatalogProtocol
 from kedro.pipeline import Node, Pipeline
 
 from medallion_kedro.datasets import _commit
+from medallion_kedro.datasets.delta_table import DeltaTableDataset
 from medallion_kedro.datasets.landing_csv import LandingCSVDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
 from medallion_kedro.lake import check_consistent, check_lake, lake_at
@@ -20,8 +21,12 @@ from medallion_kedro.schemas import check_schema, contract_of
 
 log = logging.getLogger(__name__)
 
+#: The dataset types that are lake tables published through the commit record.
+LAKE_TABLES = (ParquetTableDataset, DeltaTableDataset)
+LakeTable = ParquetTableDataset | DeltaTableDataset
 
-def _commit_units(pipeline: Pipeline, tables: dict[str, ParquetTableDataset]) -> list[set[str]]:
+
+def _commit_units(pipeline: Pipeline, tables: dict[str, LakeTable]) -> list[set[str]]:
     """Groups of lake tables the pipeline writes that are published together.
 
     A layer is published when all its tables the pipeline writes are saved; layers written
@@ -94,9 +99,9 @@ class LakePreflightHooks:
                 "default runner or `--runner ThreadRunner`, not ParallelRunner."
             )
         datasets = {name: catalog.get(name) for name in sorted(pipeline.datasets())}
-        tables = {n: d for n, d in datasets.items() if isinstance(d, ParquetTableDataset)}
+        tables = {n: d for n, d in datasets.items() if isinstance(d, LAKE_TABLES)}
         writes_lake = any(
-            isinstance(datasets[n], ParquetTableDataset | LandingCSVDataset)
+            isinstance(datasets[n], (*LAKE_TABLES, LandingCSVDataset))
             for n in pipeline.all_outputs()
         )
         if not tables and not writes_lake:
@@ -111,6 +116,13 @@ class LakePreflightHooks:
             if writes_lake:
                 known = set(record.get("tables", {})) | {t.key for t in tables.values()}
                 lake.prune(known, record, keep=set())
+                restored = [
+                    table.restore_named(record)
+                    for table in tables.values()
+                    if isinstance(table, DeltaTableDataset)
+                ]
+                if any(restored):
+                    lake.write_record(record)
             inputs = {tables[n].key: tables[n] for n in pipeline.inputs() if n in tables}
             check_consistent(inputs, record)
         except BaseException:

@@ -12,7 +12,10 @@ import polars as pl
 from medallion_kedro.datasets._commit import Lake
 
 if TYPE_CHECKING:
+    from medallion_kedro.datasets.delta_table import DeltaTableDataset
     from medallion_kedro.datasets.parquet_table import ParquetTableDataset
+
+    LakeTable = ParquetTableDataset | DeltaTableDataset
 
 #: The pipeline that rebuilds each layer, for "run this" advice.
 _REBUILD = {"bronze": "bronze", "silver": "silver", "quality": "silver", "gold": "gold"}
@@ -37,18 +40,53 @@ def lake_at(uri: str, credentials: dict[str, Any] | None = None) -> Lake:
 def current_file(
     uri: str, layer: str, table: str, credentials: dict[str, Any] | None = None
 ) -> str:
-    """Path of the version of ``layer.table`` readers see now (for scripts and tests)."""
+    """Path of the Parquet version of ``layer.table`` readers see now (Parquet tables only).
+
+    A Delta table has no single file: use :func:`read_table`.
+    """
     lake = lake_at(uri, credentials)
-    entry = lake.read_record()["tables"].get(f"{layer}.{table}")
+    entry = _entry(lake, layer, table)
+    if "file" not in entry:
+        raise LakeUnavailableError(
+            f"{layer}.{table} in {lake.uri} is a Delta table, not one file: read it with "
+            f"medallion_kedro.lake.read_table({uri!r}, {layer!r}, {table!r})."
+        )
+    return lake.path(entry["file"])
+
+
+def _entry(lake: Lake, layer: str, table: str) -> dict[str, Any]:
+    entry: dict[str, Any] | None = lake.read_record()["tables"].get(f"{layer}.{table}")
     if entry is None:
         raise LakeUnavailableError(
             f"{layer}.{table} has no published version in {lake.uri}: build it with "
             f"`kedro run --pipeline {_REBUILD.get(layer, layer)}`."
         )
-    return lake.path(entry["file"])
+    return entry
 
 
-def _origin(table: ParquetTableDataset, record: dict[str, Any]) -> tuple[str, list[str]] | None:
+def read_table(
+    uri: str,
+    layer: str,
+    table: str,
+    credentials: dict[str, Any] | None = None,
+    version: int | None = None,
+) -> pl.DataFrame:
+    """The rows of ``layer.table`` readers see now (or at Delta ``version``), any format."""
+    from medallion_kedro.datasets.delta_table import DeltaTableDataset
+
+    lake = lake_at(uri, credentials)
+    entry = _entry(lake, layer, table) if version is None else {"format": "delta"}
+    if "file" in entry:
+        with lake.fs.open(lake.path(entry["file"]), "rb") as f:
+            return pl.read_parquet(f)
+    dataset = DeltaTableDataset(filepath=f"{uri.rstrip('/')}/{layer}/{table}",
+                                credentials=credentials)  # fmt: skip
+    if version is not None:
+        return dataset.load_version(version=version).collect()
+    return dataset.load().collect()
+
+
+def _origin(table: LakeTable, record: dict[str, Any]) -> tuple[str, list[str]] | None:
     """(run id, batch ids) of the version of ``table`` a run would read; None if absent."""
     entry = record.get("tables", {}).get(table.key)
     if entry is not None:
@@ -64,11 +102,12 @@ def _origin(table: ParquetTableDataset, record: dict[str, Any]) -> tuple[str, li
     return "an unversioned single file", batches
 
 
-def check_consistent(inputs: dict[str, ParquetTableDataset], record: dict[str, Any]) -> None:
+def check_consistent(inputs: dict[str, LakeTable], record: dict[str, Any]) -> None:
     """Refuse input tables of one layer that come from different batches or runs.
 
-    Bronze tables must hold the same ingestion batch; silver, quality and gold tables must
-    come from the same run. Raises :class:`LakeMixedError` naming the tables and the fix.
+    Tables of one layer must come from the same run (bronze is appended to, all its tables
+    in each run's commit); unversioned bronze files of older releases must hold the same
+    ingestion batch. Raises :class:`LakeMixedError` naming the tables and the fix.
     """
     by_layer: dict[str, dict[str, tuple[str, list[str]]]] = {}
     for key, table in sorted(inputs.items()):
@@ -77,7 +116,11 @@ def check_consistent(inputs: dict[str, ParquetTableDataset], record: dict[str, A
             by_layer.setdefault(table.layer, {})[key] = origin
     for layer, origins in by_layer.items():
         rebuild = f"`kedro run --pipeline {_REBUILD.get(layer, layer)}`"
-        if layer == "bronze" and len({tuple(b) for _, b in origins.values()}) > 1:
+        if (
+            layer == "bronze"
+            and any("single file" in run for run, _ in origins.values())
+            and len({tuple(b) for _, b in origins.values()}) > 1
+        ):
             found = "; ".join(
                 f"{k} holds batch {', '.join(b) or '?'}" for k, (_, b) in origins.items()
             )

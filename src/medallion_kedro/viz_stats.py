@@ -21,7 +21,9 @@ from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 
+from medallion_kedro.datasets.delta_table import DeltaTableDataset
 from medallion_kedro.datasets.landing_csv import MALFORMED, LandingCSVDataset
+from medallion_kedro.datasets.landing_folder import LandingFolderDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
 
 logger = logging.getLogger(__name__)
@@ -88,10 +90,17 @@ class PolarsDatasetStatsHook:
         self._record(dataset_name, data)
 
     def _record(self, name: str, data: Any) -> None:
+        if self._catalog is not None and isinstance(data, dict):
+            self._record_zone(name)
         if self._catalog is None or not isinstance(data, pl.DataFrame | pl.LazyFrame):
             return
         try:
             dataset = self._catalog.get(name)
+            if isinstance(dataset, DeltaTableDataset):  # its Delta log has the numbers
+                stats = dataset.file_stats()
+                if stats:
+                    self._stats[name] = stats
+                return
             fs, path = _file_of(dataset)
             if path is None:
                 return  # an in-memory intermediate: Kedro-Viz shows no statistics for it
@@ -105,6 +114,18 @@ class PolarsDatasetStatsHook:
             return
         if stats:
             self._stats[name] = stats
+
+    def _record_zone(self, name: str) -> None:
+        """A landing zone: rows, columns and bytes of its files together."""
+        assert self._catalog is not None
+        try:
+            dataset = self._catalog.get(name)
+            if isinstance(dataset, LandingFolderDataset):
+                stats = dataset.file_stats()
+                if stats:
+                    self._stats[name] = stats
+        except Exception as exc:  # statistics must never fail a run
+            logger.warning("No Kedro-Viz statistics for %s: %s", name, exc)
 
     @hook_impl(trylast=True)  # after Kedro-Viz's own hook, which rewrites the file
     def after_pipeline_run(self) -> None:

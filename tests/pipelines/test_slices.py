@@ -9,6 +9,7 @@ import yaml
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from medallion_kedro.datasets import LandingFolderDataset
 from medallion_kedro.pipelines.bronze import create_pipeline as bronze
 from medallion_kedro.pipelines.gold import create_pipeline as gold
 from medallion_kedro.pipelines.silver import create_pipeline as silver
@@ -25,12 +26,25 @@ def test_bronze_to_gold_in_memory(tmp_path: Path) -> None:
     landing = hm.write_landing(tmp_path)
     catalog = DataCatalog(
         {
-            "landing.customers": MemoryDataset(
-                pl.read_csv(landing / "customers.csv", infer_schema=False)
-            ),
-            "landing.orders": MemoryDataset(
-                pl.read_csv(landing / "orders.csv", infer_schema=False)
-            ),
+            **{
+                f"landing.{t}": MemoryDataset(
+                    LandingFolderDataset(
+                        folder=str(landing / t), filepath=str(landing / f"{t}.csv")
+                    ).load(),
+                    copy_mode="assign",
+                )
+                for t in ("customers", "orders")
+            },
+            **{
+                f"previous.{name}": MemoryDataset(pl.LazyFrame(), copy_mode="assign")
+                for name in (
+                    "bronze_batches",
+                    "silver_customers",
+                    "silver_orders",
+                    "reconciliation",
+                    "batch_reconciliation",
+                )
+            },  # fmt: skip
             "params:bronze.sources.customers": MemoryDataset(
                 _params("bronze")["bronze"]["sources"]["customers"]
             ),  # type: ignore[index]
@@ -43,7 +57,7 @@ def test_bronze_to_gold_in_memory(tmp_path: Path) -> None:
         }
     )
     pipeline = bronze() + silver() + gold()
-    SequentialRunner().run(pipeline.from_nodes("start_batch").to_nodes("reconcile"), catalog)
+    SequentialRunner().run(pipeline.from_nodes("start_batch").to_nodes("merge_batches"), catalog)
     assert catalog.load("silver.orders").height == len(hm.SILVER_ORDERS)
     assert sorted(catalog.load("silver.customers")["customer_id"]) == [
         c[0] for c in hm.SILVER_CUSTOMERS

@@ -25,6 +25,7 @@ if shutil.which("java") is None:
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
 from medallion_kedro.datasets import SparkLakeTableDataset  # noqa: E402
+from medallion_kedro.lake import read_table  # noqa: E402
 from medallion_kedro.pipelines.gold import nodes, rfm  # noqa: E402
 from medallion_kedro.spark import SparkHooks, configure, spark_session  # noqa: E402
 from medallion_kedro.spark import session as session_module  # noqa: E402
@@ -50,9 +51,10 @@ def spark() -> Iterator[SparkSession]:
 
 
 def _gold(lake: Path) -> dict[str, tuple[str, pl.DataFrame]]:
+    """Each published gold table: the version the commit record names, and its rows."""
     record = json.loads((lake / "_lake.json").read_text())["tables"]
     return {
-        key: (entry["file"], pl.read_parquet(lake / entry["file"]))
+        key: (json.dumps(entry, sort_keys=True), read_table(str(lake), *key.split(".", 1)))
         for key, entry in record.items()
         if key.startswith("gold.")
     }
@@ -112,9 +114,7 @@ def test_spark_reads_the_published_parquet_version_only(
 ) -> None:
     first, second = pl.DataFrame({"id": [1, 2]}), pl.DataFrame({"id": [1, 2, 3]})
     _parquet_lake(tmp_path, "orders", [first, second])
-    dataset = SparkLakeTableDataset(
-        filepath=str(tmp_path / "silver" / "orders"), file_format="parquet"
-    )
+    dataset = SparkLakeTableDataset(filepath=str(tmp_path / "silver" / "orders"))
     loaded = dataset.load()
     assert isinstance(loaded, DataFrame)
     assert sorted(r.id for r in loaded.collect()) == [1, 2]
@@ -139,7 +139,7 @@ def test_spark_reads_exactly_the_delta_version_the_record_names(
     )  # version 1 rewrites the file holding id 2
     record = {"tables": {"silver.orders": {"format": "delta", "version": 1}}, "previous": {}}
     (tmp_path / "_lake.json").write_text(json.dumps(record))
-    dataset = SparkLakeTableDataset(filepath=str(folder), file_format="parquet")
+    dataset = SparkLakeTableDataset(filepath=str(folder))
     got = sorted((r.id, r.amount) for r in dataset.load().collect())
     assert got == [(1, 10), (2, 21), (3, 30), (4, 40)]
     # The fault this avoids: the table folder holds the replaced file of version 0 too.

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from graphql_api.auth import PII_SCOPE, hash_key
-from medallion_kedro.lake import current_file
+from medallion_kedro.lake import read_table
 from medallion_kedro.schemas import GOLD
 from tests.servers import MongoServer, Server, api_server, free_port, start_server
 
@@ -71,13 +71,11 @@ def lake_project(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def gold(lake_project: Path) -> dict[str, pl.DataFrame]:
-    """The gold tables, read straight from the committed Parquet files, money (exact
+    """The gold tables, read straight from the committed Delta versions, money (exact
     decimals in the lake) as the floats the app shows."""
     lake = str(lake_project / "data" / "lake")
     return {
-        t: pl.read_parquet(current_file(lake, "gold", t)).with_columns(
-            pl.col(pl.Decimal).cast(pl.Float64)
-        )
+        t: read_table(lake, "gold", t).with_columns(pl.col(pl.Decimal).cast(pl.Float64))
         for t in GOLD
     }
 

@@ -7,8 +7,8 @@ one object). A run stages the versions it writes in a :class:`Transaction` and c
 stage's tables together, so readers see all of them or none. The record also keeps each
 table's previous version (for rollback); older versions are removed.
 
-The record names versions, not files, so another table format can use it unchanged:
-a Delta table would stage ``{"version": 7}`` instead of a file name.
+The record names versions, not files, so another table format uses it unchanged: a Delta
+table stages ``{"format": "delta", "version": 7}`` (its Delta version) instead of a file.
 """
 
 from __future__ import annotations
@@ -153,13 +153,21 @@ class Transaction:
         with self._mutex:
             record = commit_entries(self.lake, {k: self.staged[k] for k in keys}, self.run_id)
             self.committed |= keys
-            keep = {e["file"] for k, e in self.staged.items() if k not in self.committed}
+            keep = {
+                e["file"] for k, e in self.staged.items() if k not in self.committed and "file" in e
+            }
         self.lake.prune(keys, record, keep)
 
     def discard(self) -> None:
-        """Remove the versions staged but not committed (the run failed)."""
+        """Remove the versions staged but not committed (the run failed).
+
+        A staged Delta version is left where it is: the record never names it, so nobody
+        reads it, and the next write to that table first restores the named version.
+        """
         with self._mutex:
             for key in set(self.staged) - self.committed:
+                if "file" not in self.staged[key]:
+                    continue
                 path = self.lake.path(self.staged[key]["file"])
                 if self.lake.fs.exists(path):
                     self.lake.fs.rm_file(path)
@@ -172,7 +180,13 @@ def commit_entries(lake: Lake, entries: dict[str, Entry], run_id: str) -> dict[s
     tables, previous = record.setdefault("tables", {}), record.setdefault("previous", {})
     for key, entry in entries.items():
         old = tables.get(key)
-        if old is not None and old.get("file") != entry.get("file"):
+        # a run that published the same version again (it appended no rows) still makes
+        # the version before it the previous one, so a rollback undoes the run as a whole
+        if old is not None and (old.get("file"), old.get("version"), old.get("run_id")) != (
+            entry.get("file"),
+            entry.get("version"),
+            entry.get("run_id"),
+        ):
             previous[key] = old
         tables[key] = {**entry, "committed_at": now_iso()}
     record["last_commit"] = {"run_id": run_id, "at": now_iso(), "tables": sorted(entries)}

@@ -9,7 +9,8 @@ from kedro_datasets._typing import TablePreview
 
 from medallion_kedro.datasets import _commit
 from medallion_kedro.datasets._preview import table_preview
-from medallion_kedro.datasets.parquet_table import BUILT_BY, ParquetTableDataset
+from medallion_kedro.datasets.delta_table import DeltaTableDataset
+from medallion_kedro.datasets.parquet_table import BUILT_BY
 from medallion_kedro.spark import spark_session
 
 if TYPE_CHECKING:
@@ -79,8 +80,12 @@ class SparkReads:
 
         def current_entry(self) -> _commit.Entry | None: ...
 
+    def read_entry(self) -> _commit.Entry | None:
+        """The version to read: the one the commit record names for this process."""
+        return self.current_entry()
+
     def load(self) -> DataFrame:
-        entry = self.current_entry()
+        entry = self.read_entry()
         if entry is None:
             layer = self.key.split(".", 1)[0]
             raise DatasetError(
@@ -92,30 +97,40 @@ class SparkReads:
         return spark.read.parquet(*(_spark_uri(f, self.lake.protocol) for f in files))
 
 
-class SparkLakeTableDataset(SparkReads, ParquetTableDataset):  # type: ignore[misc]
-    """``ParquetTableDataset`` that loads the published version as a Spark DataFrame.
+class SparkLakeTableDataset(SparkReads, DeltaTableDataset):  # type: ignore[misc]
+    """``DeltaTableDataset`` that loads as a Spark DataFrame.
 
-    Saving, staging and committing are the base class's (polars writes the version, the
-    lake's commit record publishes it), so the pipelines that write the table run
-    unchanged. Loading resolves the version readers get through the commit record (the
-    version staged by the running session, else the committed one) and reads exactly its
-    files with ``spark.read.parquet``: a Parquet version file, or for a Delta entry
-    (``{"format": "delta", "version": N}``) the files delta-rs lists for version N. The
-    session comes from :func:`medallion_kedro.spark.spark_session` (``conf/spark/spark.yml``).
-    ``preview`` reads with polars, so Kedro-Viz never starts Spark. For a Delta lake table,
-    mix :class:`SparkReads` into its dataset class the same way.
+    Saving, staging and committing are the base class's (delta-rs writes the version, the
+    lake's commit record publishes it), so the pipelines that write the table run unchanged.
+    Loading resolves the version readers get: ``load_args`` ``version``/``as_of`` when given
+    (time travel), else the version the commit record names for this session (staged by
+    the running session, else committed). It reads exactly that version's files with
+    ``spark.read.parquet``: for a Delta entry (``{"format": "delta", "version": N}``) the
+    files delta-rs lists for version N, for a lake an older release wrote, its Parquet
+    version file. The session comes from :func:`medallion_kedro.spark.spark_session`
+    (``conf/spark/spark.yml``). ``preview`` reads with polars, so Kedro-Viz never starts
+    Spark.
 
     Example catalog entry (``conf/spark/catalog.yml``)::
 
-        "silver.{table}":
+        silver.orders:
           type: medallion_kedro.datasets.SparkLakeTableDataset
-          file_format: parquet
-          filepath: ${globals:lake}/silver/{table}
+          filepath: ${globals:lake}/silver/orders
           credentials: lake
+          save_args: {mode: merge, keys: [order_id], compression: lz4}
     """
 
+    def read_entry(self) -> _commit.Entry | None:
+        version = self._load_args.get("version")
+        as_of = self._load_args.get("as_of")
+        if as_of is not None:
+            version = self.version_at(as_of)
+        if version is not None:
+            return {"format": "delta", "version": int(version)}
+        return self.current_entry()
+
     def preview(self, nrows: int = 10) -> TablePreview:
-        return table_preview(ParquetTableDataset.load(self).head(nrows).collect())
+        return table_preview(DeltaTableDataset.load(self).head(nrows).collect())
 
     def _describe(self) -> dict[str, Any]:
         return {**super()._describe(), "engine": "spark"}

@@ -248,3 +248,80 @@ def to_source_layout(frame: pl.DataFrame, source: dict[str, Any]) -> pl.DataFram
             "in parameters_bronze.yml"
         )
     return frame.rename(inverse)
+
+
+def _stem(source: dict[str, Any], table: str) -> str:
+    return str(source.get("file", f"{table}.csv")).rsplit("/", 1)[-1].removesuffix(".csv")
+
+
+def _chunks(frame: pl.DataFrame, order_by: str, n: int) -> list[pl.DataFrame]:
+    """``frame`` in ``n`` consecutive parts by ``order_by`` (text sorts like the date)."""
+    rows = frame.with_row_index("_i").sort(order_by, "_i", nulls_last=True).drop("_i")
+    bounds = [k * rows.height // n for k in range(n + 1)]
+    return [rows.slice(bounds[k], bounds[k + 1] - bounds[k]) for k in range(n)]
+
+
+def _late(parts: list[pl.DataFrame], share: float, rng: np.random.Generator) -> list[pl.DataFrame]:
+    """Move ``share`` of each part's rows to the next part: orders that arrive late."""
+    out = list(parts)
+    for k in range(len(out) - 1):
+        late = rng.random(out[k].height) < share
+        mask = pl.Series(late)
+        out[k + 1] = pl.concat([out[k].filter(mask), out[k + 1]])
+        out[k] = out[k].filter(~mask)
+    return out
+
+
+def _corrections(
+    parts: list[pl.DataFrame], column: str, fix: pl.Expr, share: float, rng: np.random.Generator
+) -> list[pl.DataFrame]:
+    """Append to each part after the first corrected copies of ``share`` of earlier rows."""
+    out = list(parts)
+    for k in range(1, len(out)):
+        earlier = pl.concat(parts[:k], rechunk=False)
+        picked = earlier.filter(pl.Series(rng.random(earlier.height) < share))
+        out[k] = pl.concat([out[k], picked.with_columns(fix.alias(column))])
+    return out
+
+
+def to_landing(
+    customers: pl.DataFrame,
+    orders: pl.DataFrame,
+    batches: int,
+    seed: int,
+    customers_source: dict[str, Any],
+    orders_source: dict[str, Any],
+) -> tuple[pl.DataFrame | dict[str, pl.DataFrame], pl.DataFrame | dict[str, pl.DataFrame]]:
+    """The exports in the source layout: one file per table (``batches`` 0 or 1), or
+    ``batches`` files per table for the landing folders, as successive exports would come:
+    customers by signup date, orders by time, 2% of each batch's orders arriving in the
+    next one (late orders), and from the second batch on corrected copies of 1% of the
+    earlier rows (a new email, an amount 10% higher): the later row wins in silver.
+    """
+    if int(batches) < 0:
+        raise ValueError(f"batches must be >= 0, got {batches!r}: pass --params batches=N")
+    if int(batches) <= 1:
+        return (to_source_layout(customers, customers_source),
+                to_source_layout(orders, orders_source))  # fmt: skip
+    n, rng = int(batches), _rng(seed, 9)
+    new_email = pl.concat_str(pl.lit("fixed."), pl.col("email"))
+    amount = orders.schema["amount"]
+    higher = (pl.col("amount").cast(pl.Float64, strict=False) * 1.1).round(2).cast(amount)
+    parts = {
+        "customers": _corrections(_chunks(customers, "signup_date", n), "email", new_email,
+                                  0.01, rng),
+        "orders": _corrections(_late(_chunks(orders, "order_ts", n), 0.02, rng), "amount",
+                               pl.coalesce(higher, pl.col("amount")), 0.01, rng),
+    }  # fmt: skip
+    sources = {"customers": customers_source, "orders": orders_source}
+    files = {
+        table: {
+            f"{_stem(sources[table], table)}_{seed}_{k + 1:04d}.csv": to_source_layout(
+                part, sources[table]
+            )
+            for k, part in enumerate(frames)
+            if part.height  # fewer rows than batches: no empty file
+        }
+        for table, frames in parts.items()
+    }
+    return files["customers"], files["orders"]

@@ -1,6 +1,8 @@
 """``kedro run --pipelines generate``: seeded synthetic exports into the landing zone.
 
-The files get the environment's source layout: the headers of
+With ``--params batches=N`` (N > 1) it writes N export files per table into the landing
+folders instead of one file each (see :func:`.nodes.to_landing`). The files get the
+environment's source layout: the headers of
 ``bronze.sources.<table>.column_map`` and the landing file names of its catalog.
 """
 
@@ -11,7 +13,7 @@ from kedro.pipeline import Pipeline, node
 from medallion_kedro.pipelines.generate.nodes import (
     generate_customers,
     generate_orders,
-    to_source_layout,
+    to_landing,
 )
 from medallion_kedro.schemas import TABLES
 
@@ -40,14 +42,17 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 outputs="generated_orders",
                 name="generate_orders",
             ),
-            *(
-                node(
-                    to_source_layout,
-                    inputs=[f"generated_{table}", f"params:bronze.sources.{table}"],
-                    outputs=f"landing.{table}",
-                    name=f"{table}_to_source_layout",
-                )
-                for table in TABLES
+            node(
+                to_landing,
+                inputs={
+                    "customers": "generated_customers",
+                    "orders": "generated_orders",
+                    "batches": "params:batches",
+                    "seed": "params:seed",
+                    **{f"{table}_source": f"params:bronze.sources.{table}" for table in TABLES},
+                },
+                outputs=[f"landing.{table}" for table in TABLES],
+                name="to_landing",
             ),
         ],
         tags="generate",

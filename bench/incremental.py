@@ -1,0 +1,76 @@
+"""Benchmark: a full rebuild, a 1% batch and a run with nothing new, on one lake.
+
+Generates ``--orders`` orders as 100 export files per table (``--params batches=100``:
+late orders, corrections of earlier rows), holds the last file of each table back, and
+times, each in a ``kedro run --pipelines bronze,silver,gold`` process of its own (Kedro
+start-up included):
+
+1. the full rebuild: the 99 first batches into an empty lake;
+2. the 1% batch: the held-back files dropped into landing, bronze -> silver -> gold;
+3. the no-op: the same command again, with nothing new.
+
+    python bench/incremental.py --orders 10000000 [--customers 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BATCHES = 100
+
+
+def kedro(args: list[str], lake: str) -> tuple[float, str]:
+    """Run ``kedro <args>`` on ``lake``; return (wall seconds, its standard output)."""
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "LAKE_PATH": lake}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "kedro", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    if done.returncode:
+        sys.exit(f"kedro {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return wall, done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=None, help="default: orders / 10")
+    parser.add_argument("--lake", default=None, help="default: a temporary folder")
+    args = parser.parse_args()
+    customers = args.customers or max(args.orders // 10, 1)
+    lake = args.lake or tempfile.mkdtemp(prefix="medallion-incremental-")
+    print(f"orders={args.orders:,} customers={customers:,} lake={lake} cpus={os.cpu_count()}")
+
+    params = f"n_orders={args.orders},n_customers={customers},batches={BATCHES}"
+    wall, _ = kedro(["run", "--pipelines", "generate", "--params", params], lake)
+    print(f"{'generate':<28} {wall:7.2f} s")
+    held = Path(lake) / "held-back"
+    held.mkdir()
+    for table in ("customers", "orders"):
+        last = sorted((Path(lake) / "landing" / table).glob("*.csv"))[-1]
+        shutil.move(last, held / f"{table}__{last.name}")
+
+    command = ["run", "--pipelines", "bronze,silver,gold"]
+    full, _ = kedro(command, lake)
+    print(f"{'full rebuild (99 batches)':<28} {full:7.2f} s")
+    for file in held.iterdir():
+        table, name = file.name.split("__", 1)
+        shutil.move(file, Path(lake) / "landing" / table / name)
+    batch, _ = kedro(command, lake)
+    print(f"{'1% batch':<28} {batch:7.2f} s  ({batch / full:.0%} of the full rebuild)")
+    noop, out = kedro(command, lake)
+    said = next((line for line in out.splitlines() if line.startswith("Nothing new")), "?")
+    print(f"{'no-op run':<28} {noop:7.2f} s  ({said[:40]}...)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,265 @@
+"""Incremental silver: only the rows of bronze batches not applied yet are typed and
+checked, by the silver rules of :mod:`.nodes` unchanged, then MERGEd into silver by
+business key.
+
+The last ingested valid row of a key wins, across batches too: a later export's correction
+updates silver (the row it replaces is counted as superseded, with the duplicates).
+Quarantine and warnings are appended, with their batch id. ``quality.batch_reconciliation``
+lists each applied batch (also the ledger of what silver has applied) and
+``quality.reconciliation`` the cumulative counts, which must hold
+``bronze = silver + rejected + duplicates`` over the whole history: a run that would break
+it fails before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import polars as pl
+
+from medallion_kedro.pipelines.bronze.batches import SOURCE_ROW, bronze_schema
+from medallion_kedro.pipelines.silver.nodes import ReconciliationError
+from medallion_kedro.schemas import (
+    BRONZE_META,
+    DUPLICATE_REASON,
+    KEYS,
+    REASON,
+    SILVER,
+    Frame,
+    _schema,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH = BRONZE_META[2]
+
+#: One row per (batch, table) applied to silver.
+BATCH_RECONCILIATION = _schema(
+    {
+        "batch_id": pl.String,
+        "table": pl.String,
+        "source_file": pl.String,
+        "bronze_rows": pl.Int64,
+        "silver_rows": pl.Int64,
+        "rejected_rows": pl.Int64,
+        "duplicates_removed": pl.Int64,
+        "applied_at": pl.Datetime("us"),
+    }
+)
+
+
+def _collect(frame: Frame) -> pl.DataFrame:
+    return frame.lazy().collect()
+
+
+def pending_batches(
+    ledger: Frame, applied: Frame, bronze_customers: Frame, bronze_orders: Frame
+) -> dict[str, list[str]]:
+    """Per table, the batch ids bronze holds and silver has not applied, in ingestion order.
+
+    The batches come from the ledger (``bronze.batches``); a table the ledger does not know
+    (bronze written by an older release, one batch per run) lists the batch ids of its
+    bronze rows instead.
+    """
+    done = _collect(applied)
+    seen = set(done.get_column("batch_id")) if done.width else set()
+    rows = _collect(ledger)
+    listed = rows.sort("ingested_at", "source_file", maintain_order=True) if rows.width else rows
+    bronze = {"customers": bronze_customers, "orders": bronze_orders}
+    pending: dict[str, list[str]] = {}
+    for table in KEYS:
+        ids: list[str] = (
+            listed.filter(pl.col("table") == table).get_column("batch_id").to_list()
+            if rows.width
+            else []
+        )
+        if not ids:
+            found = bronze[table].lazy().select(pl.col(BATCH).unique(maintain_order=True))
+            ids = found.collect().get_column(BATCH).drop_nulls().to_list()
+        pending[table] = [b for b in ids if b not in seen]
+    log.debug("silver: batches to apply: %s",
+              ", ".join(f"{t} {len(b)}" for t, b in pending.items()))  # fmt: skip
+    return pending
+
+
+def new_rows(bronze: Frame, pending: dict[str, list[str]], table: str) -> pl.LazyFrame:
+    """The bronze rows of the pending batches of ``table``, in ingestion order.
+
+    Lazy: when the scan already gives the rows in ingestion order (the usual case: bronze
+    is appended to in that order), the silver nodes stream them from bronze instead of
+    holding every text column of every new row in memory. Only the order columns are read
+    to check it; otherwise the rows are collected and sorted.
+    """
+    batches = pending.get(table, [])
+    if not batches:
+        return pl.LazyFrame(schema=bronze_schema(table))
+    rows = bronze.lazy()
+    order = [c for c in (*BRONZE_META[:2], SOURCE_ROW) if c in rows.collect_schema()]
+    present = rows.select(pl.col(BATCH).unique()).collect().get_column(BATCH)
+    if set(present.drop_nulls()) <= set(batches):
+        found = rows  # every batch of bronze is new (a first run): no filter to apply
+    else:
+        found = rows.filter(pl.col(BATCH).is_in(batches))
+    if _in_order(found, order):
+        return found
+    return found.collect().sort(order, maintain_order=True).lazy()
+
+
+def _in_order(frame: pl.LazyFrame, order: list[str]) -> bool:
+    """Whether ``frame`` is already sorted by ``order`` (one pass over those columns only;
+    a sort of every column costs more)."""
+    if not order:
+        return True
+    later = pl.lit(True)  # each row compared with the one before it, last column first
+    for column in reversed(order):
+        value, before = pl.col(column), pl.col(column).shift(1)
+        later = (value > before) | ((value == before) & later)
+    return bool(frame.select(order).select(later.fill_null(True).all()).collect().item())
+
+
+def _keys(previous: Frame, table: str) -> pl.DataFrame:
+    """The business keys silver holds (only that column is read)."""
+    frame = previous.lazy()
+    if not frame.collect_schema().names():
+        return pl.DataFrame(schema={KEYS[table]: SILVER[table][KEYS[table]]})
+    return frame.select(KEYS[table]).collect()
+
+
+def known_customers(previous: Frame, new: pl.DataFrame) -> pl.DataFrame:
+    """The customers an order may reference: silver's, and the valid ones of this run."""
+    return pl.concat([_keys(previous, "customers"), new.select("customer_id")]).unique()
+
+
+def _per_batch(
+    bronze_new: Frame, rejected: pl.DataFrame, table: str, now: dt.datetime
+) -> pl.DataFrame:
+    """Counts of each batch of this run: bronze, rejected, duplicates; silver the rest."""
+    counts = (
+        bronze_new.lazy()
+        .group_by(BATCH, maintain_order=True)
+        .agg(pl.col(BRONZE_META[1]).first().alias("source_file"), pl.len().alias("bronze_rows"))
+        .collect()
+    )
+    lost = rejected.group_by(BATCH).agg(
+        (pl.col(REASON) != DUPLICATE_REASON).sum().alias("rejected_rows"),
+        (pl.col(REASON) == DUPLICATE_REASON).sum().alias("duplicates_removed"),
+    )
+    return (
+        counts.join(lost, on=BATCH, how="left", maintain_order="left")
+        .fill_null(0)
+        .select(
+            pl.col(BATCH).alias("batch_id"),
+            pl.lit(table).alias("table"),
+            "source_file",
+            "bronze_rows",
+            (pl.col("bronze_rows") - pl.col("rejected_rows") - pl.col("duplicates_removed")).alias(
+                "silver_rows"
+            ),
+            "rejected_rows",
+            "duplicates_removed",
+            pl.lit(now).alias("applied_at"),
+        )
+        .cast(BATCH_RECONCILIATION)
+    )
+
+
+def _cumulative(
+    table: str,
+    before: dict[str, dict[str, int]],
+    run: dict[str, int],
+    silver_before: int,
+    new_silver: pl.DataFrame,
+    previous: pl.DataFrame,
+    bronze: Frame,
+) -> dict[str, Any]:
+    """Cumulative counts of ``table`` after merging this run's valid rows into silver."""
+    key = KEYS[table]
+    prior = before.get(table, {})
+    if prior.get("silver_rows", 0) != silver_before:
+        raise ReconciliationError(
+            f"silver.{table} holds {silver_before} rows but quality.reconciliation counted "
+            f"{prior.get('silver_rows', 0)}: silver changed outside a reconciled run. "
+            "Nothing was written; roll it back with `kedro lake rollback` or rebuild the lake."
+        )
+    updated = new_silver.join(previous, on=key, how="semi").height
+    row: dict[str, Any] = {
+        "table": table,
+        "bronze_rows": int(bronze.lazy().select(pl.len()).collect().item()),
+        "silver_rows": silver_before + new_silver.height - updated,
+        "rejected_rows": prior.get("rejected_rows", 0) + run["rejected_rows"],
+        "duplicates_removed": prior.get("duplicates_removed", 0)
+        + run["duplicates_removed"]
+        + updated,
+        "warning_rows": prior.get("warning_rows", 0) + run["warning_rows"],
+    }
+    row["balanced"] = row["bronze_rows"] == (
+        row["silver_rows"] + row["rejected_rows"] + row["duplicates_removed"]
+    )
+    log.info("silver.%s: %d new valid rows, %d of them supersede earlier rows; cumulative %s",
+             table, new_silver.height, updated, row)  # fmt: skip
+    if not row["balanced"]:
+        raise ReconciliationError(
+            f"silver.{table} would not reconcile over its history: bronze holds "
+            f"{row['bronze_rows']} rows but silver {row['silver_rows']} + rejected "
+            f"{row['rejected_rows']} + duplicates and superseded {row['duplicates_removed']} "
+            f"differ. Nothing was written: a batch is in bronze twice or was never applied."
+        )
+    return row
+
+
+def merge_batches(  # noqa: PLR0913
+    report: pl.DataFrame,
+    silver_customers: pl.DataFrame,
+    rejected_customers: pl.DataFrame,
+    silver_orders: pl.DataFrame,
+    rejected_orders: pl.DataFrame,
+    warnings: pl.DataFrame,
+    mappings: pl.DataFrame,
+    bronze_customers: Frame,
+    bronze_orders: Frame,
+    new_customers: Frame,
+    new_orders: Frame,
+    previous_customers: Frame,
+    previous_orders: Frame,
+    previous_reconciliation: Frame,
+) -> tuple[
+    pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame,
+    pl.DataFrame, pl.DataFrame, pl.DataFrame,
+]:  # fmt: skip
+    """Release this run's rows, once the history reconciles: valid rows to MERGE into
+    silver, quarantine and warnings to append, the cumulative and per-batch counts.
+
+    ``report`` is :func:`.nodes.reconcile`'s check of this run's rows alone.
+    """
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    prior = _collect(previous_reconciliation)
+    before = {r["table"]: r for r in prior.iter_rows(named=True)} if prior.width else {}
+    run = {r["table"]: r for r in report.iter_rows(named=True)}
+    previous = {"customers": _keys(previous_customers, "customers"),
+                "orders": _keys(previous_orders, "orders")}  # fmt: skip
+    rows = [
+        _cumulative(table, before, run[table], previous[table].height, new, previous[table], bronze)
+        for table, new, bronze in (
+            ("customers", silver_customers, bronze_customers),
+            ("orders", silver_orders, bronze_orders),
+        )
+    ]
+    cumulative = pl.DataFrame(rows, schema=report.schema, orient="row")
+    per_batch = pl.concat(
+        [
+            _per_batch(new_customers, rejected_customers, "customers", now),
+            _per_batch(new_orders, rejected_orders, "orders", now),
+        ]
+    )
+    return (
+        silver_customers,
+        rejected_customers,
+        silver_orders,
+        rejected_orders,
+        cumulative,
+        warnings,
+        mappings,
+        per_batch,
+    )
