@@ -6,12 +6,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import yaml
 
+from medallion_kedro import settings
+from medallion_kedro.config_loader import ProjectConfigLoader
 from medallion_kedro.pipelines.generate.nodes import generate_customers, generate_orders, to_landing
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
-GEN = yaml.safe_load((CONF / "base/parameters_generate.yml").read_text())["generator"]
+GEN = ProjectConfigLoader(str(CONF), **settings.CONFIG_LOADER_ARGS)["parameters"]["generator"]
 
 
 def test_batches_split_every_row_with_late_orders_and_corrections() -> None:
