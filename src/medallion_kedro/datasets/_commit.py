@@ -213,3 +213,13 @@ def active(lake: Lake) -> Transaction | None:
     """The transaction of the run in progress on ``lake`` in this process, if any."""
     with _ACTIVE_MUTEX:
         return _ACTIVE.get(lake)
+
+
+def current_entry(lake: Lake, key: str) -> Entry | None:
+    """The version of table ``key`` this process reads: the one the running session staged,
+    else the one the commit record names."""
+    transaction = active(lake)
+    if transaction is not None and key in transaction.staged:
+        return transaction.staged[key]
+    entry: Entry | None = lake.read_record()["tables"].get(key)
+    return entry

@@ -175,11 +175,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
 
     def current_entry(self) -> _commit.Entry | None:
         """The version this process reads: staged by the running session, else committed."""
-        transaction = _commit.active(self.lake)
-        if transaction is not None and self.key in transaction.staged:
-            return transaction.staged[self.key]
-        entry: _commit.Entry | None = self.lake.read_record()["tables"].get(self.key)
-        return entry
+        return _commit.current_entry(self.lake, self.key)
 
     def _legacy_file(self) -> str | None:
         """The Parquet file an earlier release published for this table, if any."""
