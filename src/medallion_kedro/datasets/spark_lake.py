@@ -9,58 +9,30 @@ from kedro_datasets._typing import TablePreview
 
 from medallion_kedro.datasets import _commit
 from medallion_kedro.datasets._preview import table_preview
-from medallion_kedro.datasets.delta_table import DeltaTableDataset
+from medallion_kedro.datasets.delta_table import DeltaTableDataset, is_delta
 from medallion_kedro.datasets.parquet_table import BUILT_BY
 from medallion_kedro.spark import spark_session
 
 if TYPE_CHECKING:
+    from deltalake import DeltaTable
     from pyspark.sql import DataFrame
 
 #: Delta reader features that make a version's files differ from its rows.
 UNREADABLE_FEATURES = {"deletionVectors", "columnMapping"}
 
 
-def delta_files(uri: str, version: int, storage_options: dict[str, str] | None) -> list[str]:
-    """The Parquet files of Delta ``version`` of the table at ``uri``, as delta-rs lists
-    them: exactly that version's rows (reading the table folder would also read the files
-    of earlier versions that a merge or an overwrite replaced)."""
-    from deltalake import DeltaTable
-
-    table = DeltaTable(uri, version=version, storage_options=storage_options or None)
+def delta_files(table: DeltaTable, where: str) -> list[str]:
+    """The Parquet files of the Delta version ``table`` is at, as delta-rs lists them:
+    exactly that version's rows (reading the table folder would also read the files of
+    earlier versions that a merge or an overwrite replaced)."""
     features = set(table.protocol().reader_features or ()) & UNREADABLE_FEATURES
     if features:
         raise DatasetError(
-            f"Delta table {uri} version {version} uses {sorted(features)}: its Parquet files "
+            f"Delta table {where} uses {sorted(features)}: its Parquet files "
             "alone do not give its rows. Read it with a Spark session that has Delta "
             "(delta-spark), or rewrite the table without these features."
         )
     return list(table.file_uris())
-
-
-def _delta_options(lake: _commit.Lake) -> dict[str, str] | None:
-    """delta-rs storage options from the lake's S3 file system (none for a folder)."""
-    if lake.protocol == "file":
-        return None
-    options = getattr(lake.fs, "storage_options", {}) or {}
-    endpoint = options.get("endpoint_url") or options.get("client_kwargs", {}).get("endpoint_url")
-    mapped = {
-        "AWS_ACCESS_KEY_ID": options.get("key"),
-        "AWS_SECRET_ACCESS_KEY": options.get("secret"),
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ALLOW_HTTP": "true" if str(endpoint or "").startswith("http://") else None,
-    }
-    return {k: str(v) for k, v in mapped.items() if v}
-
-
-def published_files(lake: _commit.Lake, key: str, entry: _commit.Entry) -> list[str]:
-    """The files holding the version that a commit record ``entry`` names for ``key``:
-    a Parquet version file, or the files of a Delta version."""
-    if entry.get("format") == "delta":
-        uri = lake.path(key.replace(".", "/", 1))
-        if lake.protocol != "file":
-            uri = f"{lake.protocol}://{uri}"
-        return delta_files(uri, int(entry["version"]), _delta_options(lake))
-    return [lake.path(entry["file"])]
 
 
 def _spark_uri(path: str, protocol: str) -> str:
@@ -70,34 +42,7 @@ def _spark_uri(path: str, protocol: str) -> str:
     return f"s3a://{path}" if protocol in {"s3", "s3a"} else f"{protocol}://{path}"
 
 
-class SparkReads:
-    """Load a lake table's published version as a Spark DataFrame; everything else (save,
-    staging, commit) stays the lake dataset's it is mixed into."""
-
-    lake: _commit.Lake
-    key: str
-    if TYPE_CHECKING:
-
-        def current_entry(self) -> _commit.Entry | None: ...
-
-    def read_entry(self) -> _commit.Entry | None:
-        """The version to read: the one the commit record names for this process."""
-        return self.current_entry()
-
-    def load(self) -> DataFrame:
-        entry = self.read_entry()
-        if entry is None:
-            layer = self.key.split(".", 1)[0]
-            raise DatasetError(
-                f"Lake table {self.key} has no published version in {self.lake.uri}: build "
-                f"it with `kedro run --pipeline {BUILT_BY.get(layer, layer)}`."
-            )
-        files = published_files(self.lake, self.key, entry)
-        spark = spark_session()
-        return spark.read.parquet(*(_spark_uri(f, self.lake.protocol) for f in files))
-
-
-class SparkLakeTableDataset(SparkReads, DeltaTableDataset):  # type: ignore[misc]
+class SparkLakeTableDataset(DeltaTableDataset):
     """``DeltaTableDataset`` that loads as a Spark DataFrame.
 
     Saving, staging and committing are the base class's (delta-rs writes the version, the
@@ -120,7 +65,28 @@ class SparkLakeTableDataset(SparkReads, DeltaTableDataset):  # type: ignore[misc
           save_args: {mode: merge, keys: [order_id], compression: lz4}
     """
 
+    def load(self) -> DataFrame:  # type: ignore[override]
+        entry = self.read_entry()
+        if entry is None:
+            raise DatasetError(
+                f"Lake table {self.key} has no published version in {self.lake.uri}: build "
+                f"it with `kedro run --pipeline {BUILT_BY.get(self.layer, self.layer)}`."
+            )
+        files = self.published_files(entry)
+        spark = spark_session()
+        return spark.read.parquet(*(_spark_uri(f, self.lake.protocol) for f in files))
+
+    def published_files(self, entry: _commit.Entry) -> list[str]:
+        """The files holding the version a commit record ``entry`` names: the files of a
+        Delta version, or the Parquet version file of a lake an older release wrote."""
+        if is_delta(entry):
+            version = int(entry["version"])
+            return delta_files(self.table(version), f"{self.uri} version {version}")
+        return [self.lake.path(entry["file"])]
+
     def read_entry(self) -> _commit.Entry | None:
+        """The version to read: ``load_args`` ``version``/``as_of`` (time travel), else the
+        one the commit record names for this process."""
         version = self._load_args.get("version")
         as_of = self._load_args.get("as_of")
         if as_of is not None:
