@@ -20,11 +20,11 @@ def nothing_new(catalog: Any) -> str | None:
 
     ``catalog`` is the project's catalog; the datasets are read directly (no node runs).
     """
-    ledger = catalog.get("previous.bronze_batches").load()
+    ledger = catalog.get("previous.bronze_batches").load().lazy().collect()
     for table in TABLES:
         if new_files(catalog.get(f"landing.{table}").load(), ledger, table):
             return None
-    if ledger.lazy().collect().is_empty():
+    if ledger.is_empty():
         return None  # nothing ingested yet (or bronze of an older release): run
     applied = catalog.get("previous.batch_reconciliation").load()
     bronze = [catalog.get(f"bronze.{table}").load() for table in TABLES]
@@ -37,8 +37,7 @@ def nothing_new(catalog: Any) -> str | None:
         return None
     if min(str(g) for g in gold) < max(str(s) for s in silver):
         return None  # gold is older than the silver it reads: rebuild it
-    batches = ledger.lazy().collect().height
     return (
-        f"Nothing new: every landing file is already in the lake ({batches} batches) and gold "
-        "is up to date; drop export files into landing/<table>/ and run again."
+        f"Nothing new: every landing file is already in the lake ({ledger.height} batches) and "
+        "gold is up to date; drop export files into landing/<table>/ and run again."
     )
