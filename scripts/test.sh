@@ -21,4 +21,6 @@ if (( ${#missing[@]} )); then
     echo "note: ${missing[*]} missing and cannot be installed here: the tests that need them skip" >&2
   fi
 fi
-exec .venv/bin/python -m pytest "$@"
+# Two workers, one test file each at a time (a file's servers and lakes are built once):
+# most tests wait on servers and subprocesses. PYTEST_WORKERS=0 runs in this process.
+exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,25 @@ def kedro_run(
     *,
     env: str | None = None,
     params: dict[str, Any] | None = None,
+    project: Path = PROJECT_ROOT,
 ) -> dict[str, Any]:
     """``kedro run [--env ENV] [--pipelines ...] [--params ...]`` in this process.
 
     The lake root comes from ``LAKE_PATH`` (base env) or ``LAKE_BUCKET`` (minio env): set
-    them with ``monkeypatch.setenv`` before calling.
+    them with ``monkeypatch.setenv`` before calling. ``project`` is the project folder
+    (:func:`project_copy` gives one of a test's own).
     """
-    bootstrap_project(PROJECT_ROOT)
-    with KedroSession.create(
-        project_path=PROJECT_ROOT, env=env, runtime_params=params or {}
-    ) as session:
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env=env, runtime_params=params or {}) as session:
         return session.run(pipeline_names=pipelines)  # type: ignore[no-any-return]
+
+
+def project_copy(folder: Path) -> Path:
+    """The project's configuration in ``folder``, its package linked: a project root of a
+    test's own, for what a run writes into the project itself (Kedro-Viz's
+    ``.viz/stats.json``), so tests running at the same time never share it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(PROJECT_ROOT / "conf", folder / "conf")
+    shutil.copy2(PROJECT_ROOT / "pyproject.toml", folder / "pyproject.toml")
+    (folder / "src").symlink_to(PROJECT_ROOT / "src", target_is_directory=True)
+    return folder

@@ -19,25 +19,31 @@ from deltalake import DeltaTable
 
 from medallion_kedro.lake import read_table
 from tests import handmade as hm
-from tests.kedro_run import PROJECT_ROOT, kedro_run
+from tests.kedro_run import PROJECT_ROOT, kedro_run, project_copy
 from tests.servers import free_port
 
 LAYERS = ["landing", "bronze", "silver", "quality", "gold"]
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project root of this module's own: the statistics Kedro-Viz shows live in it."""
+    return project_copy(tmp_path_factory.mktemp("viz") / "project")
+
+
+@pytest.fixture(scope="module")
+def lake(project: Path) -> Path:
     """A lake built from the hand-made landing files by a real run (which records stats)."""
-    lake = tmp_path_factory.mktemp("viz") / "lake"
+    lake = project.parent / "lake"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAKE_PATH", str(lake))
         hm.write_landing(lake)
-        kedro_run(["bronze", "silver", "gold"])
+        kedro_run(["bronze", "silver", "gold"], project=project)
     return lake
 
 
 @pytest.fixture(scope="module")
-def viz(lake: Path) -> Iterator[str]:
+def viz(project: Path, lake: Path) -> Iterator[str]:
     port = free_port(below=49_000)  # Kedro-Viz refuses ports above 49151
     env = {**os.environ, "LAKE_PATH": str(lake), "KEDRO_DISABLE_TELEMETRY": "1"}
     log = (lake.parent / "viz.log").open("wb")
@@ -54,7 +60,7 @@ def viz(lake: Path) -> Iterator[str]:
             "--port",
             str(port),
         ],
-        cwd=PROJECT_ROOT,
+        cwd=project,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
