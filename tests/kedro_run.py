@@ -31,11 +31,13 @@ def kedro_run(
 
 
 def project_copy(folder: Path) -> Path:
-    """The project's configuration in ``folder``, its package linked: a project root of a
+    """A copy of the project's configuration and sources in ``folder``: a project root of a
     test's own, for what a run writes into the project itself (Kedro-Viz's
     ``.viz/stats.json``), so tests running at the same time never share it."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copytree(PROJECT_ROOT / "conf", folder / "conf")
     shutil.copy2(PROJECT_ROOT / "pyproject.toml", folder / "pyproject.toml")
-    (folder / "src").symlink_to(PROJECT_ROOT / "src", target_is_directory=True)
+    shutil.copytree(
+        PROJECT_ROOT / "src", folder / "src", ignore=shutil.ignore_patterns("__pycache__")
+    )
     return folder
