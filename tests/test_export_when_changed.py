@@ -44,8 +44,8 @@ def test_kedro_run_exports_only_when_gold_changed(
         "KEDRO_DISABLE_TELEMETRY": "1",
         "MONGO_URI": mongo.uri,
         "MONGO_DB": mongo_db_name,
-        "COLUMNS": "1000",
-    }  # fmt: skip  (one log record, one line)
+        "COLUMNS": "1000",  # one log record on one line
+    }
 
     def kedro(*args: str, uri: str = mongo.uri, ok: bool = True) -> str:
         done = subprocess.run(
