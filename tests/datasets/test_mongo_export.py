@@ -370,15 +370,23 @@ def test_unchanged_gold_keeps_the_published_run_and_says_so_in_one_line(
     ds.save(_batch(gold))
     first = _published(db)
     assert ds.published_run_id == first[0] and ds.kept_run_id is None
+    again = _batch(gold_tables(n_customers=30))  # the same gold, built again by a later run
+    again = ExportBatch(
+        tables=again.tables,
+        sources={t: {**f, "version": 7, "lake_run_id": "g2"} for t, f in again.sources.items()},
+        lake_version={"run_id": "g2"},
+    )
     with caplog.at_level("INFO", logger="medallion_kedro"):
-        ds.save(_batch(gold_tables(n_customers=30)))  # the same gold, built again
+        ds.save(again)
     assert _published(db) == first  # no new manifest, no new collection
     assert ds.published_run_id is None and ds.kept_run_id == first[0]
     skipped = [r.getMessage() for r in caplog.records if "Export skipped" in r.getMessage()]
     assert len(skipped) == 1 and f"export run {first[0]}" in skipped[0]
     assert f"MongoDB {mongo_db_name} keeps that manifest" in skipped[0]
     manifest = mm.read_manifest(db)
-    assert manifest is not None and set(manifest["unchanged_since"]["sources"]) == set(gold)
+    assert manifest is not None  # it now names the lake versions the same content comes from
+    assert manifest["sources"] == again.sources and manifest["lake_version"] == {"run_id": "g2"}
+    assert manifest["confirmed"]["exported_from"] is None  # the first save had no lake version
     _assert_complete(db, gold)
 
 

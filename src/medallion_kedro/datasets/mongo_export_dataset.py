@@ -69,13 +69,16 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
     ``skip_unchanged: true`` publishes only when the batch's tables differ from what the
     database publishes now: when every table of the batch's ``sources`` has the rows and
     fingerprint the current manifest records (and the manifest's collections still exist),
-    the save writes nothing, logs one line naming the export run it keeps, and notes the
-    lake versions it compared in that manifest (``unchanged_since``). The comparison is
-    with the committed manifest, so an export that failed or was killed is published by
-    the next save. A batch without ``sources`` (a plain mapping) is always published, and
-    so is every save with ``force: true`` (the catalog sets it from ``--params
-    force_export=true``). After a skipped save ``published_run_id`` is ``None`` and
-    ``kept_run_id`` the export run that stays current.
+    the save writes no collection and no new manifest and logs one line naming the export
+    run it keeps. That manifest's ``sources`` and ``lake_version`` are brought to the
+    batch's (the lake versions the same content now comes from, so readers comparing the
+    served gold run with the lake's see the same); ``confirmed`` keeps when, by which
+    ``kedro run``, and the lake version the collections were first written from. The
+    comparison is with the committed manifest, so an export that failed or was killed is
+    published by the next save. A batch without ``sources`` (a plain mapping) is always
+    published, and so is every save with ``force: true`` (the catalog sets it from
+    ``--params force_export=true``). After a skipped save ``published_run_id`` is ``None``
+    and ``kept_run_id`` the export run that stays current.
 
     Example catalog entry (``conf/base/catalog_export.yml``)::
 
@@ -205,15 +208,22 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         if not names <= set(db.list_collection_names()):
             return None  # a published collection is gone: publish again
         run_id = str(manifest["run_id"])
-        noted = {
-            "at": datetime.now(UTC).isoformat(),
+        confirmed = manifest.get("confirmed") or {}
+        update = {
+            # the same content, now known to come from these lake versions too
             "sources": {t: dict(facts) for t, facts in batch.sources.items()},
             "lake_version": batch.lake_version,
-            "pipeline_run_id": batch.pipeline_run_id or os.environ.get(RUN_ID_VARIABLE),
+            "confirmed": {
+                "at": datetime.now(UTC).isoformat(),
+                "pipeline_run_id": batch.pipeline_run_id or os.environ.get(RUN_ID_VARIABLE),
+                "exported_from": confirmed.get("exported_from", manifest.get("lake_version")),
+            },
         }
-        db[mm.MANIFEST].update_one(
-            {"_id": manifest["_id"], "run_id": run_id}, {"$set": {"unchanged_since": noted}}
+        kept = db[mm.MANIFEST].update_one(
+            {"_id": manifest["_id"], "run_id": run_id}, {"$set": update}
         )
+        if kept.matched_count != 1:
+            return None  # another export was published meanwhile: publish this one
         log.info(
             "Export skipped: the gold tables are unchanged since export run %s (exported %s); "
             "MongoDB %s keeps that manifest. Run with --params force_export=true to publish "

@@ -25,16 +25,13 @@ def export_behind(catalog: Any) -> str | None:
     versions (a new gold never exported, or an export that failed or was killed), else
     ``None``.
 
-    A manifest publishes a gold version when its ``sources`` name it, or when a later
-    export found that version's content identical and kept the manifest
-    (``unchanged_since``).
+    A manifest's ``sources`` name the gold versions it publishes (an export that found
+    gold unchanged and kept the manifest names the new versions there too).
     """
     gold = catalog.load("lake.gold_versions")
     manifest = catalog.get("mongo.gold").current_manifest()
-    if manifest is not None:
-        kept = (manifest.get("unchanged_since") or {}).get("sources") or {}
-        if _matches(manifest.get("sources") or {}, gold) or _matches(kept, gold):
-            return None
+    if manifest is not None and _matches(manifest.get("sources") or {}, gold):
+        return None
     runs = sorted({str(entry.get("run_id")) for entry in gold.values()})
     exported = "nothing" if manifest is None else f"export run {manifest['run_id']}"
     return (
