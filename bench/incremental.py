@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import polars as pl
@@ -52,23 +53,36 @@ def stage_of_nodes() -> dict[str, str]:
     from medallion_kedro.pipelines.gold.pipeline import create_pipeline as gold
     from medallion_kedro.pipelines.silver.pipeline import create_pipeline as silver
 
-    stages = {"bronze": bronze(), "silver": silver(), "gold": gold()}
+    with warnings.catch_warnings():  # the lake's dotted dataset names, on purpose
+        warnings.filterwarnings("ignore", message="One or more dataset names contain")
+        stages = {"bronze": bronze(), "silver": silver(), "gold": gold()}
     return {n.name: stage for stage, pipe in stages.items() for n in pipe.nodes}
 
 
 def split(lake: str, started: float, wall: float) -> None:
-    """Print the seconds of the run started at ``started`` by stage and by gold node."""
+    """Print where the run started at ``started`` spent its ``wall`` seconds: before the
+    pipeline (process start-up, the nothing-new check, the Kedro session), each stage's
+    nodes (reads and writes included), the lake's commits and hooks between them, and the
+    process exit; then each gold node."""
+    since = pl.lit(int(started * 1e6))
+    run = (
+        pl.read_parquet(Path(lake) / "quality" / "runs" / "*.parquet")
+        .filter(pl.col("status") == "succeeded", pl.col("started_at").dt.epoch("us") >= since)
+        .row(0, named=True)
+    )
     nodes = (
         pl.read_parquet(Path(lake) / "quality" / "node_runs" / "*.parquet")
-        .filter(pl.col("started_at").dt.epoch("us") >= int(started * 1e6))
+        .filter(pl.col("run_id") == run["run_id"])
         .with_columns(stage=pl.col("node").replace_strict(stage_of_nodes(), default="?"))
     )
-    by_stage = nodes.group_by("stage").agg(pl.col("seconds").sum())
-    seconds = dict(by_stage.iter_rows())
+    before = run["started_at"].timestamp() - started
+    in_nodes = float(nodes["seconds"].sum())
+    seconds = dict(nodes.group_by("stage").agg(pl.col("seconds").sum()).iter_rows())
+    print(f"  {'start-up, nothing-new check':<26} {before:7.2f} s")
     for stage in ("bronze", "silver", "gold"):
         print(f"  {stage + ' nodes':<26} {seconds.get(stage, 0.0):7.2f} s")
-    rest = wall - float(nodes["seconds"].sum())
-    print(f"  {'start-up, commits, hooks':<26} {rest:7.2f} s")
+    print(f"  {'commits, hooks':<26} {run['seconds'] - in_nodes:7.2f} s")
+    print(f"  {'exit':<26} {wall - before - run['seconds']:7.2f} s")
     gold = nodes.filter(pl.col("stage") == "gold").sort("seconds", descending=True)
     for node, took in gold.select("node", "seconds").iter_rows():
         print(f"    gold {node:<21} {took:7.2f} s")
