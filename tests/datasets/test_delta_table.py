@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 import uuid
 from pathlib import Path
@@ -287,6 +288,32 @@ def test_polars_written_merge_is_logged_as_a_merge_with_delta_rs_metrics(tmp_pat
     assert ours[0]["operationParameters"]["mergePredicate"] == 's."k" = t."k"'
     assert ds.load().collect().sort("k").equals(pl.read_delta(reference).sort("k"))
     assert pl.read_delta(ds.uri, version=1).height == 5  # the log reads at every version
+
+
+def test_polars_written_merge_loses_cleanly_to_a_writer_that_took_its_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer outside the run (no lake lock) commits the version the merge was about to
+    write: the merge fails, publishes nothing and leaves no temporary log entry."""
+    lake = tmp_path / "lake"
+    ds = DeltaTableDataset(
+        filepath=str(lake / "silver" / "t"), save_args={"mode": "merge", "keys": ["k"]}
+    )
+    ds.save(_frame([1, 2, 3], "a"))
+    link = os.link
+
+    def other_writer_first(src: str, dst: str) -> None:
+        _frame([9], "z").write_delta(ds.uri, mode="append")  # takes the same version
+        link(src, dst)
+
+    monkeypatch.setattr(os, "link", other_writer_first)
+    with pytest.raises(DatasetError, match="another writer committed Delta version 1"):
+        ds.save(_frame([2, 4], "b"))
+    monkeypatch.undo()
+    assert _record(lake)["tables"]["silver.t"]["version"] == 0
+    assert sorted(ds.load().collect()["k"].to_list()) == [1, 2, 3]
+    assert DeltaTable(ds.uri).history(1)[0]["operation"] == "WRITE"  # the other writer's
+    assert not list((lake / "silver" / "t" / "_delta_log").glob("*.tmp"))
 
 
 def test_polars_written_merge_refuses_repeated_keys(tmp_path: Path) -> None:

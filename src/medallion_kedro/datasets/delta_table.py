@@ -654,11 +654,11 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         other writer took that version (a link never replaces a file)."""
         log_dir = f"{self._uri}/_delta_log"
         temp = f"{log_dir}/_commit_{uuid.uuid4()}.json.tmp"
-        with open(temp, "w", encoding="utf-8") as out:
-            out.write("".join(json.dumps(a, separators=(",", ":")) + "\n" for a in actions))
-            out.flush()
-            os.fsync(out.fileno())
         try:
+            with open(temp, "w", encoding="utf-8") as out:
+                out.write("".join(json.dumps(a, separators=(",", ":")) + "\n" for a in actions))
+                out.flush()
+                os.fsync(out.fileno())
             os.link(temp, f"{log_dir}/{version:020d}.json")
         except FileExistsError as exc:
             raise DatasetError(
@@ -667,7 +667,8 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
                 "published; run again."
             ) from exc
         finally:
-            os.unlink(temp)
+            if os.path.exists(temp):
+                os.unlink(temp)
         interval = int(self.table().metadata().configuration.get("delta.checkpointInterval", 100))
         if version % interval == 0:
             self.table().create_checkpoint()  # what delta-rs' post-commit hook does
