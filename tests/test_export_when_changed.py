@@ -107,5 +107,10 @@ def test_kedro_run_exports_only_when_gold_changed(
         manifest = mm.read_manifest(db)
         assert manifest is not None and manifest["sources"]["kpis"]["lake_run_id"] == gold_run()
         assert manifest["sources"]["customer_metrics"]["rows"] == 3
+
+        # nothing new, MongoDB unreachable: the check says so and the run fails
+        unreachable = kedro(uri=f"mongodb://127.0.0.1:{free_port()}", ok=False)
+        assert "could not be checked: Cannot reach MongoDB" in unreachable
+        assert "Nothing new: every landing file" in kedro()
     finally:
         client.close()

@@ -98,9 +98,17 @@ def _exports(requested: list[str]) -> bool:
 
 def _export_behind(catalog: Any) -> str | None:
     """The line saying MongoDB does not publish the lake's gold yet, else None."""
+    from kedro.io.core import DatasetError
+
     from medallion_kedro.pipelines.export.up_to_date import export_behind
 
-    return export_behind(catalog)
+    try:
+        return export_behind(catalog)
+    except DatasetError as exc:  # e.g. MongoDB unreachable: the export could not run either
+        raise click.ClickException(
+            f"Nothing new in landing, but whether MongoDB publishes the lake's gold could not "
+            f"be checked: {exc}"
+        ) from exc
 
 
 cli.add_command(lake)
