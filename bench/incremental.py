@@ -62,8 +62,9 @@ def stage_of_nodes() -> dict[str, str]:
 def split(lake: str, started: float, wall: float) -> None:
     """Print where the run started at ``started`` spent its ``wall`` seconds: before the
     pipeline (process start-up, the nothing-new check, the Kedro session), each stage's
-    nodes (reads and writes included), the lake's commits and hooks between them, and the
-    process exit; then each gold node."""
+    nodes (reads and writes included), the lake's commits and hooks between them, and what
+    follows the run record (the last hooks, session close, interpreter exit); then each
+    gold node."""
     since = pl.lit(int(started * 1e6))
     run = (
         pl.read_parquet(Path(lake) / "quality" / "runs" / "*.parquet")
