@@ -9,6 +9,10 @@ start-up included):
 2. the 1% batch: the held-back files dropped into landing, bronze -> silver -> gold;
 3. the no-op: the same command again, with nothing new.
 
+Then where the 1% batch's time went: each stage's nodes (their seconds, reads and writes
+included, from the run's ``quality/node_runs``), the rest of the process (Kedro's start-up,
+lake commits, hooks), and every gold node (one per gold table).
+
     python bench/incremental.py --orders 10000000 [--customers 1000000]
 """
 
@@ -21,7 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
+
+import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCHES = 100
@@ -38,6 +45,48 @@ def kedro(args: list[str], lake: str) -> tuple[float, str]:
     if done.returncode:
         sys.exit(f"kedro {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return wall, done.stdout
+
+
+def stage_of_nodes() -> dict[str, str]:
+    """Node name -> the pipeline (stage) it belongs to."""
+    from medallion_kedro.pipelines.bronze.pipeline import create_pipeline as bronze
+    from medallion_kedro.pipelines.gold.pipeline import create_pipeline as gold
+    from medallion_kedro.pipelines.silver.pipeline import create_pipeline as silver
+
+    with warnings.catch_warnings():  # the lake's dotted dataset names, on purpose
+        warnings.filterwarnings("ignore", message="One or more dataset names contain")
+        stages = {"bronze": bronze(), "silver": silver(), "gold": gold()}
+    return {n.name: stage for stage, pipe in stages.items() for n in pipe.nodes}
+
+
+def split(lake: str, started: float, wall: float) -> None:
+    """Print where the run started at ``started`` spent its ``wall`` seconds: before the
+    pipeline (process start-up, the nothing-new check, the Kedro session), each stage's
+    nodes (reads and writes included), the lake's commits and hooks between them, and what
+    follows the run record (the last hooks, session close, interpreter exit); then each
+    gold node."""
+    since = pl.lit(int(started * 1e6))
+    run = (
+        pl.read_parquet(Path(lake) / "quality" / "runs" / "*.parquet")
+        .filter(pl.col("status") == "succeeded", pl.col("started_at").dt.epoch("us") >= since)
+        .row(0, named=True)
+    )
+    nodes = (
+        pl.read_parquet(Path(lake) / "quality" / "node_runs" / "*.parquet")
+        .filter(pl.col("run_id") == run["run_id"])
+        .with_columns(stage=pl.col("node").replace_strict(stage_of_nodes(), default="?"))
+    )
+    before = run["started_at"].timestamp() - started
+    in_nodes = float(nodes["seconds"].sum())
+    seconds = dict(nodes.group_by("stage").agg(pl.col("seconds").sum()).iter_rows())
+    print(f"  {'start-up, nothing-new check':<26} {before:7.2f} s")
+    for stage in ("bronze", "silver", "gold"):
+        print(f"  {stage + ' nodes':<26} {seconds.get(stage, 0.0):7.2f} s")
+    print(f"  {'commits, hooks':<26} {run['seconds'] - in_nodes:7.2f} s")
+    print(f"  {'exit':<26} {wall - before - run['seconds']:7.2f} s")
+    gold = nodes.filter(pl.col("stage") == "gold").sort("seconds", descending=True)
+    for node, took in gold.select("node", "seconds").iter_rows():
+        print(f"    gold {node:<21} {took:7.2f} s")
 
 
 def main() -> None:
@@ -65,8 +114,10 @@ def main() -> None:
     for file in held.iterdir():
         table, name = file.name.split("__", 1)
         shutil.move(file, Path(lake) / "landing" / table / name)
+    started = time.time()
     batch, _ = kedro(command, lake)
     print(f"{'1% batch':<28} {batch:7.2f} s  ({batch / full:.0%} of the full rebuild)")
+    split(lake, started, batch)
     noop, out = kedro(command, lake)
     said = next((line for line in out.splitlines() if line.startswith("Nothing new")), "?")
     print(f"{'no-op run':<28} {noop:7.2f} s  ({said[:40]}...)")

@@ -81,6 +81,10 @@ COVERED: list[tuple[str, list[str]]] = [
         ],
     ),
     (
+        r"kedro run --pipelines export --params force_export=true",
+        ["tests/test_export_when_changed.py::test_kedro_run_exports_only_when_gold_changed"],
+    ),
+    (
         r"(\w+=\S+ )*kedro run --env spark --pipelines gold",
         [
             "tests/spark/test_spark_gold.py::"

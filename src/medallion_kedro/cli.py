@@ -4,7 +4,9 @@
 Kedro merges this ``cli`` group over its own commands, so ``kedro run`` is this command:
 the same options, checked first, then handed to Kedro's ``run`` unchanged. A plain run of
 the lakehouse (no slice, no ``--params``) with no new landing file, no batch left to apply
-and gold up to date prints one line and runs nothing.
+and gold up to date prints one line and runs nothing; when it includes the export and
+MongoDB does not publish that gold yet (its export failed or was killed), it says so in
+one line and runs the export alone.
 """
 
 from __future__ import annotations
@@ -46,7 +48,12 @@ def run(ctx: click.Context, **kwargs: Any) -> Any:
     if message:
         raise click.ClickException(message)
     if _incremental_default_run(requested, kwargs):
-        line = _nothing_new(kwargs.get("env"))
+        catalog = _catalog(kwargs.get("env"))
+        line = _nothing_new(catalog)
+        behind = _export_behind(catalog) if line and _exports(requested) else None
+        if behind:  # only the export has work to do
+            click.echo(behind)
+            return ctx.invoke(kedro_run, **{**kwargs, "pipeline": None, "pipelines": ["export"]})
         if line:
             click.echo(line)
             return None
@@ -70,12 +77,38 @@ def _incremental_default_run(requested: list[str], kwargs: dict[str, Any]) -> bo
     return "bronze" in pipelines and pipelines <= set(DEFAULT_PIPELINES)
 
 
-def _nothing_new(env: str | None) -> str | None:
+def _catalog(env: str | None) -> Any:
+    from medallion_kedro.lake_cli import _catalog as project_catalog
+
+    return project_catalog(env)
+
+
+def _nothing_new(catalog: Any) -> str | None:
     """The one-line "nothing new" message, or None when the run has work to do."""
-    from medallion_kedro.lake_cli import _catalog
     from medallion_kedro.pipelines.silver.nothing_new import nothing_new
 
-    return nothing_new(_catalog(env))
+    return nothing_new(catalog)
+
+
+def _exports(requested: list[str]) -> bool:
+    from medallion_kedro.pipeline_registry import DEFAULT_PIPELINES
+
+    return "export" in (requested or DEFAULT_PIPELINES)
+
+
+def _export_behind(catalog: Any) -> str | None:
+    """The line saying MongoDB does not publish the lake's gold yet, else None."""
+    from kedro.io.core import DatasetError
+
+    from medallion_kedro.pipelines.export.up_to_date import export_behind
+
+    try:
+        return export_behind(catalog)
+    except DatasetError as exc:  # e.g. MongoDB unreachable: the export could not run either
+        raise click.ClickException(
+            f"Nothing new in landing, but whether MongoDB publishes the lake's gold could not "
+            f"be checked: {exc}"
+        ) from exc
 
 
 cli.add_command(lake)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 import uuid
 from pathlib import Path
@@ -243,3 +244,87 @@ def test_polars_written_merge_matches_delta_rs_merge(tmp_path: Path) -> None:
     table = DeltaTable(str(lake / "silver" / "t"))
     assert len(table.file_uris()) == 1  # the copy-on-write replaced both files
     assert pl.read_delta(str(lake / "silver" / "t"), version=1).height == 5  # time travel
+
+
+#: delta-rs' MERGE metrics that do not depend on how it lays out or times its files.
+_MERGE_METRICS = (
+    "num_source_rows", "num_target_rows_inserted", "num_target_rows_updated",
+    "num_target_rows_deleted", "num_target_rows_copied", "num_output_rows",
+    "num_target_files_added",
+)  # fmt: skip
+
+
+def test_polars_written_merge_is_logged_as_a_merge_with_delta_rs_metrics(tmp_path: Path) -> None:
+    """The table history reads MERGE for a polars-written merge (an insert-only batch and a
+    copy-on-write one), with the metrics delta-rs logs for the same merge."""
+    ds = DeltaTableDataset(
+        filepath=str(tmp_path / "lake" / "silver" / "t"), save_args={"mode": "merge", "keys": ["k"]}
+    )
+    reference = str(tmp_path / "reference")
+    batches = [_frame([1, 2, 3], "a"), _frame([4, 5], "b"), _frame([2, 5, 6], "c")]
+    batches[0].write_delta(reference)
+    ds.save(batches[0])
+    for batch in batches[1:]:
+        ds.save(batch)
+        merger = batch.write_delta(
+            reference,
+            mode="merge",
+            delta_merge_options={
+                "predicate": "s.k = t.k",
+                "source_alias": "s",
+                "target_alias": "t",
+            },
+        )
+        assert merger is not None
+        merger.when_matched_update_all().when_not_matched_insert_all().execute()
+    ours = DeltaTable(ds.uri).history()
+    theirs = DeltaTable(reference).history()
+    assert [h["operation"] for h in ours[:2]] == ["MERGE", "MERGE"]
+    for got, want in zip(ours[:2], theirs[:2], strict=True):
+        metrics = {k: got["operationMetrics"][k] for k in _MERGE_METRICS}
+        assert metrics == {k: want["operationMetrics"][k] for k in _MERGE_METRICS}
+        assert got["readVersion"] == want["readVersion"]
+    assert ours[0]["operationMetrics"]["num_target_files_removed"] == 2  # both files replaced
+    assert ours[0]["operationParameters"]["mergePredicate"] == 's."k" = t."k"'
+    assert ds.load().collect().sort("k").equals(pl.read_delta(reference).sort("k"))
+    assert pl.read_delta(ds.uri, version=1).height == 5  # the log reads at every version
+
+
+def test_polars_written_merge_loses_cleanly_to_a_writer_that_took_its_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer outside the run (no lake lock) commits the version the merge was about to
+    write: the merge fails, publishes nothing and leaves no temporary log entry."""
+    lake = tmp_path / "lake"
+    ds = DeltaTableDataset(
+        filepath=str(lake / "silver" / "t"), save_args={"mode": "merge", "keys": ["k"]}
+    )
+    ds.save(_frame([1, 2, 3], "a"))
+    link = os.link
+
+    def other_writer_first(src: str, dst: str) -> None:
+        _frame([9], "z").write_delta(ds.uri, mode="append")  # takes the same version
+        link(src, dst)
+
+    monkeypatch.setattr(os, "link", other_writer_first)
+    with pytest.raises(DatasetError, match="another writer committed Delta version 1"):
+        ds.save(_frame([2, 4], "b"))
+    monkeypatch.undo()
+    assert _record(lake)["tables"]["silver.t"]["version"] == 0
+    assert sorted(ds.load().collect()["k"].to_list()) == [1, 2, 3]
+    assert DeltaTable(ds.uri).history(1)[0]["operation"] == "WRITE"  # the other writer's
+    assert not list((lake / "silver" / "t" / "_delta_log").glob("*.tmp"))
+
+
+def test_polars_written_merge_refuses_repeated_keys(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    ds = DeltaTableDataset(
+        filepath=str(lake / "silver" / "t"), save_args={"mode": "merge", "keys": ["k"]}
+    )
+    ds.save(_frame([1, 2, 3], "a"))
+    before = DeltaTable(ds.uri).version()
+    with pytest.raises(DatasetError, match=r"the new rows repeat keys \['k'\] \(e.g. \(2,\)\)"):
+        ds.save(pl.concat([_frame([2, 4], "b"), _frame([2], "c")]))
+    assert DeltaTable(ds.uri).version() == before
+    assert _record(lake)["tables"]["silver.t"]["version"] == before
+    assert sorted(ds.load().collect()["k"].to_list()) == [1, 2, 3]

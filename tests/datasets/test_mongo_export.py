@@ -27,6 +27,7 @@ from medallion_dev.gold_samples import gold_tables
 from medallion_kedro.datasets import ExportBatch, MongoExportDataset
 from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.datasets import mongo_manifest as mm
+from medallion_kedro.pipelines.export.nodes import source_facts
 from medallion_kedro.schemas import GOLD_KEYS
 from tests.servers import MongoServer
 
@@ -343,3 +344,150 @@ def test_a_lease_stays_alive_while_its_heartbeat_runs_and_dies_after(db: Any) ->
         assert not lease.renew()  # an expired lease is not silently taken back
     finally:
         lease.release()
+
+
+# -- skip_unchanged: publish only when gold changed -------------------------------------------
+
+
+def _batch(gold: dict[str, pl.DataFrame]) -> ExportBatch:
+    """An export batch with the source facts the export node records (rows, fingerprint)."""
+    return ExportBatch(tables=gold, sources={t: source_facts(f) for t, f in gold.items()})
+
+
+def _published(db: Any) -> tuple[str, set[str], int]:
+    """The current run, the export collections the server holds, the committed manifests."""
+    manifest = mm.read_manifest(db)
+    assert manifest is not None
+    history = db[mm.HISTORY].count_documents({"database": db.name})
+    return str(manifest["run_id"]), _runs_held(db), history
+
+
+def test_unchanged_gold_keeps_the_published_run_and_says_so_in_one_line(
+    mongo: MongoServer, db: Any, mongo_db_name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    ds = _dataset(mongo, mongo_db_name, skip_unchanged=True)
+    gold = gold_tables(n_customers=30)
+    ds.save(_batch(gold))
+    first = _published(db)
+    assert ds.published_run_id == first[0] and ds.kept_run_id is None
+    again = _batch(gold_tables(n_customers=30))  # the same gold, built again by a later run
+    again = ExportBatch(
+        tables=again.tables,
+        sources={t: {**f, "version": 7, "lake_run_id": "g2"} for t, f in again.sources.items()},
+        lake_version={"run_id": "g2"},
+    )
+    with caplog.at_level("INFO", logger="medallion_kedro"):
+        ds.save(again)
+    assert _published(db) == first  # no new manifest, no new collection
+    assert ds.published_run_id is None and ds.kept_run_id == first[0]
+    skipped = [r.getMessage() for r in caplog.records if "Export skipped" in r.getMessage()]
+    assert len(skipped) == 1 and f"export run {first[0]}" in skipped[0]
+    assert f"MongoDB {mongo_db_name} keeps that manifest" in skipped[0]
+    manifest = mm.read_manifest(db)
+    assert manifest is not None  # it now names the lake versions the same content comes from
+    assert manifest["sources"] == again.sources and manifest["lake_version"] == {"run_id": "g2"}
+    assert manifest["confirmed"]["exported_from"] is None  # the first save had no lake version
+    _assert_complete(db, gold)
+
+
+def test_changed_gold_is_published(mongo: MongoServer, db: Any, mongo_db_name: str) -> None:
+    ds = _dataset(mongo, mongo_db_name, skip_unchanged=True)
+    ds.save(_batch(gold_tables(n_customers=30)))
+    first = _published(db)[0]
+    changed = gold_tables(n_customers=30)
+    changed["kpis"] = changed["kpis"].with_columns(total_orders=pl.col("total_orders") + 1)
+    ds.save(_batch(changed))  # one table differs by one value
+    manifest = _assert_complete(db, changed)
+    assert manifest["run_id"] != first and manifest["previous"]["run_id"] == first
+    assert ds.published_run_id == manifest["run_id"] and ds.kept_run_id is None
+
+
+@pytest.mark.parametrize("force", [True, "true"])
+def test_force_publishes_unchanged_gold(
+    mongo: MongoServer, db: Any, mongo_db_name: str, force: object
+) -> None:
+    gold = gold_tables(n_customers=30)
+    _dataset(mongo, mongo_db_name, skip_unchanged=True).save(_batch(gold))
+    first = _published(db)[0]
+    forced = _dataset(mongo, mongo_db_name, skip_unchanged=True, force=force)
+    forced.save(_batch(gold))
+    assert _published(db)[0] == forced.published_run_id != first
+
+
+def test_a_batch_without_sources_is_always_published(
+    mongo: MongoServer, db: Any, mongo_db_name: str
+) -> None:
+    ds = _dataset(mongo, mongo_db_name, skip_unchanged=True)
+    gold = gold_tables(n_customers=30)
+    ds.save(gold)
+    first = _published(db)[0]
+    ds.save(gold)  # a plain mapping says nothing of its content: published
+    assert _published(db)[0] == ds.published_run_id != first
+
+
+def test_a_published_collection_gone_is_published_again(
+    mongo: MongoServer, db: Any, mongo_db_name: str
+) -> None:
+    ds = _dataset(mongo, mongo_db_name, skip_unchanged=True)
+    gold = gold_tables(n_customers=30)
+    ds.save(_batch(gold))
+    manifest = mm.read_manifest(db)
+    assert manifest is not None
+    db.drop_collection(manifest["collections"]["segments"]["name"])
+    ds.save(_batch(gold))
+    assert _assert_complete(db, gold)["run_id"] == ds.published_run_id != manifest["run_id"]
+
+
+_KILLED_EXPORT = textwrap.dedent(
+    """
+    import sys
+    from medallion_kedro.datasets import ExportBatch, MongoExportDataset
+    from medallion_kedro.pipelines.export.nodes import source_facts
+    from tests.datasets.test_mongo_export import COLLECTIONS
+    from medallion_dev.gold_samples import gold_tables
+
+    tables = gold_tables(n_customers=20_000)
+    ordered = {"kpis": tables.pop("kpis"), **tables}
+    sources = {t: source_facts(f) for t, f in ordered.items()}
+    MongoExportDataset(
+        database=sys.argv[2], credentials={"uri": sys.argv[1]}, collections=COLLECTIONS,
+        save_args={"batch_size": 200, "transactions": False, "writers": 1,
+                   "skip_unchanged": True},
+    ).save(ExportBatch(tables=ordered, sources=sources))
+    """
+)
+
+
+def test_gold_whose_export_was_killed_is_published_by_the_next_export(
+    mongo: MongoServer, db: Any, mongo_db_name: str
+) -> None:
+    ds = _dataset(mongo, mongo_db_name, skip_unchanged=True)
+    ds.save(_batch(gold_tables(n_customers=25)))
+    before = _published(db)[0]
+    process = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_EXPORT, mongo.uri, mongo_db_name],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # kill -9 once the new gold's collections are being written
+            fresh = sorted(_runs_held(db) - {before})
+            table = mm.physical_name("customer_metrics", fresh[0]) if fresh else ""
+            if table in db.list_collection_names() and db[table].estimated_document_count():
+                break
+            assert process.poll() is None, "the export ended before it could be killed"
+            assert time.monotonic() < deadline, "the export never started writing"
+            time.sleep(0.05)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert _published(db)[0] == before  # the killed export published nothing
+    gold = gold_tables(n_customers=20_000)
+    ds.save(_batch(gold))  # the gold the killed run attempted: not published yet, so published
+    manifest = _assert_complete(db, gold)
+    assert manifest["run_id"] == ds.published_run_id != before
+    ds.save(_batch(gold))  # and now it is
+    assert _published(db)[0] == manifest["run_id"] == ds.kept_run_id

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import logging
 import os
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 import pandas as pd
@@ -18,6 +20,8 @@ from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.datasets import mongo_manifest as mm
 from medallion_kedro.datasets._mongo_convert import as_polars, bson_ready, to_pandas
 from medallion_kedro.schemas import export_collections
+
+log = logging.getLogger(__name__)
 
 Frame: TypeAlias = pd.DataFrame | pl.DataFrame | pl.LazyFrame
 #: Environment variable holding the id of the ``kedro run`` in progress (run records).
@@ -62,6 +66,20 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
     run whose heartbeat stops for that long is dead and its collections may be dropped)
     and ``grace_seconds`` (how long a superseded run stays readable before cleanup).
 
+    ``skip_unchanged: true`` publishes only when the batch's tables differ from what the
+    database publishes now: when every table of the batch's ``sources`` has the rows and
+    fingerprint the current manifest records (and the manifest's collections still exist),
+    the save writes no collection and no new manifest and logs one line naming the export
+    run it keeps. That manifest's ``sources`` and ``lake_version`` are brought to the
+    batch's (the lake versions the same content now comes from, so readers comparing the
+    served gold run with the lake's see the same); ``confirmed`` keeps when, by which
+    ``kedro run``, and the lake version the collections were first written from. The
+    comparison is with the committed manifest, so an export that failed or was killed is
+    published by the next save. A batch without ``sources`` (a plain mapping) is always
+    published, and so is every save with ``force: true`` (the catalog sets it from
+    ``--params force_export=true``). After a skipped save ``published_run_id`` is ``None``
+    and ``kept_run_id`` the export run that stays current.
+
     Example catalog entry (``conf/base/catalog_export.yml``)::
 
         mongo.gold:
@@ -89,6 +107,8 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         "transactions": "auto",
         "lease_seconds": 60.0,
         "grace_seconds": 60.0,
+        "skip_unchanged": False,
+        "force": False,
     }
 
     def __init__(
@@ -110,6 +130,8 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         self.metadata = metadata
         #: The export run the last successful save published (``None`` before).
         self.published_run_id: str | None = None
+        #: The export run a skipped save left current (``None`` after a publishing save).
+        self.kept_run_id: str | None = None
 
     def _db(self) -> Any:
         return mc.get_client(self._uri, self._client_args)[self._database]
@@ -150,6 +172,13 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         batch = data if isinstance(data, ExportBatch) else ExportBatch(tables=data)
         plans = self._plans(batch.tables)  # every table checked before anything is written
         args = self._save_args
+        self.published_run_id = self.kept_run_id = None
+        if _flag(args["skip_unchanged"]) and not _flag(args["force"]) and batch.sources:
+            with self._driver_errors(f"reading the export manifest of {self._database}"):
+                kept = self._keep_if_unchanged(batch)
+            if kept is not None:
+                self.kept_run_id = kept
+                return
         options = mm.PublishOptions(
             batch_size=int(args["batch_size"]),
             writers=int(args["writers"]),
@@ -166,6 +195,49 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         with self._driver_errors(f"exporting {sorted(plans)} to {self._database}"):
             manifest = mm.Publisher(self._db(), self._uri, options).publish(plans, meta)
         self.published_run_id = str(manifest["run_id"])
+
+    def _keep_if_unchanged(self, batch: ExportBatch) -> str | None:
+        """The current export run when it publishes the batch's tables as they are (then
+        noted in its manifest and logged in one line); ``None`` when the batch must be
+        published."""
+        db = self._db()
+        manifest = mm.read_manifest(db)
+        if manifest is None or not publishes(manifest, batch.sources, batch.tables):
+            return None
+        names = {str(c["name"]) for c in manifest["collections"].values()}
+        if not names <= set(db.list_collection_names()):
+            return None  # a published collection is gone: publish again
+        run_id = str(manifest["run_id"])
+        confirmed = manifest.get("confirmed") or {}
+        update = {
+            # the same content, now known to come from these lake versions too
+            "sources": {t: dict(facts) for t, facts in batch.sources.items()},
+            "lake_version": batch.lake_version,
+            "confirmed": {
+                "at": datetime.now(UTC).isoformat(),
+                "pipeline_run_id": batch.pipeline_run_id or os.environ.get(RUN_ID_VARIABLE),
+                "exported_from": confirmed.get("exported_from", manifest.get("lake_version")),
+            },
+        }
+        kept = db[mm.MANIFEST].update_one(
+            {"_id": manifest["_id"], "run_id": run_id}, {"$set": update}
+        )
+        if kept.matched_count != 1:
+            return None  # another export was published meanwhile: publish this one
+        log.info(
+            "Export skipped: the gold tables are unchanged since export run %s (exported %s); "
+            "MongoDB %s keeps that manifest. Run with --params force_export=true to publish "
+            "anyway.",
+            run_id,
+            manifest.get("exported_at"),
+            self._database,
+        )
+        return run_id
+
+    def current_manifest(self) -> dict[str, Any] | None:
+        """The manifest readers use now (``None`` when nothing was exported yet)."""
+        with self._driver_errors(f"reading the export manifest of {self._database}"):
+            return mm.read_manifest(self._db())
 
     def load(self) -> dict[str, Any]:
         with self._driver_errors(f"reading the export manifest of {self._database}"):
@@ -184,3 +256,31 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
     def _exists(self) -> bool:
         with self._driver_errors(f"reading the export manifest of {self._database}"):
             return mm.read_manifest(self._db()) is not None
+
+
+#: The facts of a source table that say its content is the same (``source_facts``).
+_CONTENT = ("rows", "fingerprint")
+
+
+def publishes(
+    manifest: Mapping[str, Any], sources: Mapping[str, Any], tables: Mapping[str, Any]
+) -> bool:
+    """Whether ``manifest`` already publishes these tables with this content: the same
+    source tables with the same rows and fingerprint, and a collection for every table."""
+    published = manifest.get("sources") or {}
+    if manifest.get("format") != mm.FORMAT or set(published) != set(sources):
+        return False
+    if not set(tables) <= set(manifest.get("collections") or {}):
+        return False
+    return all(
+        isinstance(published[t], Mapping)
+        and all(published[t].get(k) == facts.get(k) for k in _CONTENT)
+        for t, facts in sources.items()
+    )
+
+
+def _flag(value: Any) -> bool:
+    """A catalog flag: a bool, or its text (``${runtime_params:...}`` may give either)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
