@@ -49,8 +49,19 @@ LAKE_TABLES = (
 
 @pytest.fixture(scope="module")
 def lake(polars_lake: Path) -> dict[str, pl.DataFrame]:
-    """The bronze, silver and quality tables of the package's polars lake."""
-    return {key: read_table(str(polars_lake), *key.split(".", 1)) for key in LAKE_TABLES}
+    """The bronze, silver and quality tables of the package's polars lake; and, under
+    ``first.``, what its first run (the first batch of each table) gave: silver's first
+    Delta version, the bronze rows, quarantine and warnings of that batch."""
+    tables = {key: read_table(str(polars_lake), *key.split(".", 1)) for key in LAKE_TABLES}
+    ledger = tables["bronze.batches"].sort("ingested_at", "source_file")
+    for table in TABLES:
+        batch = ledger.filter(pl.col("table") == table)["batch_id"][0]
+        tables[f"first.silver.{table}"] = read_table(str(polars_lake), "silver", table, version=0)
+        for key in (f"bronze.{table}", f"quality.rejected_{table}"):
+            tables[f"first.{key}"] = tables[key].filter(pl.col("_batch_id") == batch)
+        warnings = tables["quality.warnings"].filter(pl.col("table") == table)
+        tables[f"first.warnings.{table}"] = warnings.filter(pl.col("batch_id") == batch)
+    return tables
 
 
 def _spark(spark: SparkSession, frame: pl.DataFrame) -> DataFrame:
@@ -62,24 +73,17 @@ def _rules() -> dict[str, Any]:
     return dict(yaml.safe_load(text)["silver"])
 
 
-def _warnings(lake: dict[str, pl.DataFrame], table: str) -> pl.DataFrame:
-    return lake["quality.warnings"].filter(pl.col("table") == table)
-
-
 def _reconcile(lake: dict[str, pl.DataFrame], frame: Any, countries: pl.DataFrame) -> Any:
-    """``reconcile`` of the lake's one run, every table given through ``frame``."""
+    """``reconcile`` of the lake's first run, every table given through ``frame``."""
     return nodes.reconcile(
         *(
-            frame(t)
-            for t in (
-                lake["bronze.customers"],
-                lake["silver.customers"],
-                lake["quality.rejected_customers"],
-                _warnings(lake, "customers"),
-                lake["bronze.orders"],
-                lake["silver.orders"],
-                lake["quality.rejected_orders"],
-                _warnings(lake, "orders"),
+            frame(lake[f"first.{key}"])
+            for table in TABLES
+            for key in (
+                f"bronze.{table}",
+                f"silver.{table}",
+                f"quality.rejected_{table}",
+                f"warnings.{table}",
             )
         ),
         countries,
@@ -90,7 +94,7 @@ def _reconcile(lake: dict[str, pl.DataFrame], frame: Any, countries: pl.DataFram
 def test_reconciliation_on_spark_equals_polars(
     spark: SparkSession, lake: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    countries = nodes.match_countries(lake["bronze.customers"], _rules())
+    countries = nodes.match_countries(lake["first.bronze.customers"], _rules())
     on_polars = _reconcile(lake, lambda t: t, countries)
     plans = _record_spark_plans(monkeypatch)
     on_spark = _reconcile(lake, lambda t: _spark(spark, t), countries)
@@ -135,6 +139,8 @@ def test_batch_counts_and_known_customers_on_spark_equal_polars(
     bronze, rejected = lake["bronze.orders"], lake["quality.rejected_orders"]
     on_polars = incremental._per_batch(bronze, rejected, "orders", NOW)
     published = lake["quality.batch_reconciliation"].filter(pl.col("table") == "orders")
+    published = published.sort("applied_at")
+    assert on_polars.height == 2  # the two batches, applied by two runs
     assert on_polars.drop("applied_at").equals(published.drop("applied_at"))
     assert on_polars["duplicates_removed"].sum() > 0
     on_spark = incremental._per_batch(_spark(spark, bronze), _spark(spark, rejected), "orders", NOW)
@@ -161,8 +167,13 @@ def test_pending_batches_on_spark_equal_polars(
         incremental.pending_batches(_spark(spark, ledger), _spark(spark, applied), *on_spark)
         == none
     )
-    # Bronze of an older release (no ledger): the batch ids of its rows, nothing applied.
+    # Bronze of an older release (no ledger): the batch ids of its rows in ingestion order.
     nothing = pl.LazyFrame()
     legacy = incremental.pending_batches(nothing, nothing, *bronze)
-    assert legacy == {t: lake[f"bronze.{t}"]["_batch_id"].unique().to_list() for t in TABLES}
+    ids = {
+        t: lake[f"bronze.{t}"].sort("_ingested_at")["_batch_id"].unique(maintain_order=True)
+        for t in TABLES
+    }
+    ids = {t: batch_ids.to_list() for t, batch_ids in ids.items()}
+    assert legacy == ids and len(ids["orders"]) == 2
     assert incremental.pending_batches(nothing, nothing, *on_spark) == legacy
