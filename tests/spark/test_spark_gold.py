@@ -1,7 +1,8 @@
 """The ``spark`` environment: gold on Spark equals gold on polars; silver is read exactly
 as the lake's commit record publishes it; no step funnels every row through one partition.
 
-One Spark session (``local[2]``) for the whole module; skipped without PySpark or Java.
+The Spark session and the polars lake are the package's (``conftest.py``); skipped without
+PySpark or Java.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -27,27 +27,10 @@ from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from medallion_kedro.datasets import SparkLakeTableDataset  # noqa: E402
 from medallion_kedro.lake import read_table  # noqa: E402
 from medallion_kedro.pipelines.gold import nodes, rfm  # noqa: E402
-from medallion_kedro.spark import SparkHooks, configure, spark_session  # noqa: E402
+from medallion_kedro.spark import SparkHooks, configure  # noqa: E402
 from medallion_kedro.spark import session as session_module  # noqa: E402
 from tests.kedro_run import kedro_run  # noqa: E402
-
-PARAMS = {"n_orders": 6_000, "n_customers": 600, "dirty_share": 0.05, "seed": 11}
-TEST_SPARK = {
-    "spark.master": "local[2]",
-    "spark.sql.shuffle.partitions": "2",
-    "spark.sql.session.timeZone": "UTC",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
-}
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    configure(TEST_SPARK)
-    session = spark_session()
-    yield session
-    session.stop()
+from tests.spark.conftest import PARAMS, TEST_SPARK  # noqa: E402
 
 
 def _gold(lake: Path) -> dict[str, tuple[str, pl.DataFrame]]:
@@ -62,18 +45,16 @@ def _gold(lake: Path) -> dict[str, tuple[str, pl.DataFrame]]:
 
 def test_gold_from_the_spark_environment_equals_gold_from_polars(
     spark: SparkSession,
-    tmp_path: Path,
+    polars_lake: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("LAKE_PATH", str(tmp_path))
-    kedro_run(["generate"], params=PARAMS)
-    kedro_run(["bronze", "silver", "gold"], params=PARAMS)
-    on_polars = _gold(tmp_path)
+    monkeypatch.setenv("LAKE_PATH", str(polars_lake))
+    on_polars = _gold(polars_lake)
     plans = _record_spark_plans(monkeypatch)
     monkeypatch.setenv("SPARK_MASTER", "local[2]")  # conf/spark/spark.yml reads these
     monkeypatch.setenv("SPARK_SHUFFLE_PARTITIONS", "2")
     kedro_run(["gold"], env="spark", params=PARAMS)
-    on_spark = _gold(tmp_path)
+    on_spark = _gold(polars_lake)
     assert on_spark.keys() == on_polars.keys() and len(on_spark) == 6
     for key, (file, frame) in on_spark.items():
         assert file != on_polars[key][0], f"{key} was not rebuilt on Spark"

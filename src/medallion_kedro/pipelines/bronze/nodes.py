@@ -6,7 +6,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import narwhals as nw
 import polars as pl
+from narwhals.typing import IntoDataFrameT
 
 from medallion_kedro.datasets.landing_csv import MALFORMED, excerpt
 from medallion_kedro.schemas import RAW_COLUMNS
@@ -58,24 +60,33 @@ def check_layout(columns: list[str], source: dict[str, Any], table: str) -> dict
 
 
 def ingest(
-    raw: pl.DataFrame, source: dict[str, Any], batch: dict[str, str], table: str
-) -> pl.DataFrame:
+    raw: IntoDataFrameT, source: dict[str, Any], batch: dict[str, str], table: str
+) -> IntoDataFrameT:
     """Rename the source columns, keep every value as text and add the lineage columns.
 
     ``_malformed`` (the row had too few or too many fields) comes from the landing dataset;
-    a frame without it has only well-formed rows.
+    a frame without it has only well-formed rows. Any eager frame (polars, pandas, Arrow):
+    the result has the input's type.
     """
-    column_map = check_layout([c for c in raw.columns if c != MALFORMED], source, table)
-    malformed = pl.col(MALFORMED) if MALFORMED in raw.columns else pl.lit(False)
-    return raw.select(
-        *(pl.col(src).cast(pl.String).alias(dst) for src, dst in column_map.items()),
-        malformed.alias(MALFORMED),
-    ).select(
-        *RAW_COLUMNS[table],
-        _ingested_at=pl.lit(dt.datetime.fromisoformat(batch["ingested_at"])),
-        _source_file=pl.lit(source_file(source, table)),
-        _batch_id=pl.lit(batch["batch_id"]),
-        _malformed=pl.col(MALFORMED),
+    frame = nw.from_native(raw)
+    columns = frame.collect_schema().names()
+    column_map = check_layout([c for c in columns if c != MALFORMED], source, table)
+    malformed = nw.col(MALFORMED) if MALFORMED in columns else nw.lit(False, dtype=nw.Boolean)
+    return (
+        frame.select(
+            *(nw.col(src).cast(nw.String).alias(dst) for src, dst in column_map.items()),
+            malformed.alias(MALFORMED),
+        )
+        .select(
+            *RAW_COLUMNS[table],
+            _ingested_at=nw.lit(
+                dt.datetime.fromisoformat(batch["ingested_at"]), dtype=nw.Datetime("us")
+            ),
+            _source_file=nw.lit(source_file(source, table), dtype=nw.String),
+            _batch_id=nw.lit(batch["batch_id"], dtype=nw.String),
+            _malformed=nw.col(MALFORMED),
+        )
+        .to_native()
     )
 
 

@@ -17,8 +17,11 @@ import datetime as dt
 import logging
 from typing import Any
 
+import narwhals as nw
 import polars as pl
+from narwhals.typing import IntoFrame
 
+from medallion_kedro import frames
 from medallion_kedro.pipelines.bronze.batches import SOURCE_ROW, bronze_schema
 from medallion_kedro.pipelines.silver.nodes import ReconciliationError
 from medallion_kedro.schemas import (
@@ -50,18 +53,18 @@ BATCH_RECONCILIATION = _schema(
 )
 
 
-def _collect(frame: Frame) -> pl.DataFrame:
-    return frame.lazy().collect()
+def _collect(frame: IntoFrame) -> pl.DataFrame:
+    return frames.collect(frame)
 
 
 def pending_batches(
-    ledger: Frame, applied: Frame, bronze_customers: Frame, bronze_orders: Frame
+    ledger: IntoFrame, applied: IntoFrame, bronze_customers: IntoFrame, bronze_orders: IntoFrame
 ) -> dict[str, list[str]]:
     """Per table, the batch ids bronze holds and silver has not applied, in ingestion order.
 
     The batches come from the ledger (``bronze.batches``); a table the ledger does not know
     (bronze written by an older release, one batch per run) lists the batch ids of its
-    bronze rows instead.
+    bronze rows instead, in the order of their ingestion time.
     """
     done = _collect(applied)
     seen = set(done.get_column("batch_id")) if done.width else set()
@@ -76,8 +79,14 @@ def pending_batches(
             else []
         )
         if not ids:
-            found = bronze[table].lazy().select(pl.col(BATCH).unique(maintain_order=True))
-            ids = found.collect().get_column(BATCH).drop_nulls().to_list()
+            found = (
+                frames.lazy(bronze[table])
+                .filter(~nw.col(BATCH).is_null())
+                .group_by(BATCH)
+                .agg(nw.col(BRONZE_META[0]).min())
+                .sort(BRONZE_META[0], BATCH)
+            )
+            ids = frames.collect(found).get_column(BATCH).to_list()
         pending[table] = [b for b in ids if b not in seen]
     log.debug("silver: batches to apply: %s",
               ", ".join(f"{t} {len(b)}" for t, b in pending.items()))  # fmt: skip
@@ -119,49 +128,59 @@ def _in_order(frame: pl.LazyFrame, order: list[str]) -> bool:
     return bool(frame.select(order).select(later.fill_null(True).all()).collect().item())
 
 
-def _keys(previous: Frame, table: str) -> pl.DataFrame:
+def _keys(previous: IntoFrame, table: str) -> nw.LazyFrame[Any]:
     """The business keys silver holds (only that column is read)."""
-    frame = previous.lazy()
+    frame = frames.lazy(previous)
     if not frame.collect_schema().names():
-        return pl.DataFrame(schema={KEYS[table]: SILVER[table][KEYS[table]]})
-    return frame.select(KEYS[table]).collect()
+        empty = pl.DataFrame(schema={KEYS[table]: SILVER[table][KEYS[table]]})
+        return nw.from_native(empty).lazy()
+    return frame.select(KEYS[table])
 
 
-def known_customers(previous: Frame, new: pl.DataFrame) -> pl.DataFrame:
+def known_customers(previous: IntoFrame, new: IntoFrame) -> pl.DataFrame:
     """The customers an order may reference: silver's, and the valid ones of this run."""
-    return pl.concat([_keys(previous, "customers"), new.select("customer_id")]).unique()
+    both = [_keys(previous, "customers"), frames.lazy(new).select("customer_id")]
+    return frames.collect(nw.concat(both).unique())
 
 
 def _per_batch(
-    bronze_new: Frame, rejected: pl.DataFrame, table: str, now: dt.datetime
+    bronze_new: IntoFrame, rejected: IntoFrame, table: str, now: dt.datetime
 ) -> pl.DataFrame:
-    """Counts of each batch of this run: bronze, rejected, duplicates; silver the rest."""
+    """Counts of each batch of this run: bronze, rejected, duplicates; silver the rest.
+
+    One row per batch, in ingestion order (a batch is one landing file: one ingestion time
+    and source file)."""
     counts = (
-        bronze_new.lazy()
-        .group_by(BATCH, maintain_order=True)
-        .agg(pl.col(BRONZE_META[1]).first().alias("source_file"), pl.len().alias("bronze_rows"))
-        .collect()
-    )
-    lost = rejected.group_by(BATCH).agg(
-        (pl.col(REASON) != DUPLICATE_REASON).sum().alias("rejected_rows"),
-        (pl.col(REASON) == DUPLICATE_REASON).sum().alias("duplicates_removed"),
-    )
-    return (
-        counts.join(lost, on=BATCH, how="left", maintain_order="left")
-        .fill_null(0)
-        .select(
-            pl.col(BATCH).alias("batch_id"),
-            pl.lit(table).alias("table"),
-            "source_file",
-            "bronze_rows",
-            (pl.col("bronze_rows") - pl.col("rejected_rows") - pl.col("duplicates_removed")).alias(
-                "silver_rows"
-            ),
-            "rejected_rows",
-            "duplicates_removed",
-            pl.lit(now).alias("applied_at"),
+        frames.lazy(bronze_new)
+        .group_by(BATCH)
+        .agg(
+            nw.col(BRONZE_META[0]).min(),
+            nw.col(BRONZE_META[1]).min().alias("source_file"),
+            nw.len().alias("bronze_rows"),
         )
-        .cast(BATCH_RECONCILIATION)
+    )
+    lost = (
+        frames.lazy(rejected)
+        .group_by(BATCH)
+        .agg(
+            (nw.col(REASON) != DUPLICATE_REASON).cast(nw.Int64).sum().alias("rejected_rows"),
+            (nw.col(REASON) == DUPLICATE_REASON).cast(nw.Int64).sum().alias("duplicates_removed"),
+        )
+    )
+    lost_rows = nw.col("rejected_rows").fill_null(0)
+    duplicates = nw.col("duplicates_removed").fill_null(0)
+    out = counts.join(lost, on=BATCH, how="left").sort(BRONZE_META[0], "source_file", BATCH)
+    return frames.collect(
+        out.select(
+            nw.col(BATCH).cast(nw.String).alias("batch_id"),
+            nw.lit(table, dtype=nw.String).alias("table"),
+            nw.col("source_file").cast(nw.String),
+            nw.col("bronze_rows").cast(nw.Int64),
+            (nw.col("bronze_rows") - lost_rows - duplicates).cast(nw.Int64).alias("silver_rows"),
+            lost_rows.cast(nw.Int64).alias("rejected_rows"),
+            duplicates.cast(nw.Int64).alias("duplicates_removed"),
+            nw.lit(now, dtype=nw.Datetime("us")).alias("applied_at"),
+        )
     )
 
 
@@ -170,9 +189,9 @@ def _cumulative(
     before: dict[str, dict[str, int]],
     run: dict[str, int],
     silver_before: int,
-    new_silver: pl.DataFrame,
-    previous: pl.DataFrame,
-    bronze: Frame,
+    new_silver: IntoFrame,
+    previous: nw.LazyFrame[Any],
+    bronze: IntoFrame,
 ) -> dict[str, Any]:
     """Cumulative counts of ``table`` after merging this run's valid rows into silver."""
     key = KEYS[table]
@@ -183,11 +202,13 @@ def _cumulative(
             f"{prior.get('silver_rows', 0)}: silver changed outside a reconciled run. "
             "Nothing was written; roll it back with `kedro lake rollback` or rebuild the lake."
         )
-    updated = new_silver.join(previous, on=key, how="semi").height
+    new = frames.lazy(new_silver)
+    updated = frames.rows(new.select(key).join(previous, on=key, how="semi"))
+    new_rows_ = frames.rows(new)
     row: dict[str, Any] = {
         "table": table,
-        "bronze_rows": int(bronze.lazy().select(pl.len()).collect().item()),
-        "silver_rows": silver_before + new_silver.height - updated,
+        "bronze_rows": frames.rows(bronze),
+        "silver_rows": silver_before + new_rows_ - updated,
         "rejected_rows": prior.get("rejected_rows", 0) + run["rejected_rows"],
         "duplicates_removed": prior.get("duplicates_removed", 0)
         + run["duplicates_removed"]
@@ -198,7 +219,7 @@ def _cumulative(
         row["silver_rows"] + row["rejected_rows"] + row["duplicates_removed"]
     )
     log.info("silver.%s: %d new valid rows, %d of them supersede earlier rows; cumulative %s",
-             table, new_silver.height, updated, row)  # fmt: skip
+             table, new_rows_, updated, row)  # fmt: skip
     if not row["balanced"]:
         raise ReconciliationError(
             f"silver.{table} would not reconcile over its history: bronze holds "
@@ -240,7 +261,9 @@ def merge_batches(  # noqa: PLR0913
     previous = {"customers": _keys(previous_customers, "customers"),
                 "orders": _keys(previous_orders, "orders")}  # fmt: skip
     rows = [
-        _cumulative(table, before, run[table], previous[table].height, new, previous[table], bronze)
+        _cumulative(
+            table, before, run[table], frames.rows(previous[table]), new, previous[table], bronze
+        )
         for table, new, bronze in (
             ("customers", silver_customers, bronze_customers),
             ("orders", silver_orders, bronze_orders),

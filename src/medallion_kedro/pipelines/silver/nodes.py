@@ -19,8 +19,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import narwhals as nw
 import polars as pl
+from narwhals.typing import IntoFrame
 
+from medallion_kedro import frames
 from medallion_kedro.dates import parse_as_of
 from medallion_kedro.pipelines.silver import rules as r
 from medallion_kedro.pipelines.silver.countries import EXACT, UNKNOWN, CountryMatcher
@@ -133,7 +136,7 @@ def match_countries(bronze: Frame, rules: dict[str, Any]) -> pl.DataFrame:
         fuzzy_min_score=config["fuzzy_min_score"],
         fuzzy_min_length=config["fuzzy_min_length"],
     )
-    counts = bronze.lazy().group_by("country").agg(pl.len()).collect().sort("country")
+    counts = frames.collect(frames.lazy(bronze).group_by("country").agg(nw.len())).sort("country")
     matches = matcher.match_all(counts.get_column("country").to_list())
     out = pl.DataFrame(
         {
@@ -337,41 +340,40 @@ def split_flagged(
     return silver, rejected, _warnings(flagged, bronze, table)
 
 
-def _rows(frame: Frame) -> int:
-    """Row count; a lazy Parquet scan answers from the file footer without reading data."""
-    return int(frame.lazy().select(pl.len()).collect().item())
-
-
 def _balance(
     table: str,
-    bronze: Frame,
-    silver: pl.DataFrame,
-    rejected: pl.DataFrame,
-    warnings: pl.DataFrame,
+    bronze: IntoFrame,
+    silver: IntoFrame,
+    rejected: IntoFrame,
+    warnings: IntoFrame,
 ) -> dict[str, Any]:
-    duplicates = rejected.filter(pl.col(REASON) == DUPLICATE_REASON).height
-    bronze_rows = _rows(bronze)
+    """This run's counts of ``table``; every count is a distributed aggregate."""
+    rejected_rows = frames.rows(rejected)
+    duplicates = frames.rows(frames.lazy(rejected).filter(nw.col(REASON) == DUPLICATE_REASON))
+    bronze_rows, silver_rows = frames.rows(bronze), frames.rows(silver)
+    keys = frames.collect(frames.lazy(warnings).select(nw.col("key").n_unique())).item()
     return {
         "table": table,
         "bronze_rows": bronze_rows,
-        "silver_rows": silver.height,
-        "rejected_rows": rejected.height - duplicates,
+        "silver_rows": silver_rows,
+        "rejected_rows": rejected_rows - duplicates,
         "duplicates_removed": duplicates,
-        "warning_rows": warnings.get_column("key").n_unique() if warnings.height else 0,
-        "balanced": bronze_rows == silver.height + rejected.height,
+        "warning_rows": int(keys or 0),
+        "balanced": bronze_rows == silver_rows + rejected_rows,
     }
 
 
-def _check_reject_share(row: dict[str, Any], rejected: pl.DataFrame, max_share: float) -> None:
+def _check_reject_share(row: dict[str, Any], rejected: IntoFrame, max_share: float) -> None:
     if not row["bronze_rows"]:
         return
     share = row["rejected_rows"] / row["bronze_rows"]
     if share <= max_share:
         return
-    top = (
-        rejected.filter(pl.col(REASON) != DUPLICATE_REASON)
+    top = frames.collect(
+        frames.lazy(rejected)
+        .filter(nw.col(REASON) != DUPLICATE_REASON)
         .group_by(REASON)
-        .len()
+        .agg(nw.len())
         .sort(["len", REASON], descending=[True, False])
         .head(3)
     )
@@ -437,7 +439,7 @@ def reconcile(
                 "Nothing was written to silver; this is a bug in the silver rules."
             )
         _check_reject_share(row, rejected[row["table"]], max_share)
-    warnings = pl.concat([warnings_customers, warnings_orders])
+    warnings = nw.concat([nw.from_native(warnings_customers), nw.from_native(warnings_orders)])
     mappings = countries.filter(pl.col("how") != EXACT).sort(
         "rows", "raw_value", descending=[True, False]
     )
@@ -454,6 +456,6 @@ def reconcile(
         silver_orders,
         rejected_orders,
         report,
-        warnings,
+        warnings.to_native(),
         mappings,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from medallion_kedro import frames
 from medallion_kedro.pipelines.bronze.batches import new_files
 from medallion_kedro.pipelines.silver.incremental import pending_batches
 from medallion_kedro.schemas import GOLD, TABLES
@@ -20,7 +21,7 @@ def nothing_new(catalog: Any) -> str | None:
 
     ``catalog`` is the project's catalog; the datasets are read directly (no node runs).
     """
-    ledger = catalog.get("previous.bronze_batches").load().lazy().collect()
+    ledger = frames.collect(catalog.get("previous.bronze_batches").load())
     for table in TABLES:
         if new_files(catalog.get(f"landing.{table}").load(), ledger, table):
             return None
