@@ -30,7 +30,9 @@ import narwhals as nw
 import polars as pl
 from narwhals.typing import IntoFrame
 
+from medallion_kedro import frames
 from medallion_kedro.dates import parse_as_of
+from medallion_kedro.frames import collect, lazy
 from medallion_kedro.pipelines.gold import rfm
 from medallion_kedro.schemas import GOLD, MONEY
 
@@ -39,16 +41,6 @@ log = logging.getLogger(__name__)
 #: Gold's label for a country or product silver could not recognise.
 UNKNOWN = "Unknown"
 _CENTS = 10**MONEY.scale
-
-
-def _lazy(frame: IntoFrame) -> nw.LazyFrame[Any]:
-    """Any catalog frame (polars eager or lazy, Spark) as a narwhals lazy frame."""
-    return nw.from_native(frame).lazy()
-
-
-def _collect(frame: nw.LazyFrame[Any]) -> pl.DataFrame:
-    """A (small) result brought to the driver as a polars frame."""
-    return frame.collect(backend="polars").to_native()
 
 
 def _cents(total: pl.Expr) -> pl.Expr:
@@ -75,10 +67,6 @@ class UnreconciledSilverError(RuntimeError):
     """Silver does not hold the rows its reconciliation counted."""
 
 
-def _rows(frame: IntoFrame) -> int:
-    return int(_collect(_lazy(frame).select(nw.len())).item())
-
-
 def reconciled_silver(
     reconciliation: IntoFrame, orders: IntoFrame, customers: IntoFrame
 ) -> tuple[IntoFrame, IntoFrame]:
@@ -88,10 +76,10 @@ def reconciled_silver(
     changed since (by hand, or by a run that never reconciled) is refused here, so gold is
     always built from reconciled silver. Counting a lake table reads only file footers.
     """
-    report = _collect(_lazy(reconciliation).select("table", "silver_rows"))
+    report = collect(lazy(reconciliation).select("table", "silver_rows"))
     counted = dict(report.iter_rows())
     for table, frame in (("orders", orders), ("customers", customers)):
-        rows = _rows(frame)
+        rows = frames.rows(frame)
         if counted.get(table) != rows:
             raise UnreconciledSilverError(
                 f"silver.{table} holds {rows} rows but quality.reconciliation counted "
@@ -108,7 +96,7 @@ def reference_date(as_of: str | dt.date | None, orders: IntoFrame) -> dt.date:
         reference = parse_as_of(as_of)
         log.info("as_of %s: from the as_of parameter", reference)
         return reference
-    latest = _collect(_lazy(orders).select(nw.col("order_ts").max())).item()
+    latest = collect(lazy(orders).select(nw.col("order_ts").max())).item()
     if latest is None:
         raise ValueError(
             "as_of is not set and silver.orders is empty: nothing to date the build from. "
@@ -136,7 +124,7 @@ def active_window(params: dict[str, Any]) -> int:
 
 
 def _revenue_by(orders: nw.LazyFrame[Any], key: str, avg_name: str) -> pl.DataFrame:
-    sums = _collect(
+    sums = collect(
         orders.group_by(key).agg(total_revenue=nw.col("amount").sum(), total_orders=nw.len())
     )
     return sums.with_columns(
@@ -148,20 +136,20 @@ def _revenue_by(orders: nw.LazyFrame[Any], key: str, avg_name: str) -> pl.DataFr
 
 def revenue_by_country(orders: IntoFrame, customers: IntoFrame) -> pl.DataFrame:
     """Revenue, orders and average basket per customer country (``Unknown`` for none)."""
-    countries = _lazy(customers).select("customer_id", nw.col("country").fill_null(UNKNOWN))
-    with_country = _lazy(orders).join(countries, on="customer_id")
+    countries = lazy(customers).select("customer_id", nw.col("country").fill_null(UNKNOWN))
+    with_country = lazy(orders).join(countries, on="customer_id")
     return _revenue_by(with_country, "country", "avg_basket")
 
 
 def revenue_by_product(orders: IntoFrame) -> pl.DataFrame:
     """Revenue, orders and average price per product (``Unknown`` for none)."""
-    named = _lazy(orders).with_columns(nw.col("product").fill_null(UNKNOWN))
+    named = lazy(orders).with_columns(nw.col("product").fill_null(UNKNOWN))
     return _revenue_by(named, "product", "avg_price")
 
 
 def monthly_revenue(orders: IntoFrame) -> pl.DataFrame:
     """Revenue, orders and average basket per calendar month ``YYYY-MM``."""
-    months = _lazy(orders).with_columns(month=nw.col("order_ts").dt.to_string("%Y-%m"))
+    months = lazy(orders).with_columns(month=nw.col("order_ts").dt.to_string("%Y-%m"))
     return _revenue_by(months, "month", "avg_basket").sort("month")
 
 
@@ -185,7 +173,7 @@ def customer_metrics(
     """
     window = active_window(params)
     per_customer = (
-        _lazy(orders)
+        lazy(orders)
         .group_by("customer_id")
         .agg(
             total_spent=nw.col("amount").sum(),
@@ -196,7 +184,7 @@ def customer_metrics(
     )
     recency = nw.lit(as_of.toordinal(), nw.Int64) - _day_number(nw.col("last_order"))
     metrics = (
-        _lazy(customers)
+        lazy(customers)
         .join(per_customer, on="customer_id", how="left")
         .with_columns(
             country=nw.col("country").fill_null(UNKNOWN),
@@ -207,7 +195,7 @@ def customer_metrics(
     # One pass over the orders on the engine; the scores are computed on the collected
     # table (one row per customer, published from here anyway) with the same
     # engine-agnostic rfm.score, which needs no global rank on any engine.
-    out = _collect(rfm.score(_lazy(_collect(metrics)), window)).with_columns(
+    out = collect(rfm.score(lazy(collect(metrics)), window)).with_columns(
         total_spent=_money(pl.col("total_spent").fill_null(0)),
         avg_basket=money_avg(pl.col("total_spent"), pl.col("order_count")),
         recency_days=pl.col("recency_days").cast(pl.Int64),
@@ -218,8 +206,8 @@ def customer_metrics(
 def segments(metrics: IntoFrame) -> pl.DataFrame:
     """Per RFM segment: customers, total spent and average basket (total spent over the
     segment's orders, rounded like every gold average), biggest total spent first."""
-    sums = _collect(
-        _lazy(metrics)
+    sums = collect(
+        lazy(metrics)
         .group_by("segment")
         .agg(
             customers=nw.len(),
@@ -266,16 +254,16 @@ def kpis(
     window = active_window(params)
     last = _month_before(as_of)
     previous = _month_before(dt.date.fromisoformat(last + "-01"))
-    months = _collect(_lazy(monthly).select("month", "total_revenue"))
+    months = collect(lazy(monthly).select("month", "total_revenue"))
     revenue = dict(zip(months["month"], months["total_revenue"], strict=True))
     growth = _growth(revenue.get(last, Decimal(0)), revenue.get(previous))
-    totals = _collect(_lazy(orders).select(total=nw.col("amount").sum(), count=nw.len())).select(
+    totals = collect(lazy(orders).select(total=nw.col("amount").sum(), count=nw.len())).select(
         total=_money(pl.col("total").fill_null(0)),
         count=pl.col("count").cast(pl.Int64),
         avg=money_avg(pl.col("total").fill_null(0), pl.col("count")).fill_null(0),
     )
     active = rfm.is_active(nw.col("recency_days"), window).cast(nw.Int64).sum()
-    customers = _collect(_lazy(metrics).select(nw.len(), active))
+    customers = collect(lazy(metrics).select(nw.len(), active))
     out = pl.DataFrame(
         {
             "total_revenue": totals.get_column("total"),

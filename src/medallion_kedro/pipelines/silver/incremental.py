@@ -53,10 +53,6 @@ BATCH_RECONCILIATION = _schema(
 )
 
 
-def _collect(frame: IntoFrame) -> pl.DataFrame:
-    return frames.collect(frame)
-
-
 def pending_batches(
     ledger: IntoFrame, applied: IntoFrame, bronze_customers: IntoFrame, bronze_orders: IntoFrame
 ) -> dict[str, list[str]]:
@@ -66,9 +62,9 @@ def pending_batches(
     (bronze written by an older release, one batch per run) lists the batch ids of its
     bronze rows instead, in the order of their ingestion time.
     """
-    done = _collect(applied)
+    done = frames.collect(applied)
     seen = set(done.get_column("batch_id")) if done.width else set()
-    rows = _collect(ledger)
+    rows = frames.collect(ledger)
     listed = rows.sort("ingested_at", "source_file", maintain_order=True) if rows.width else rows
     bronze = {"customers": bronze_customers, "orders": bronze_orders}
     pending: dict[str, list[str]] = {}
@@ -255,7 +251,7 @@ def merge_batches(  # noqa: PLR0913
     ``report`` is :func:`.nodes.reconcile`'s check of this run's rows alone.
     """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    prior = _collect(previous_reconciliation)
+    prior = frames.collect(previous_reconciliation)
     before = {r["table"]: r for r in prior.iter_rows(named=True)} if prior.width else {}
     run = {r["table"]: r for r in report.iter_rows(named=True)}
     previous = {"customers": _keys(previous_customers, "customers"),
