@@ -25,6 +25,7 @@ from ui.sources.pipeline import (
     Provenance,
     pipeline_of,
 )
+from ui.widgets import bar, table
 
 log = logging.getLogger(__name__)
 
@@ -212,37 +213,29 @@ def _short_id(column: str) -> pl.Expr:
     return pl.when(ids.str.len_chars() > 24).then(shortened).otherwise(ids).alias(column)
 
 
-def _table_view(label: str, **options: Any) -> Any:
-    """A read-only table whose cells wrap."""
-    return gr.Dataframe(label=label, interactive=False, wrap=True, **options)
-
-
 def build_pipeline_tab(h: PipelineHandlers, source: gr.Radio, on_load: list[Any]) -> None:
     """The Pipeline tab (call inside ``gr.Tabs``) and its events."""
     with gr.Tab("Pipeline", id="pipeline", elem_id="tab-pipeline"):
         status = gr.HTML(elem_id="pipeline-status")
         gr.Markdown("### Runs")
-        runs = _table_view("Last runs, newest first", max_height=420, elem_id="pipeline-runs")
+        runs = table("Last runs, newest first", elem_id="pipeline-runs")
         with gr.Row():
-            chart = gr.BarPlot(
-                x="run",
-                y="rows",
+            chart = bar(
+                "run",
+                "rows",
+                "Rows rejected by reason, per run",
+                "Run",
+                "Rows",
+                sort=None,  # runs in time order
                 color="reason",
-                title="Rows rejected by reason, per run",
-                x_title="Run",
-                y_title="Rows",
-                tooltip="all",
-                height=320,
-                scale=3,
-                x_label_angle=-40,
                 elem_id="pipeline-rejected",
             )
-            quality = _table_view("Rejected and warned rows by reason", max_height=320, scale=2)
+            quality = table("Rejected and warned rows by reason", 2, max_height=320)
         recon_title = gr.Markdown()
-        recon = _table_view("Reconciliation", elem_id="pipeline-reconciliation")
+        recon = table("Reconciliation", elem_id="pipeline-reconciliation")
         gr.Markdown("### Quarantined rows (sample)")
         quarantine_note = gr.HTML()
-        quarantine = _table_view("Rows rejected by silver, with their reason", max_height=320)
+        quarantine = table("Rows rejected by silver, with their reason", max_height=320)
         refresh = gr.Button("Refresh", size="sm", elem_id="pipeline-refresh")
     outputs = [status, runs, chart, quality, recon_title, recon, quarantine_note, quarantine]
     gr.on([*on_load, refresh.click], h.view, [source], outputs, api_name="pipeline")
