@@ -23,11 +23,10 @@ import pstats
 import random
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from api_load import CUSTOMER, DB, KPIS, PAGE, seed
+from api_load import DB, Body, scenarios, seed
 from pymongo import monitoring
 from starlette.types import ASGIApp, Message
 
@@ -97,7 +96,7 @@ async def post(app: ASGIApp, body: bytes) -> dict[str, Any]:
 async def measure(
     app: ASGIApp,
     commands: Commands,
-    scenarios: list[tuple[str, Callable[[random.Random], dict[str, Any]]]],
+    queries: list[tuple[str, Body]],
     requests: int,
 ) -> None:
     inbox: asyncio.Queue[Message] = asyncio.Queue()
@@ -113,7 +112,7 @@ async def measure(
     if started["type"] != "lifespan.startup.complete":
         raise SystemExit(f"the app did not start: {started}")
     print(f"{'query':<14} {'commands':>9} {'py calls':>9}  commands per request")
-    for name, make_body in scenarios:
+    for name, make_body in queries:
         rng = random.Random(42)
         bodies = [json.dumps(make_body(rng)).encode() for _ in range(requests)]
         await post(app, bodies[0])  # the first request of a query parses and validates it
@@ -158,19 +157,8 @@ def main() -> int:
 
         commands = Commands()
         app = create_app(Settings.from_env(), event_listeners=[commands])
-        scenarios: list[tuple[str, Callable[[random.Random], dict[str, Any]]]] = [
-            ("kpis", lambda rng: {"query": KPIS}),
-            (
-                "customer(id)",
-                lambda rng: {
-                    "query": CUSTOMER,
-                    "variables": {"id": rng.randint(1, args.customers)},
-                },
-            ),
-            ("customers[20]", lambda rng: {"query": PAGE, "variables": {"first": 20}}),
-        ]
         print(f"{args.customers} customers, {args.requests} requests per query, in process")
-        asyncio.run(measure(app, commands, scenarios, args.requests))
+        asyncio.run(measure(app, commands, scenarios(args.customers), args.requests))
     return 0
 
 

@@ -138,6 +138,22 @@ def seed(uri: str, customers: int) -> None:
         adopt(db, {name: name for name in (*gold, "customer_metrics")})  # the API reads these
 
 
+#: A request body drawn with a random generator.
+Body = Callable[[random.Random], dict[str, Any]]
+
+
+def scenarios(customers: int) -> list[tuple[str, Body]]:
+    """The three queries measured, each with its request bodies (ids among ``customers``)."""
+    return [
+        ("kpis", lambda rng: {"query": KPIS}),
+        (
+            "customer(id)",
+            lambda rng: {"query": CUSTOMER, "variables": {"id": rng.randint(1, customers)}},
+        ),
+        ("customers[20]", lambda rng: {"query": PAGE, "variables": {"first": 20}}),
+    ]
+
+
 class RawClient:
     """A minimal HTTP/1.1 keep-alive client on asyncio streams.
 
@@ -242,17 +258,6 @@ def main() -> int:
         port = int(api.url.rsplit(":", 1)[1])
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{base}/health", timeout=10).status_code == 200
-        scenarios: list[tuple[str, Callable[[random.Random], dict[str, Any]]]] = [
-            ("kpis", lambda rng: {"query": KPIS}),
-            (
-                "customer(id)",
-                lambda rng: {
-                    "query": CUSTOMER,
-                    "variables": {"id": rng.randint(1, args.customers)},
-                },
-            ),
-            ("customers[20]", lambda rng: {"query": PAGE, "variables": {"first": 20}}),
-        ]
         print(f"{args.clients} clients, {args.duration:.0f}s per query, {os.cpu_count()} CPUs")
         columns = ("requests", "req/s", "p50 ms", "p99 ms", "errors", "api cpu", "db cpu")
         print(
@@ -260,7 +265,7 @@ def main() -> int:
         )
         assert mongo.process is not None
         processes = (psutil.Process(api.process.pid), psutil.Process(mongo.process.pid))
-        for name, body in scenarios:
+        for name, body in scenarios(args.customers):
             asyncio.run(load(port, body, args.clients, args.warmup))
             before = [cpu_seconds(p) for p in processes]
             latencies, errors = asyncio.run(load(port, body, args.clients, args.duration))
