@@ -3,8 +3,12 @@
 Starts its own nx-27017 server and API process on free loopback ports, seeds
 ``--customers`` customers (50k by default) plus the small marts, then, for each of three
 queries in turn, runs ``--clients`` concurrent clients for ``--duration`` seconds and prints
-requests/s, p50 and p99 latency and the error count. Targets: zero errors, p99 < 100 ms for
-``kpis`` and ``customer(id)``.
+requests/s, p50 and p99 latency, the error count, and the CPU milliseconds the API process
+and the MongoDB server spent per request. Targets: zero errors, p99 < 100 ms for ``kpis``
+and ``customer(id)``.
+
+On a shared machine requests/s and latencies move with the other load; CPU per request
+moves far less, so compare those columns first.
 
     KEDRO_DISABLE_TELEMETRY=1 python bench/api_load.py [--clients 20 --duration 20]
 """
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pymongo
 
 from medallion_dev.api import api_server
@@ -33,7 +38,7 @@ from medallion_dev.mongo import mongo_server
 from medallion_kedro.datasets.mongo_manifest import adopt
 
 DB = "bench"
-WIDTHS = (8, 9, 8, 8, 7)
+WIDTHS = (8, 9, 8, 8, 7, 8, 8)
 COUNTRIES = ["France", "Germany", "Italy", "Spain", "Japan", "Brazil", "Canada", "India"]
 PRODUCTS = ["Laptop", "Mouse", "Keyboard", "Monitor", "Cable", "Headset", "Webcam"]
 SEGMENTS = ["Champions", "Loyal", "New", "At Risk", "Hibernating"]
@@ -133,6 +138,22 @@ def seed(uri: str, customers: int) -> None:
         adopt(db, {name: name for name in (*gold, "customer_metrics")})  # the API reads these
 
 
+#: A request body drawn with a random generator.
+Body = Callable[[random.Random], dict[str, Any]]
+
+
+def scenarios(customers: int) -> list[tuple[str, Body]]:
+    """The three queries measured, each with its request bodies (ids among ``customers``)."""
+    return [
+        ("kpis", lambda rng: {"query": KPIS}),
+        (
+            "customer(id)",
+            lambda rng: {"query": CUSTOMER, "variables": {"id": rng.randint(1, customers)}},
+        ),
+        ("customers[20]", lambda rng: {"query": PAGE, "variables": {"first": 20}}),
+    ]
+
+
 class RawClient:
     """A minimal HTTP/1.1 keep-alive client on asyncio streams.
 
@@ -201,11 +222,23 @@ async def load(
     return latencies, errors
 
 
-def report(name: str, latencies: list[float], errors: int, seconds: float) -> str:
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def report(
+    name: str, latencies: list[float], errors: int, seconds: float, cpu: tuple[float, float]
+) -> str:
+    """One line of the table; ``cpu`` is the API's and the server's CPU seconds in the run."""
     ms = sorted(x * 1000 for x in latencies)
     p50 = statistics.median(ms)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-    return f"{name:<14} {len(ms):>8} {len(ms) / seconds:>9.1f} {p50:>8.1f} {p99:>8.1f} {errors:>7}"
+    api_ms, db_ms = (1000 * c / len(ms) for c in cpu)
+    return (
+        f"{name:<14} {len(ms):>8} {len(ms) / seconds:>9.1f} {p50:>8.1f} {p99:>8.1f} {errors:>7}"
+        f" {api_ms:>8.3f} {db_ms:>8.3f}"
+    )
 
 
 def main() -> int:
@@ -225,26 +258,21 @@ def main() -> int:
         port = int(api.url.rsplit(":", 1)[1])
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{base}/health", timeout=10).status_code == 200
-        scenarios: list[tuple[str, Callable[[random.Random], dict[str, Any]]]] = [
-            ("kpis", lambda rng: {"query": KPIS}),
-            (
-                "customer(id)",
-                lambda rng: {
-                    "query": CUSTOMER,
-                    "variables": {"id": rng.randint(1, args.customers)},
-                },
-            ),
-            ("customers[20]", lambda rng: {"query": PAGE, "variables": {"first": 20}}),
-        ]
         print(f"{args.clients} clients, {args.duration:.0f}s per query, {os.cpu_count()} CPUs")
-        columns = ("requests", "req/s", "p50 ms", "p99 ms", "errors")
+        columns = ("requests", "req/s", "p50 ms", "p99 ms", "errors", "api cpu", "db cpu")
         print(
             f"{'query':<14} " + " ".join(f"{c:>{w}}" for c, w in zip(columns, WIDTHS, strict=True))
         )
-        for name, body in scenarios:
+        assert mongo.process is not None
+        processes = (psutil.Process(api.process.pid), psutil.Process(mongo.process.pid))
+        for name, body in scenarios(args.customers):
             asyncio.run(load(port, body, args.clients, args.warmup))
+            before = [cpu_seconds(p) for p in processes]
             latencies, errors = asyncio.run(load(port, body, args.clients, args.duration))
-            print(report(name, latencies, errors, args.duration), flush=True)
+            after = [cpu_seconds(p) for p in processes]
+            cpu = (after[0] - before[0], after[1] - before[1])
+            print(report(name, latencies, errors, args.duration, cpu), flush=True)
+        print("api cpu, db cpu: CPU milliseconds per request of the API and of nx-27017")
     return 0
 
 

@@ -46,6 +46,11 @@ def test_api_load_benchmark() -> None:
     assert out.strip()
 
 
+def test_api_cost_benchmark() -> None:
+    out = _bench("api_cost", "--customers", "200", "--requests", "20")
+    assert "customer(id)" in out and "find customer_metrics" in out
+
+
 def test_ui_sources_benchmark() -> None:
     assert _bench("ui_sources", "--customers", "200", "--repeats", "2").strip()
 

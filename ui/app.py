@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
 from medallion_kedro.schemas import GOLD
 from ui import render
@@ -21,6 +20,7 @@ from ui.pipeline_tab import PipelineHandlers, build_pipeline_tab
 from ui.sources import DataSource, GraphQLSource, LakeSource
 from ui.sources.base import SEGMENT_COLUMNS
 from ui.style import CSS
+from ui.widgets import bar, table
 
 __all__ = ["CUSTOMER_COLUMNS", "build_app", "default_sources", "launch"]
 
@@ -29,26 +29,6 @@ def default_sources(settings: Settings) -> dict[str, DataSource]:
     lake = LakeSource(settings.project_path, settings.kedro_env)
     api = GraphQLSource(settings.api_url, token=settings.api_token)
     return {lake.label: lake, api.label: api}
-
-
-def _table(label: str, scale: int | None = None, value: pd.DataFrame | None = None) -> Any:
-    """A read-only table; click a header to sort. Cells wrap, so no column is cut off."""
-    return gr.Dataframe(
-        value=value, label=label, scale=scale, interactive=False, max_height=420, wrap=True
-    )
-
-
-def _bar(x: str, y: str, title: str, x_title: str, y_title: str, **kwargs: Any) -> gr.BarPlot:
-    options: dict[str, Any] = {
-        "sort": "-y",
-        "tooltip": "all",
-        "height": 320,
-        "scale": 3,
-        "y_lim": [0, None],
-        "x_label_angle": -40,
-        **kwargs,
-    }
-    return gr.BarPlot(x=x, y=y, title=title, x_title=x_title, y_title=y_title, **options)
 
 
 def _monthly_line(**kwargs: Any) -> gr.LinePlot:
@@ -109,18 +89,18 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
             with gr.Tab("Revenue", id="revenue", elem_id="tab-revenue"):
                 revenue_status = gr.HTML(elem_id="revenue-status")
                 with gr.Row():
-                    by_country_plot = _bar(
+                    by_country_plot = bar(
                         "country", "total_revenue", "Revenue by country", "Country", "Revenue"
                     )
-                    by_country = _table("By country", 3, empty(GOLD["revenue_by_country"].names()))
+                    by_country = table("By country", 3, empty(GOLD["revenue_by_country"].names()))
                 with gr.Row():
-                    by_product_plot = _bar(
+                    by_product_plot = bar(
                         "product", "total_revenue", "Revenue by product", "Product", "Revenue"
                     )
-                    by_product = _table("By product", 3, empty(GOLD["revenue_by_product"].names()))
+                    by_product = table("By product", 3, empty(GOLD["revenue_by_product"].names()))
                 with gr.Row():
                     monthly_plot = _monthly_line(height=320, scale=3)
-                    monthly = _table("Monthly", 3, empty(GOLD["monthly_revenue"].names()))
+                    monthly = table("Monthly", 3, empty(GOLD["monthly_revenue"].names()))
                 revenue_refresh = gr.Button("Refresh", size="sm")
 
             with gr.Tab("Customers", id="customers", elem_id="tab-customers"):
@@ -136,7 +116,7 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                         "Look up", variant="primary", elem_id="lookup", scale=1, min_width=120
                     )
                 customer_html = gr.HTML(elem_id="customer")
-                customer_details = _table("All metrics", value=empty(["field", "value"]))
+                customer_details = table("All metrics", value=empty(["field", "value"]))
                 gr.Markdown("### Top customers")
                 with gr.Row(equal_height=True):
                     top_n = gr.Slider(5, 200, value=20, step=5, label="How many")
@@ -147,11 +127,11 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                         [ALL], value=ALL, label="Segment", allow_custom_value=True
                     )
                 top_status = gr.HTML()
-                top = _table("Top customers by total spent", value=empty(TOP_COLUMNS))
+                top = table("Top customers by total spent", value=empty(TOP_COLUMNS))
                 gr.Markdown("### Segments")
                 segments_status = gr.HTML()
                 with gr.Row():
-                    segments_plot = _bar(
+                    segments_plot = bar(
                         "segment",
                         "total_spent",
                         "Total spent by segment",
@@ -159,7 +139,7 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                         "Total spent",
                         x_label_angle=0,
                     )
-                    segments_table = _table("Segments", 2, empty(SEGMENT_COLUMNS))
+                    segments_table = table("Segments", 2, empty(SEGMENT_COLUMNS))
 
             with gr.Tab("Sources", id="sources", elem_id="tab-sources"):
                 gr.Markdown(
@@ -173,7 +153,7 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                         "Compare sources", variant="primary", elem_id="compare", min_width=160
                     )
                 compare_html = gr.HTML(elem_id="compare-result")
-                latency_plot = _bar(
+                latency_plot = bar(
                     "bar",
                     "median_ms",
                     "Median latency",
@@ -182,7 +162,7 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
                     color="source",
                     sort=_bar_order(sources),
                 )
-                latency_table = _table("Latency (ms)", value=empty(LATENCY_COLUMNS))
+                latency_table = table("Latency (ms)", value=empty(LATENCY_COLUMNS))
 
             pipeline = PipelineHandlers(sources, settings.currency)
             build_pipeline_tab(pipeline, source, on_load)

@@ -25,6 +25,7 @@ from ui.sources.pipeline import (
     Provenance,
     pipeline_of,
 )
+from ui.widgets import bar, table
 
 log = logging.getLogger(__name__)
 
@@ -151,22 +152,7 @@ class PipelineHandlers(SourceHandlers):
             else ""
         )
         runs_view = self._table(runs, RUN_COLUMNS)
-        chart = None
-        if quality is not None and quality.height:
-            chart = (
-                quality.filter(pl.col("kind") == "rejected")
-                .with_columns(
-                    pl.format(
-                        "{} {}", pl.col("started_at").dt.strftime("%m-%d %H:%M"),
-                        pl.col("run_id").str.slice(0, 8),
-                    ).alias("run"),
-                    pl.format("{}: {}", "table", "reason").alias("reason"),
-                )
-                .group_by("run", "reason")
-                .agg(pl.col("rows").sum())
-                .sort("run")
-                .to_pandas()
-            )  # fmt: skip
+        chart = _rejected_by_run(quality) if quality is not None and quality.height else None
         recon_title = (
             f"Reconciliation of run `{short(recon_run)}`: bronze = silver + rejected + "
             "duplicates removed"
@@ -199,18 +185,32 @@ class PipelineHandlers(SourceHandlers):
         ids = [c for c in ("run_id", "export_run_id") if c in frame.columns]
         shown = frame.with_columns(
             pl.col(pl.Datetime("us", "UTC")).dt.strftime("%Y-%m-%d %H:%M:%S"),
-            *(
-                pl.when(pl.col(c).str.len_chars() > 24)
-                .then(
-                    pl.concat_str(pl.col(c).str.slice(0, 8), pl.lit("…"), pl.col(c).str.slice(-6))
-                )
-                .otherwise(pl.col(c))
-                .alias(c)
-                for c in ids
-            ),  # fmt: skip
+            *(_short_id(c) for c in ids),
             *([pl.col("seconds").round(1)] if "seconds" in frame.columns else []),
         )
         return render.table_view(shown, self.currency)
+
+
+def _rejected_by_run(quality: pl.DataFrame) -> pd.DataFrame:
+    """Rejected rows by run and ``table: reason``, for the bar chart."""
+    run = pl.format(
+        "{} {}", pl.col("started_at").dt.strftime("%m-%d %H:%M"), pl.col("run_id").str.slice(0, 8)
+    )
+    return (
+        quality.filter(pl.col("kind") == "rejected")
+        .with_columns(run.alias("run"), pl.format("{}: {}", "table", "reason").alias("reason"))
+        .group_by("run", "reason")
+        .agg(pl.col("rows").sum())
+        .sort("run")
+        .to_pandas()
+    )
+
+
+def _short_id(column: str) -> pl.Expr:
+    """The run ids of ``column`` shortened as :func:`short` does."""
+    ids = pl.col(column)
+    shortened = pl.concat_str(ids.str.slice(0, 8), pl.lit("…"), ids.str.slice(-6))
+    return pl.when(ids.str.len_chars() > 24).then(shortened).otherwise(ids).alias(column)
 
 
 def build_pipeline_tab(h: PipelineHandlers, source: gr.Radio, on_load: list[Any]) -> None:
@@ -218,26 +218,24 @@ def build_pipeline_tab(h: PipelineHandlers, source: gr.Radio, on_load: list[Any]
     with gr.Tab("Pipeline", id="pipeline", elem_id="tab-pipeline"):
         status = gr.HTML(elem_id="pipeline-status")
         gr.Markdown("### Runs")
-        runs = gr.Dataframe(label="Last runs, newest first", interactive=False, wrap=True,
-                            max_height=420, elem_id="pipeline-runs")  # fmt: skip
+        runs = table("Last runs, newest first", elem_id="pipeline-runs")
         with gr.Row():
-            chart = gr.BarPlot(
-                x="run", y="rows", color="reason", title="Rows rejected by reason, per run",
-                x_title="Run", y_title="Rows", tooltip="all", height=320, scale=3,
-                x_label_angle=-40, elem_id="pipeline-rejected",
-            )  # fmt: skip
-            quality = gr.Dataframe(label="Rejected and warned rows by reason", interactive=False,
-                                   wrap=True, max_height=320, scale=2)  # fmt: skip
+            chart = bar(
+                "run",
+                "rows",
+                "Rows rejected by reason, per run",
+                "Run",
+                "Rows",
+                sort=None,  # runs in time order
+                color="reason",
+                elem_id="pipeline-rejected",
+            )
+            quality = table("Rejected and warned rows by reason", 2, max_height=320)
         recon_title = gr.Markdown()
-        recon = gr.Dataframe(label="Reconciliation", interactive=False, wrap=True,
-                             elem_id="pipeline-reconciliation")  # fmt: skip
+        recon = table("Reconciliation", elem_id="pipeline-reconciliation")
         gr.Markdown("### Quarantined rows (sample)")
         quarantine_note = gr.HTML()
-        quarantine = gr.Dataframe(label="Rows rejected by silver, with their reason",
-                                  interactive=False, wrap=True, max_height=320)  # fmt: skip
+        quarantine = table("Rows rejected by silver, with their reason", max_height=320)
         refresh = gr.Button("Refresh", size="sm", elem_id="pipeline-refresh")
-    gr.on(
-        [*on_load, refresh.click], h.view, [source],
-        [status, runs, chart, quality, recon_title, recon, quarantine_note, quarantine],
-        api_name="pipeline",
-    )  # fmt: skip
+    outputs = [status, runs, chart, quality, recon_title, recon, quarantine_note, quarantine]
+    gr.on([*on_load, refresh.click], h.view, [source], outputs, api_name="pipeline")

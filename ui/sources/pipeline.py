@@ -8,6 +8,7 @@ the header draw them the same way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -19,14 +20,39 @@ from ui.sources.base import DataSource, SourceError, SourceUnavailableError
 from ui.sources.graphql import GraphQLSource
 from ui.sources.lake import LakeSource, kedro_catalog
 
-#: Columns of :meth:`PipelineSource.runs`.
-RUN_COLUMNS = ("run_id", "status", "pipelines", "started_at", "seconds", "rows_by_stage",
-               "export_run_id", "error")  # fmt: skip
-#: Columns of :meth:`PipelineSource.quality`.
-QUALITY_COLUMNS = ("run_id", "started_at", "table", "kind", "reason", "rows")
-#: Columns of :meth:`PipelineSource.reconciliation`.
-RECONCILIATION_COLUMNS = ("table", "bronze_rows", "silver_rows", "rejected_rows",
-                          "duplicates_removed", "balanced")  # fmt: skip
+_TEXT, _COUNT, _TIME = pl.String, pl.Int64, pl.Datetime("us", "UTC")
+#: Columns of :meth:`PipelineSource.runs` and their types.
+RUN_SCHEMA: dict[str, Any] = {
+    "run_id": _TEXT,
+    "status": _TEXT,
+    "pipelines": _TEXT,
+    "started_at": _TIME,
+    "seconds": pl.Float64,
+    "rows_by_stage": _TEXT,
+    "export_run_id": _TEXT,
+    "error": _TEXT,
+}
+#: Columns of :meth:`PipelineSource.quality` and their types.
+QUALITY_SCHEMA: dict[str, Any] = {
+    "run_id": _TEXT,
+    "started_at": _TIME,
+    "table": _TEXT,
+    "kind": _TEXT,
+    "reason": _TEXT,
+    "rows": _COUNT,
+}
+#: Columns of :meth:`PipelineSource.reconciliation` and their types.
+RECONCILIATION_SCHEMA: dict[str, Any] = {
+    "table": _TEXT,
+    "bronze_rows": _COUNT,
+    "silver_rows": _COUNT,
+    "rejected_rows": _COUNT,
+    "duplicates_removed": _COUNT,
+    "balanced": pl.Boolean,
+}
+RUN_COLUMNS = tuple(RUN_SCHEMA)
+QUALITY_COLUMNS = tuple(QUALITY_SCHEMA)
+RECONCILIATION_COLUMNS = tuple(RECONCILIATION_SCHEMA)
 #: Quarantined tables, their key, and the columns shown (never names or emails).
 QUARANTINE: dict[str, tuple[str, tuple[str, ...]]] = {
     "orders": ("order_id", ("customer_id", "order_date", "amount", "product")),
@@ -95,26 +121,17 @@ def _stages(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def _runs_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    schema: dict[str, Any] = {"run_id": pl.String, "status": pl.String, "pipelines": pl.String,
-              "started_at": pl.Datetime("us", "UTC"), "seconds": pl.Float64,
-              "rows_by_stage": pl.String, "export_run_id": pl.String,
-              "error": pl.String}  # fmt: skip
-    return pl.DataFrame(rows, schema=schema, orient="row")
+def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
+    """``rows`` as a frame of ``schema``'s columns (other keys are left out)."""
+    return pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema)
 
 
-def _quality_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    schema: dict[str, Any] = {"run_id": pl.String, "started_at": pl.Datetime("us", "UTC"),
-              "table": pl.String, "kind": pl.String, "reason": pl.String,
-              "rows": pl.Int64}  # fmt: skip
-    return pl.DataFrame(rows, schema=schema, orient="row")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def _reconciliation_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    schema: dict[str, Any] = {"table": pl.String, "bronze_rows": pl.Int64, "silver_rows": pl.Int64,
-              "rejected_rows": pl.Int64, "duplicates_removed": pl.Int64,
-              "balanced": pl.Boolean}  # fmt: skip
-    return pl.DataFrame(rows, schema=schema, orient="row")
+def _snake(doc: dict[str, Any]) -> dict[str, Any]:
+    """An API object with its field names as the frames' column names (``runId``: ``run_id``)."""
+    return {_CAMEL.sub("_", k).lower(): v for k, v in doc.items()}
 
 
 class LakePipeline:
@@ -157,13 +174,14 @@ class LakePipeline:
 
     def runs(self, last: int) -> pl.DataFrame:
         rows = [
-            {**{k: r.get(k) for k in ("run_id", "status", "started_at", "seconds",
-                                      "export_run_id", "error")},
-             "pipelines": ",".join(r.get("pipelines") or []),
-             "rows_by_stage": _stage_text(_stages(r.get("nodes") or []))}
-            for r in self._history(last).iter_rows(named=True)
-        ]  # fmt: skip
-        return _runs_frame(rows)
+            {
+                **run,
+                "pipelines": ",".join(run.get("pipelines") or []),
+                "rows_by_stage": _stage_text(_stages(run.get("nodes") or [])),
+            }
+            for run in self._history(last).iter_rows(named=True)
+        ]
+        return _frame(rows, RUN_SCHEMA)
 
     def quality(self, last: int) -> pl.DataFrame:
         current = latest(self._load("quality.runs"))
@@ -172,15 +190,15 @@ class LakePipeline:
         for run in checked.iter_rows(named=True):
             for q in run["quality"]:
                 rows.append({"run_id": run["run_id"], "started_at": run["started_at"], **q})
-        return _quality_frame(rows)
+        return _frame(rows, QUALITY_SCHEMA)
 
     def reconciliation(self) -> tuple[str | None, pl.DataFrame]:
         current = latest(self._load("quality.runs"))
         done = current.filter(pl.col("reconciliation").list.len() > 0)
         if done.is_empty():
-            return None, _reconciliation_frame([])
+            return None, _frame([], RECONCILIATION_SCHEMA)
         run = done.row(0, named=True)
-        return str(run["run_id"]), _reconciliation_frame(run["reconciliation"])
+        return str(run["run_id"]), _frame(run["reconciliation"], RECONCILIATION_SCHEMA)
 
     def quarantine(self, n: int) -> pl.DataFrame | None:
         parts = []
@@ -189,18 +207,19 @@ class LakePipeline:
             head = (
                 frame.head(n) if isinstance(frame, pl.LazyFrame) else frame.lazy().head(n)
             ).collect()
-            shown = [c for c in (key, *columns) if c in head.columns]
+            values = [
+                pl.format(f"{c}={{}}", pl.col(c).cast(pl.String).fill_null("∅"))
+                for c in columns
+                if c in head.columns
+            ]
             parts.append(
                 head.select(
                     pl.lit(table).alias("table"),
                     pl.col(key).cast(pl.String).alias("key"),
-                    pl.concat_str(
-                        [pl.format(f"{c}={{}}", pl.col(c).cast(pl.String).fill_null("∅"))
-                         for c in shown if c != key], separator=", "
-                    ).alias("values"),
+                    pl.concat_str(values, separator=", ").alias("values"),
                     pl.col("reason"),
                 )
-            )  # fmt: skip
+            )
         return pl.concat(parts)
 
 
@@ -231,14 +250,15 @@ class ApiPipeline:
     def runs(self, last: int) -> pl.DataFrame:
         runs = self._source._query(_RUNS_QUERY, {"last": last})["runs"]
         rows = [
-            {"run_id": r["runId"], "status": r["status"], "pipelines": ",".join(r["pipelines"]),
-             "started_at": _utc(r["startedAt"]), "seconds": r["seconds"],
-             "export_run_id": r["exportRunId"], "error": r["error"],
-             "rows_by_stage": _stage_text([{"stage": s["stage"], "rows_in": s["rowsIn"],
-                                            "rows_out": s["rowsOut"]} for s in r["stages"]])}
-            for r in runs
-        ]  # fmt: skip
-        return _runs_frame(rows)
+            {
+                **_snake(run),
+                "pipelines": ",".join(run["pipelines"]),
+                "started_at": _utc(run["startedAt"]),
+                "rows_by_stage": _stage_text([_snake(stage) for stage in run["stages"]]),
+            }
+            for run in runs
+        ]
+        return _frame(rows, RUN_SCHEMA)
 
     def _quality(self, last: int) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._source._query(_QUALITY_QUERY, {"last": last})[
@@ -248,23 +268,18 @@ class ApiPipeline:
 
     def quality(self, last: int) -> pl.DataFrame:
         rows = [
-            {"run_id": q["runId"], "started_at": _utc(q["startedAt"]), "table": r["table"],
-             "kind": r["kind"], "reason": r["reason"], "rows": r["rows"]}
-            for q in self._quality(last) for r in q["rejected"]
-        ]  # fmt: skip
-        return _quality_frame(rows)
+            {"run_id": run["runId"], "started_at": _utc(run["startedAt"]), **rejected}
+            for run in self._quality(last)
+            for rejected in run["rejected"]
+        ]
+        return _frame(rows, QUALITY_SCHEMA)
 
     def reconciliation(self) -> tuple[str | None, pl.DataFrame]:
         for q in self._quality(10):
             if q["reconciliation"]:
-                rows = [
-                    {"table": r["table"], "bronze_rows": r["bronzeRows"],
-                     "silver_rows": r["silverRows"], "rejected_rows": r["rejectedRows"],
-                     "duplicates_removed": r["duplicatesRemoved"], "balanced": r["balanced"]}
-                    for r in q["reconciliation"]
-                ]  # fmt: skip
-                return str(q["runId"]), _reconciliation_frame(rows)
-        return None, _reconciliation_frame([])
+                rows = [_snake(r) for r in q["reconciliation"]]
+                return str(q["runId"]), _frame(rows, RECONCILIATION_SCHEMA)
+        return None, _frame([], RECONCILIATION_SCHEMA)
 
     def quarantine(self, n: int) -> pl.DataFrame | None:
         return None  # quarantined rows hold raw personal data: the API does not publish them
