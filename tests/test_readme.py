@@ -138,13 +138,14 @@ COVERED: list[tuple[str, list[str]]] = [
         ["tests/test_cli.py::test_an_unknown_pipeline_gets_one_line_naming_the_registered_ones"],
     ),
     (
-        r"python bench/(pipeline|incremental|export|api_load|api_vs_rest|api_during_exports"
-        r"|ui_sources)\.py.*",
+        r"python bench/(pipeline|incremental|export|api_load|api_cost|api_vs_rest"
+        r"|api_during_exports|ui_sources)\.py.*",
         [
             "tests/test_bench.py::test_pipeline_benchmark",
             "tests/test_bench.py::test_incremental_benchmark",
             "tests/test_bench.py::test_export_benchmark",
             "tests/test_bench.py::test_api_load_benchmark",
+            "tests/test_bench.py::test_api_cost_benchmark",
             "tests/test_bench.py::test_ui_sources_benchmark",
             "tests/test_bench.py::test_api_vs_rest_benchmark",
             "tests/test_bench.py::test_api_during_exports_benchmark",
