@@ -106,6 +106,21 @@ def write_landing(
     return landing
 
 
+def csv_text(table: str, rows: list[str]) -> str:
+    """A landing file's text: ``rows`` (CSV lines) under the table's header."""
+    header = (CUSTOMERS_CSV if table == "customers" else ORDERS_CSV).splitlines()[0]
+    return "\n".join([header, *rows]) + "\n"
+
+
+def drop_batch(lake: Path, table: str, name: str, rows: list[str]) -> Path:
+    """One export file ``landing/<table>/<name>`` holding ``rows``: one batch."""
+    folder = lake / "landing" / table
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(csv_text(table, rows), encoding="utf-8")
+    return path
+
+
 #: A valid source text of each silver type: what a source column that a fixture does not
 #: give holds, so a new source column needs no change to the fixtures.
 VALID_TEXT: dict[type[pl.DataType], str] = {

@@ -11,13 +11,11 @@ import polars as pl
 import pytest
 
 from medallion_kedro.lake import read_table
+from tests import handmade as hm
 from tests.kedro_run import kedro_run
 
 LAKEHOUSE = ["bronze", "silver", "gold"]
 AS_OF = "2026-11-01"
-
-CUSTOMERS_HEADER = "customer_id,name,email,signup_date,country"
-ORDERS_HEADER = "order_id,customer_id,order_ts,amount,product"
 
 
 @pytest.fixture
@@ -25,12 +23,6 @@ def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "lake"
     monkeypatch.setenv("LAKE_PATH", str(root))
     return root
-
-
-def _drop(lake: Path, table: str, name: str, header: str, rows: list[str]) -> None:
-    folder = lake / "landing" / table
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text("\n".join([header, *rows]) + "\n")
 
 
 def _customers(ids: range, country: str = "France") -> list[str]:
@@ -70,10 +62,10 @@ def _reconciliation(lake: Path) -> dict[str, dict[str, object]]:
 
 def test_batch_sequence_matches_independent_computation(lake: Path) -> None:
     batches: list[list[str]] = []
-    _drop(lake, "customers", "customers_0001.csv", CUSTOMERS_HEADER, _customers(range(1, 6)))
+    hm.drop_batch(lake, "customers", "customers_0001.csv", _customers(range(1, 6)))
     first = [*_orders(range(1, 21)), "5,1,2026-10-02 10:00:00,12.50,laptop"]  # dup inside
     batches.append(first)
-    _drop(lake, "orders", "orders_0001.csv", ORDERS_HEADER, first)
+    hm.drop_batch(lake, "orders", "orders_0001.csv", first)
     kedro_run(LAKEHOUSE, params={"as_of": AS_OF})
     assert _silver_orders(lake) == _expected_orders(batches, set(range(1, 6)))
 
@@ -85,7 +77,7 @@ def test_batch_sequence_matches_independent_computation(lake: Path) -> None:
         "7,1,2026-10-08 10:00:00,10.00,laptop",  # the same row again
     ]
     batches.append(second)
-    _drop(lake, "orders", "orders_0002.csv", ORDERS_HEADER, second)
+    hm.drop_batch(lake, "orders", "orders_0002.csv", second)
     kedro_run(LAKEHOUSE, params={"as_of": AS_OF})
     expected = _expected_orders(batches, set(range(1, 6)))
     assert _silver_orders(lake) == expected
@@ -121,20 +113,20 @@ def test_batch_sequence_matches_independent_computation(lake: Path) -> None:
 
 
 def test_redropped_file_is_skipped_and_changed_file_is_a_new_batch(lake: Path) -> None:
-    _drop(lake, "customers", "c1.csv", CUSTOMERS_HEADER, _customers(range(1, 4)))
-    _drop(lake, "orders", "o1.csv", ORDERS_HEADER, _orders(range(1, 6)))
+    hm.drop_batch(lake, "customers", "c1.csv", _customers(range(1, 4)))
+    hm.drop_batch(lake, "orders", "o1.csv", _orders(range(1, 6)))
     kedro_run(LAKEHOUSE, params={"as_of": AS_OF})
     versions = {t: read_table(str(lake), "silver", t).height for t in ("customers", "orders")}
 
     # the same content again, under another name: nothing new; a rerun is idempotent
-    _drop(lake, "orders", "o1_copy.csv", ORDERS_HEADER, _orders(range(1, 6)))
+    hm.drop_batch(lake, "orders", "o1_copy.csv", _orders(range(1, 6)))
     kedro_run(LAKEHOUSE, params={"as_of": AS_OF})
     assert read_table(str(lake), "bronze", "orders").height == 5
     assert {t: read_table(str(lake), "silver", t).height for t in versions} == versions
     assert _reconciliation(lake)["orders"]["bronze_rows"] == 5
 
     # the first file changed in place: a new batch, its rows win
-    _drop(lake, "orders", "o1.csv", ORDERS_HEADER, _orders(range(1, 6), amount="20.00"))
+    hm.drop_batch(lake, "orders", "o1.csv", _orders(range(1, 6), amount="20.00"))
     kedro_run(LAKEHOUSE, params={"as_of": AS_OF})
     assert read_table(str(lake), "bronze", "orders")["_batch_id"].n_unique() == 2
     assert set(_silver_orders(lake).values()) == {Decimal("20.00")}
@@ -142,15 +134,13 @@ def test_redropped_file_is_skipped_and_changed_file_is_a_new_batch(lake: Path) -
 
 
 def test_single_file_layout_still_works_next_to_batches(lake: Path) -> None:
-    (lake / "landing").mkdir(parents=True)
-    (lake / "landing" / "customers.csv").write_text(
-        "\n".join([CUSTOMERS_HEADER, *_customers(range(1, 4))]) + "\n"
-    )
-    (lake / "landing" / "orders.csv").write_text(
-        "\n".join([ORDERS_HEADER, *_orders(range(1, 4))]) + "\n"
+    hm.write_landing(
+        lake,
+        hm.csv_text("customers", _customers(range(1, 4))),
+        hm.csv_text("orders", _orders(range(1, 4))),
     )
     kedro_run(LAKEHOUSE, params={"as_of": AS_OF})
-    _drop(lake, "orders", "late.csv", ORDERS_HEADER, _orders(range(4, 6), customer=3))
+    hm.drop_batch(lake, "orders", "late.csv", _orders(range(4, 6), customer=3))
     kedro_run(LAKEHOUSE, params={"as_of": AS_OF})
     bronze = read_table(str(lake), "bronze", "orders")
     assert set(bronze["_source_file"]) == {"orders.csv", "late.csv"}
@@ -164,8 +154,8 @@ def test_a_run_with_nothing_new_says_so_in_one_line_and_changes_nothing(lake: Pa
 
     from tests.kedro_run import PROJECT_ROOT
 
-    _drop(lake, "customers", "c1.csv", CUSTOMERS_HEADER, _customers(range(1, 4)))
-    _drop(lake, "orders", "o1.csv", ORDERS_HEADER, _orders(range(1, 6)))
+    hm.drop_batch(lake, "customers", "c1.csv", _customers(range(1, 4)))
+    hm.drop_batch(lake, "orders", "o1.csv", _orders(range(1, 6)))
     kedro_run(LAKEHOUSE, params={"as_of": AS_OF})
     record = (lake / "_lake.json").read_text()
     env = {**os.environ, "LAKE_PATH": str(lake), "KEDRO_DISABLE_TELEMETRY": "1"}
@@ -184,7 +174,7 @@ def test_a_run_with_nothing_new_says_so_in_one_line_and_changes_nothing(lake: Pa
     ]
     assert (lake / "_lake.json").read_text() == record
     # a new file: the same command runs the pipeline
-    _drop(lake, "orders", "o2.csv", ORDERS_HEADER, _orders(range(6, 8)))
+    hm.drop_batch(lake, "orders", "o2.csv", _orders(range(6, 8)))
     assert "Nothing new" not in run()
     assert sorted(_silver_orders(lake)) == list(range(1, 8))
     gold = subprocess.run(
@@ -216,13 +206,13 @@ def test_gold_rebuilt_as_of_a_past_silver_version(lake: Path) -> None:
     import datetime as dt
     import time
 
-    _drop(lake, "customers", "c1.csv", CUSTOMERS_HEADER, _customers(range(1, 4)))
-    _drop(lake, "orders", "o1.csv", ORDERS_HEADER, _orders(range(1, 6)))
+    hm.drop_batch(lake, "customers", "c1.csv", _customers(range(1, 4)))
+    hm.drop_batch(lake, "orders", "o1.csv", _orders(range(1, 6)))
     kedro_run(LAKEHOUSE, params={"as_of": AS_OF})
     time.sleep(1.1)
     between = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     time.sleep(1.1)
-    _drop(lake, "orders", "o2.csv", ORDERS_HEADER, _orders(range(6, 9)))
+    hm.drop_batch(lake, "orders", "o2.csv", _orders(range(6, 9)))
     kedro_run(LAKEHOUSE, params={"as_of": AS_OF})
     assert read_table(str(lake), "gold", "kpis")["total_orders"][0] == 8
 

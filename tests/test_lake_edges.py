@@ -9,10 +9,8 @@ import polars as pl
 import pytest
 
 from medallion_kedro.lake import read_table
+from tests import handmade as hm
 from tests.kedro_run import kedro_run
-
-CUSTOMERS = "customer_id,name,email,signup_date,country"
-ORDERS = "order_id,customer_id,order_ts,amount,product"
 
 
 @pytest.fixture
@@ -20,12 +18,6 @@ def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "lake"
     monkeypatch.setenv("LAKE_PATH", str(root))
     return root
-
-
-def _drop(lake: Path, table: str, name: str, header: str, rows: list[str]) -> None:
-    folder = lake / "landing" / table
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text("\n".join([header, *rows]) + "\n")
 
 
 def _customer(i: int, country: str) -> str:
@@ -41,11 +33,11 @@ def _ingest(lake: Path) -> None:
 
 
 def test_country_mappings_keep_every_spelling_seen(lake: Path) -> None:
-    _drop(lake, "customers", "c1.csv", CUSTOMERS, [_customer(1, "UK"), _customer(2, "Atlantis")])
-    _drop(lake, "orders", "o1.csv", ORDERS, [_order(1, 1)])
+    hm.drop_batch(lake, "customers", "c1.csv", [_customer(1, "UK"), _customer(2, "Atlantis")])
+    hm.drop_batch(lake, "orders", "o1.csv", [_order(1, 1)])
     _ingest(lake)
-    _drop(lake, "customers", "c2.csv", CUSTOMERS, [_customer(3, "Holland"), _customer(4, "UK")])
-    _drop(lake, "orders", "o2.csv", ORDERS, [_order(2, 3)])
+    hm.drop_batch(lake, "customers", "c2.csv", [_customer(3, "Holland"), _customer(4, "UK")])
+    hm.drop_batch(lake, "orders", "o2.csv", [_order(2, 3)])
     _ingest(lake)
     mappings = read_table(str(lake), "quality", "country_mappings").sort("raw_value")
     assert mappings.select("raw_value", "canonical", "how").rows() == [
@@ -59,21 +51,21 @@ def test_country_mappings_keep_every_spelling_seen(lake: Path) -> None:
 def test_an_order_before_its_customer_is_quarantined_and_applied_when_sent_again(
     lake: Path,
 ) -> None:
-    _drop(lake, "customers", "c1.csv", CUSTOMERS, [_customer(1, "France")])
-    _drop(lake, "orders", "o1.csv", ORDERS, [_order(1, 1), _order(2, 9)])  # 9: not yet known
+    hm.drop_batch(lake, "customers", "c1.csv", [_customer(1, "France")])
+    hm.drop_batch(lake, "orders", "o1.csv", [_order(1, 1), _order(2, 9)])  # 9: not yet known
     _ingest(lake)
     rejected = read_table(str(lake), "quality", "rejected_orders")
     assert rejected["order_id"].to_list() == ["2"]
     assert rejected["reason"].str.starts_with("unknown customer").all()
 
     # the customer arrives: the quarantined order is not applied by itself
-    _drop(lake, "customers", "c2.csv", CUSTOMERS, [_customer(9, "France")])
+    hm.drop_batch(lake, "customers", "c2.csv", [_customer(9, "France")])
     _ingest(lake)
     assert read_table(str(lake), "silver", "orders")["order_id"].to_list() == [1]
 
     # the source exports the order again (a new file): it is applied, and counted as the
     # later row of its key, so bronze = silver + rejected + duplicates still holds
-    _drop(lake, "orders", "o2.csv", ORDERS, [_order(2, 9)])
+    hm.drop_batch(lake, "orders", "o2.csv", [_order(2, 9)])
     _ingest(lake)
     assert sorted(read_table(str(lake), "silver", "orders")["order_id"].to_list()) == [1, 2]
     report = read_table(str(lake), "quality", "reconciliation").filter(pl.col("table") == "orders")

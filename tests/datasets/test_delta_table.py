@@ -208,6 +208,17 @@ def test_compact_publishes_the_same_rows_in_fewer_files(tmp_path: Path) -> None:
     assert sorted(ds.load_version(version=previous["version"]).collect()["k"]) == [0, 1, 2]
 
 
+def _reference_merge(batch: pl.DataFrame, reference: str) -> dict[str, Any]:
+    """delta-rs' own MERGE of ``batch`` into the ``reference`` table by key ``k``: its metrics."""
+    merger = batch.write_delta(
+        reference,
+        mode="merge",
+        delta_merge_options={"predicate": "s.k = t.k", "source_alias": "s", "target_alias": "t"},
+    )
+    assert merger is not None
+    return merger.when_matched_update_all().when_not_matched_insert_all().execute()
+
+
 def test_polars_written_merge_matches_delta_rs_merge(tmp_path: Path) -> None:
     """A local merge by keys is written by polars (an append when no key matches, else one
     copy-on-write commit); the rows, the metrics and the Delta log match delta-rs' merge."""
@@ -221,17 +232,7 @@ def test_polars_written_merge_matches_delta_rs_merge(tmp_path: Path) -> None:
     reference = str(tmp_path / "reference")
     batches[0].write_delta(reference)
     for batch in batches[1:]:
-        merger = batch.write_delta(
-            reference,
-            mode="merge",
-            delta_merge_options={
-                "predicate": "s.k = t.k",
-                "source_alias": "s",
-                "target_alias": "t",
-            },
-        )
-        assert merger is not None
-        expected = merger.when_matched_update_all().when_not_matched_insert_all().execute()
+        expected = _reference_merge(batch, reference)
     got = ds.load().collect().sort("k")
     assert got.equals(pl.read_delta(reference).sort("k"))
     assert got["v"].to_list() == ["a1", "c2", "a3", "b4", "c5", "c6"]
@@ -266,17 +267,7 @@ def test_polars_written_merge_is_logged_as_a_merge_with_delta_rs_metrics(tmp_pat
     ds.save(batches[0])
     for batch in batches[1:]:
         ds.save(batch)
-        merger = batch.write_delta(
-            reference,
-            mode="merge",
-            delta_merge_options={
-                "predicate": "s.k = t.k",
-                "source_alias": "s",
-                "target_alias": "t",
-            },
-        )
-        assert merger is not None
-        merger.when_matched_update_all().when_not_matched_insert_all().execute()
+        _reference_merge(batch, reference)
     ours = DeltaTable(ds.uri).history()
     theirs = DeltaTable(reference).history()
     assert [h["operation"] for h in ours[:2]] == ["MERGE", "MERGE"]

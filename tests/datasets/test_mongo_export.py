@@ -90,6 +90,27 @@ def _assert_complete(db: Any, expected: dict[str, pl.DataFrame] | None = None) -
     return manifest
 
 
+def _kill_once_writing(process: subprocess.Popen[bytes], db: Any, old_run: str) -> str:
+    """kill -9 the exporting ``process`` once a run other than ``old_run`` has documents in
+    its first collection; the killed run's id."""
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            fresh = sorted(_runs_held(db) - {old_run})
+            table = mm.physical_name("customer_metrics", fresh[0]) if fresh else ""
+            if table in db.list_collection_names() and db[table].estimated_document_count():
+                break
+            assert process.poll() is None, "the export ended before it could be killed"
+            assert time.monotonic() < deadline, "the export never started writing"
+            time.sleep(0.05)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return fresh[0]
+
+
 def test_save_publishes_every_table_then_keeps_one_previous_run(
     mongo: MongoServer, db: Any, mongo_db_name: str
 ) -> None:
@@ -199,22 +220,8 @@ def test_kill_9_mid_export_leaves_the_previous_run_and_the_next_export_cleans_up
         cwd=PROJECT_ROOT,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
     )
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # kill once the dead run has a complete first table and a partial one
-            fresh = sorted(_runs_held(db) - {before["run_id"]})
-            table = mm.physical_name("customer_metrics", fresh[0]) if fresh else ""
-            if table in db.list_collection_names() and db[table].estimated_document_count():
-                break
-            assert process.poll() is None, "the export ended before it could be killed"
-            assert time.monotonic() < deadline, "the export never started writing"
-            time.sleep(0.05)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    dead_run = fresh[0]
+    # kill once the dead run has a complete first table and a partial one
+    dead_run = _kill_once_writing(process, db, before["run_id"])
     # readers still see the previous complete run; the dead run's lease is still there
     assert _assert_complete(db, good)["run_id"] == before["run_id"]
     assert dead_run in _runs_held(db)
@@ -469,21 +476,7 @@ def test_gold_whose_export_was_killed_is_published_by_the_next_export(
         cwd=PROJECT_ROOT,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
     )
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # kill -9 once the new gold's collections are being written
-            fresh = sorted(_runs_held(db) - {before})
-            table = mm.physical_name("customer_metrics", fresh[0]) if fresh else ""
-            if table in db.list_collection_names() and db[table].estimated_document_count():
-                break
-            assert process.poll() is None, "the export ended before it could be killed"
-            assert time.monotonic() < deadline, "the export never started writing"
-            time.sleep(0.05)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    _kill_once_writing(process, db, before)  # kill -9 while the new gold is being written
     assert _published(db)[0] == before  # the killed export published nothing
     gold = gold_tables(n_customers=20_000)
     ds.save(_batch(gold))  # the gold the killed run attempted: not published yet, so published
