@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from kedro import __version__ as kedro_version
@@ -35,16 +35,9 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
-from openlineage.client.event_v2 import RunState
-from openlineage.client.uuid import generate_new_uuid
 
 from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
 from medallion_kedro.runs.counting import cheap_rows, is_table, rows_by_reason, table_parts
-from medallion_kedro.runs.lineage import (
-    LineageEmitter,
-    make_locator,
-    transport_from_environment,
-)
 from medallion_kedro.runs.provenance import git_commit, process_gone, project_version
 from medallion_kedro.runs.records import (
     FAILED,
@@ -57,7 +50,21 @@ from medallion_kedro.runs.records import (
     runs_frame,
 )
 
+if TYPE_CHECKING:
+    from medallion_kedro.runs.lineage import LineageEmitter
+
 log = logging.getLogger(__name__)
+
+# OpenLineage's client (about 0.45 s of imports) is imported by the first run that emits
+# an event, not with the project's settings: a run with nothing new never needs it.
+
+
+def _new_uuid(at: datetime) -> str:
+    """A time-ordered run id (UUIDv7), as OpenLineage expects."""
+    from openlineage.client.uuid import generate_new_uuid
+
+    return str(generate_new_uuid(at))
+
 
 RUNS_DATASET = "quality.runs"
 NODE_RUNS_DATASET = "quality.node_runs"
@@ -139,9 +146,11 @@ class RunRecordHooks:
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: Any
     ) -> None:
+        from openlineage.client.event_v2 import RunState
+
         global _current
         started = _now()
-        run_id = str(generate_new_uuid(started))
+        run_id = _new_uuid(started)
         project_path = Path(run_params.get("project_path") or Path.cwd())
         commit, dirty = git_commit(project_path)
         names = run_params.get("pipeline_names") or ["__default__"]
@@ -186,6 +195,8 @@ class RunRecordHooks:
         self._finish(FAILED, error)
 
     def _finish(self, status: str, error: BaseException | None) -> None:
+        from openlineage.client.event_v2 import RunState
+
         global _current
         run = self._run
         if run is None:
@@ -212,6 +223,8 @@ class RunRecordHooks:
     # -- nodes ------------------------------------------------------------------------
 
     def _node(self, node: Node) -> NodeRecord:
+        from openlineage.client.event_v2 import RunState
+
         assert self._run is not None
         record = self._run.nodes.get(node.name)
         if record is None:
@@ -234,7 +247,7 @@ class RunRecordHooks:
 
     def _node_run_id(self, record: NodeRecord) -> str:
         if not record.lineage_run_id:
-            record.lineage_run_id = str(generate_new_uuid(record.started_at))
+            record.lineage_run_id = _new_uuid(record.started_at)
         return record.lineage_run_id
 
     @hook_impl
@@ -330,6 +343,8 @@ class RunRecordHooks:
         )  # fmt: skip
 
     def _node_done(self, record: NodeRecord) -> None:
+        from openlineage.client.event_v2 import RunState
+
         run = self._run
         assert run is not None
         run.nodes.pop(record.node, None)
@@ -411,17 +426,21 @@ class RunRecordHooks:
             log.warning("run %s was killed before it finished: marked %s", row["run_id"], KILLED)
 
     def _lineage(self, catalog: Any) -> LineageEmitter:
+        from medallion_kedro.runs.lineage import (
+            LineageEmitter,
+            make_locator,
+            transport_from_environment,
+        )
+
         lake, credentials, mongo_uri = self._lake_settings()
         try:
             transport = transport_from_environment(lake, credentials)
         except Exception as exc:  # noqa: BLE001 - lineage is best effort
             log.warning("OpenLineage events are off: %s", _describe_error(exc))
             transport = None
-        return LineageEmitter(
-            transport,
-            make_locator(lake, mongo_uri, _described(catalog, "database"),
-                         _collections_of(catalog)),
-        )  # fmt: skip
+        database = _described(catalog, "database")
+        locator = make_locator(lake, mongo_uri, database, _collections_of(catalog))
+        return LineageEmitter(transport, locator)
 
     def _lake_settings(self) -> tuple[str, dict[str, Any], str]:
         """(lake root, S3 credentials, MongoDB URI) from the project's configuration."""
