@@ -24,9 +24,10 @@ if shutil.which("java") is None:
 
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
+from medallion_kedro import frames  # noqa: E402
 from medallion_kedro.datasets import SparkLakeTableDataset  # noqa: E402
 from medallion_kedro.lake import read_table  # noqa: E402
-from medallion_kedro.pipelines.gold import nodes, rfm  # noqa: E402
+from medallion_kedro.pipelines.gold import rfm  # noqa: E402
 from medallion_kedro.spark import SparkHooks, configure  # noqa: E402
 from medallion_kedro.spark import session as session_module  # noqa: E402
 from tests.kedro_run import kedro_run  # noqa: E402
@@ -176,9 +177,9 @@ def test_rfm_scores_on_spark_need_no_global_rank(
         .otherwise("order_count")
         .alias("order_count")
     )
-    on_polars = nodes._collect(rfm.score(nw.from_native(metrics).lazy(), 90))
+    on_polars = frames.collect(rfm.score(nw.from_native(metrics).lazy(), 90))
     plans = _record_spark_plans(monkeypatch)
-    on_spark = nodes._collect(
+    on_spark = frames.collect(
         rfm.score(nw.from_native(spark.createDataFrame(metrics.to_arrow())), 90)
     )
     assert on_spark.sort("customer_id").equals(on_polars.sort("customer_id"))
