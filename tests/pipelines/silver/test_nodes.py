@@ -358,3 +358,32 @@ def test_alias_to_unknown_country_is_a_config_error() -> None:
     bad = {**RULES, "countries": {**RULES["countries"], "aliases": {"gaul": "Gallia"}}}
     with pytest.raises(ValueError, match=r"maps 'gaul' to 'Gallia'"):
         nodes.match_countries(_customers(), bad)
+
+
+def test_duplicate_losers_follow_the_lineage_columns_not_the_row_order() -> None:
+    """The last ingested valid row wins: by ingestion time, then source file, then source
+    row; a later invalid row does not win; the physical order of the rows plays no part."""
+    t1, t2 = dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 2)
+    rows = [  # key, reason, _ingested_at, _source_file, _source_row
+        (1, None, t1, "a.csv", 1),
+        (2, None, t1, "a.csv", 2),
+        (3, None, t1, "a.csv", 3),
+        (4, None, t1, "a.csv", 4),
+        (3, None, t1, "a.csv", 5),
+        (3, None, t1, "b.csv", 0),
+        (1, None, t2, "a.csv", 0),
+        (2, "invalid amount: not above zero", t2, "b.csv", 2),
+    ]
+    columns = ["_t_order_id", "reason", *nodes.LINEAGE]
+    in_order = pl.DataFrame(rows, schema=columns, orient="row")
+    losers = [(t1, "a.csv", 1), (t1, "a.csv", 3), (t1, "a.csv", 5)]
+    for frame in (in_order, in_order.reverse(), in_order.sample(fraction=1, shuffle=True, seed=1)):
+        found = nodes.duplicate_losers(frame, "_t_order_id").collect().to_native()
+        assert sorted(found.rows()) == losers
+    # The polars path marks the same rows, by row number in ingestion order.
+    numbered = in_order.with_row_index("_row_number").with_columns(
+        pl.col("reason").cast(pl.Enum(["invalid amount: not above zero", DUPLICATE_REASON]))
+    )
+    marked = nodes._flag_duplicates(numbered, "_t_order_id")
+    duplicate = marked.filter(pl.col("reason") == DUPLICATE_REASON)
+    assert sorted(duplicate.select(nodes.LINEAGE).rows()) == losers
