@@ -571,7 +571,8 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         started = dt.datetime.now(dt.UTC)
         _refuse_repeated_keys(frame, self._keys, self.key)
         table = self.table()
-        files = self._plain_files(int(table.version())) or []
+        version = int(table.version())
+        files = self._plain_files(version) or []
         target = pl.scan_parquet(files).select(frame.columns)
         keys = frame.lazy().select(self._keys)
         updated = int(
@@ -593,7 +594,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         else:
             kept = target.join(keys, on=self._keys, how="anti")
             add = self._parquet_file(pl.concat([kept, frame.lazy()]))
-            copied = json.loads(add["stats"])["numRecords"] - frame.height
+            copied = json.loads(add.stats)["numRecords"] - frame.height
             now = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
             old = pl.DataFrame(table.get_add_actions(flatten=True)).select("path", "size_bytes")
             removed = [
@@ -620,16 +621,26 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
                 "notMatchedPredicates": '[{"actionType":"insert"}]',
                 "notMatchedBySourcePredicates": "[]",
             },
-            "readVersion": int(table.version()),
+            "readVersion": version,
             "operationMetrics": metrics,
             "engineInfo": "medallion-kedro (polars)",
         }
-        entries = [{"commitInfo": commit}, {"add": add}, *({"remove": r} for r in removed)]
-        self._commit_log(int(table.version()) + 1, entries)
+        added = {
+            "path": add.path,
+            "partitionValues": {},
+            "size": add.size,
+            "modificationTime": add.modification_time,
+            "dataChange": True,
+            "stats": add.stats,
+        }
+        entries = [{"commitInfo": commit}, {"add": added}, *({"remove": r} for r in removed)]
+        self._commit_log(table, version + 1, entries)
         return metrics
 
-    def _parquet_file(self, rows: pl.DataFrame | pl.LazyFrame) -> dict[str, Any]:
-        """Write ``rows`` as one new Parquet file of the table; return its ``add`` action."""
+    def _parquet_file(self, rows: pl.DataFrame | pl.LazyFrame) -> AddAction:
+        """Write ``rows`` as one new Parquet file of the table; return its ``add`` action
+        (with the row count, as delta-rs writes it). A file written by a run that dies
+        before the commit is named by no version: ``vacuum`` removes it."""
         name = f"part-00000-{uuid.uuid4()}-c000.{self._codec}.parquet"
         path = f"{self._uri}/{name}"
         if isinstance(rows, pl.LazyFrame):
@@ -639,19 +650,20 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             rows.write_parquet(path, compression=self._codec)
             count = rows.height
         stat = os.stat(path)
-        return {
-            "path": name,
-            "partitionValues": {},
-            "size": stat.st_size,
-            "modificationTime": int(stat.st_mtime * 1000),
-            "dataChange": True,
-            "stats": json.dumps({"numRecords": count}),
-        }
+        return AddAction(
+            path=name,
+            size=stat.st_size,
+            partition_values={},
+            modification_time=int(stat.st_mtime * 1000),
+            data_change=True,
+            stats=json.dumps({"numRecords": count}),
+        )
 
-    def _commit_log(self, version: int, actions: list[dict[str, Any]]) -> None:
-        """Commit ``actions`` as Delta ``version`` of this local table, as delta-rs does on a
-        local disk: the log entry is written aside, then linked to its name only if no
-        other writer took that version (a link never replaces a file)."""
+    def _commit_log(self, table: DeltaTable, version: int, actions: list[dict[str, Any]]) -> None:
+        """Commit ``actions`` as Delta ``version`` of this local ``table`` (its handle at the
+        version before), as delta-rs does on a local disk: the log entry is written aside,
+        then linked to its name only if no other writer took that version (a link never
+        replaces a file)."""
         log_dir = f"{self._uri}/_delta_log"
         temp = f"{log_dir}/_commit_{uuid.uuid4()}.json.tmp"
         try:
@@ -669,9 +681,10 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
-        interval = int(self.table().metadata().configuration.get("delta.checkpointInterval", 100))
-        if version % interval == 0:
-            self.table().create_checkpoint()  # what delta-rs' post-commit hook does
+        interval = int(table.metadata().configuration.get("delta.checkpointInterval", 100))
+        if version % interval == 0:  # what delta-rs' post-commit hook does
+            table.update_incremental()
+            table.create_checkpoint()
 
     def _write_plain(self, frame: pl.DataFrame, mode: str) -> None:
         """Write ``frame`` as one Parquet file with polars and commit it as a Delta version.
@@ -680,22 +693,10 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         no Arrow copy of the frame (10M bronze or silver rows: ~2 s and ~0.5 GiB less). The
         file and the commit are those delta-rs writes: an ``add`` action (with the row
         count), and for an ``overwrite`` the table's new schema and ``remove`` actions for
-        the files it replaces. A file written by a run that dies before the commit is named
-        by no version: ``vacuum`` removes it.
+        the files it replaces.
         """
         os.makedirs(self._uri, exist_ok=True)
-        name = f"part-00000-{uuid.uuid4()}-c000.{self._codec}.parquet"
-        path = f"{self._uri}/{name}"
-        frame.write_parquet(path, compression=self._codec)
-        stat = os.stat(path)
-        add = AddAction(
-            path=name,
-            size=stat.st_size,
-            partition_values={},
-            modification_time=int(stat.st_mtime * 1000),
-            data_change=True,
-            stats=json.dumps({"numRecords": frame.height}),
-        )
+        add = self._parquet_file(frame)
         schema = _delta_schema(frame)
         if mode == "append":
             self.table().create_write_transaction([add], mode="append", schema=schema)
