@@ -254,8 +254,7 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
             }
 
     def _exists(self) -> bool:
-        with self._driver_errors(f"reading the export manifest of {self._database}"):
-            return mm.read_manifest(self._db()) is not None
+        return self.current_manifest() is not None
 
 
 #: The facts of a source table that say its content is the same (``source_facts``).
