@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
 from kedro.io.core import DatasetError
 from kedro_datasets._typing import TablePreview
 
@@ -12,6 +13,7 @@ from medallion_kedro.datasets._preview import table_preview
 from medallion_kedro.datasets.delta_table import DeltaTableDataset, is_delta
 from medallion_kedro.datasets.parquet_table import BUILT_BY
 from medallion_kedro.spark import spark_session
+from medallion_kedro.spark.session import session_has_delta
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -42,12 +44,46 @@ def _spark_uri(path: str, protocol: str) -> str:
     return f"s3a://{path}" if protocol in {"s3", "s3a"} else f"{protocol}://{path}"
 
 
-class SparkLakeTableDataset(DeltaTableDataset):
-    """``DeltaTableDataset`` that loads as a Spark DataFrame.
+def is_spark(data: object) -> bool:
+    """Whether ``data`` is a PySpark DataFrame (without importing PySpark for polars)."""
+    return type(data).__module__.startswith("pyspark.")
 
-    Saving, staging and committing are the base class's (delta-rs writes the version, the
-    lake's commit record publishes it), so the pipelines that write the table run unchanged.
-    Loading resolves the version readers get: ``load_args`` ``version``/``as_of`` when given
+
+def to_polars(frame: DataFrame) -> pl.DataFrame:
+    """A Spark DataFrame's rows on the driver, as polars, through Arrow.
+
+    Decimals, dates and ``TimestampNTZ`` keep their types. A Spark ``Timestamp`` (an
+    instant, in the session's time zone) becomes the lake's naive UTC ``Datetime``, as the
+    polars pipeline writes it, so both engines write the same Delta schema.
+    """
+    converted = pl.from_arrow(frame.toArrow())
+    assert isinstance(converted, pl.DataFrame)
+    instants = [
+        pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        for name, dtype in converted.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    ]
+    return converted.with_columns(instants) if instants else converted
+
+
+class SparkLakeTableDataset(DeltaTableDataset):
+    """``DeltaTableDataset`` that loads as a Spark DataFrame and saves Spark or polars frames.
+
+    Two ways to Delta, chosen from the session's settings (:func:`has_delta
+    <medallion_kedro.spark.session.has_delta>`):
+
+    - **No Delta in the session** (delta-spark not configured, as offline): a Spark
+      DataFrame is brought to the driver through Arrow (``DataFrame.toArrow()``) and saved
+      by the base class, so staging, the lake's commit record and the delta-rs write
+      (``append``, ``overwrite``, ``merge`` by the catalog's keys) are exactly the polars
+      path's. Loading reads the Parquet files of the published version (below).
+    - **Delta in the session**: Spark reads ``format("delta")`` with ``versionAsOf`` and
+      writes natively (``save``/``DeltaTable.forPath(...).merge``) from the executors; the
+      commit record still names the version. See :mod:`._spark_delta`.
+
+    polars frames are always saved by the base class, so the bronze stage (landing files
+    parsed on polars) and gold (small tables collected to polars) never start a JVM to
+    save. Loading resolves the version readers get: ``load_args`` ``version``/``as_of`` when given
     (time travel), else the version the commit record names for this session (staged by
     the running session, else committed). It reads exactly that version's files with
     ``spark.read.parquet``: for a Delta entry (``{"format": "delta", "version": N}``) the
@@ -67,14 +103,58 @@ class SparkLakeTableDataset(DeltaTableDataset):
 
     def load(self) -> DataFrame:  # type: ignore[override]
         entry = self.read_entry()
+        spark = spark_session()
+        if entry is None and self._load_args.get("missing") == "empty":
+            return spark.createDataFrame([], "")  # a table not built yet reads as no rows
         if entry is None:
             raise DatasetError(
                 f"Lake table {self.key} has no published version in {self.lake.uri}: build "
                 f"it with `kedro run --pipeline {BUILT_BY.get(self.layer, self.layer)}`."
             )
+        if session_has_delta(spark) and is_delta(entry):
+            from medallion_kedro.datasets import _spark_delta
+
+            return _spark_delta.read(spark, self.spark_uri, int(entry["version"]))
         files = self.published_files(entry)
-        spark = spark_session()
         return spark.read.parquet(*(_spark_uri(f, self.lake.protocol) for f in files))
+
+    def save(self, data: Any) -> None:
+        if not is_spark(data):
+            super().save(data)
+        elif session_has_delta(data.sparkSession):
+            self._save_natively(data)
+        else:
+            super().save(to_polars(data))
+
+    @property
+    def spark_uri(self) -> str:
+        """The table's folder as Spark's file systems name it."""
+        return _spark_uri(self.uri, self.lake.protocol)
+
+    def _save_natively(self, frame: DataFrame) -> None:
+        """Write ``frame`` with Spark's Delta writer and stage (or commit) its version."""
+        transaction = _commit.active(self.lake)
+        if transaction is None:
+            self._commit_alone(frame, _commit.new_run_id())  # type: ignore[arg-type]
+            return
+        entry = self._write(frame, transaction.run_id, self.current_entry())
+        transaction.stage(self.key, entry)
+
+    def _write(self, frame: Any, run_id: str, entry: _commit.Entry | None) -> _commit.Entry:
+        if not is_spark(frame):
+            return super()._write(frame, run_id, entry)
+        from medallion_kedro.datasets import _spark_delta
+
+        has_table = self._align(entry)
+        mode = self._mode if has_table else "overwrite"
+        return _spark_delta.write(
+            frame,
+            self.spark_uri,
+            mode=mode,
+            predicate=self._merge_predicate() if mode == "merge" else None,
+            run_id=run_id,
+            before=entry,
+        )
 
     def published_files(self, entry: _commit.Entry) -> list[str]:
         """The files holding the version a commit record ``entry`` names: the files of a
