@@ -105,25 +105,23 @@ def _flag(
     flagged = frames.first_failure(
         checked, [(n, why) for n, _, why in named], REASON, reasons
     ).select(*row, *(_typed(c) for c in typed), REASON)
-    return frames.to_native(_mark_duplicates(frames.materialize(flagged), _typed(KEYS[table]), row))
+    return _mark_duplicates(frames.materialize(flagged), _typed(KEYS[table]), row)
 
 
-def _mark_duplicates(
-    flagged: nw.LazyFrame[Any], key: str, row: tuple[str, ...]
-) -> nw.LazyFrame[Any]:
-    """``flagged`` with the :func:`duplicate_losers` marked as duplicates.
+def _mark_duplicates(flagged: nw.LazyFrame[Any], key: str, row: tuple[str, ...]) -> Any:
+    """``flagged`` with the :func:`duplicate_losers` marked as duplicates (native).
 
     Where rows have a physical order (polars: ``row`` is the row number), the tuned
     :func:`_flag_duplicates` does it; elsewhere the losers are found by the lineage
     columns and marked with a join on them.
     """
     if row == (ROW_NUMBER,):
-        return frames.lazy(_flag_duplicates(flagged.collect().to_native(), key))
+        return _flag_duplicates(flagged.collect().to_native(), key)
     losers = duplicate_losers(flagged.to_native(), key, row)
     losers = losers.with_columns(nw.lit(True).alias("_loser"))
     marked = flagged.join(losers, on=list(row), how="left")
     reason = nw.when(nw.col("_loser")).then(nw.lit(DUPLICATE_REASON)).otherwise(nw.col(REASON))
-    return marked.with_columns(reason.alias(REASON)).drop("_loser")
+    return frames.to_native(marked.with_columns(reason.alias(REASON)).drop("_loser"))
 
 
 def duplicate_losers(
