@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import polars as pl
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol
@@ -15,6 +16,7 @@ from medallion_kedro.datasets import _commit
 from medallion_kedro.datasets.delta_table import DeltaTableDataset
 from medallion_kedro.datasets.landing_csv import LandingCSVDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
+from medallion_kedro.datasets.spark_lake import is_spark, polars_schema
 from medallion_kedro.lake import check_consistent, check_lake, lake_at
 from medallion_kedro.lake_lock import LakeLock
 from medallion_kedro.schemas import check_schema, contract_of
@@ -52,8 +54,11 @@ class ContractHooks:
     @hook_impl
     def before_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
         expected = contract_of(dataset_name)
-        if expected is not None:
-            check_schema(data, expected, f"{dataset_name} (output of node {node.name})")
+        if expected is None:
+            return
+        if is_spark(data):  # checked on the types it is written with, without a Spark job
+            data = pl.LazyFrame(schema=polars_schema(data))
+        check_schema(data, expected, f"{dataset_name} (output of node {node.name})")
 
 
 class LakePreflightHooks:

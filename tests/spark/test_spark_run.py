@@ -28,6 +28,7 @@ from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from medallion_kedro.datasets import SparkLakeTableDataset, _spark_delta  # noqa: E402
 from medallion_kedro.datasets import spark_lake as spark_lake_module  # noqa: E402
 from medallion_kedro.lake import read_table  # noqa: E402
+from medallion_kedro.schemas import SILVER  # noqa: E402
 from tests.kedro_run import kedro_run  # noqa: E402
 
 RUN = {"n_orders": 3_000, "n_customers": 300, "dirty_share": 0.05, "seed": 23, "batches": 2}
@@ -105,10 +106,22 @@ def test_spark_frames_merge_append_and_overwrite_through_arrow(
     assert read_table(str(lake), "quality", "o").equals(first.head(1).drop("v"))
 
 
-def test_a_missing_table_reads_as_an_empty_spark_frame(spark: SparkSession, tmp_path: Path) -> None:
-    path = str(tmp_path / "lake" / "silver" / "orders")
+def test_a_missing_table_reads_as_no_rows_with_its_contract_columns(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    path = str(lake / "silver" / "orders")
     empty = SparkLakeTableDataset(filepath=path, load_args={"missing": "empty"}).load()
-    assert isinstance(empty, DataFrame) and empty.columns == [] and empty.count() == 0
+    assert isinstance(empty, DataFrame) and empty.count() == 0
+    assert empty.columns == list(SILVER["orders"])
+    assert (
+        dict(empty.dtypes)["order_id"] == "bigint"
+        and dict(empty.dtypes)["amount"] == "decimal(18,2)"
+    )
+    other = SparkLakeTableDataset(
+        filepath=str(lake / "bronze" / "t"), load_args={"missing": "empty"}
+    )
+    assert other.load().columns == []  # no contract: no columns
     with pytest.raises(Exception, match="no published version"):
         SparkLakeTableDataset(filepath=path).load()
 
@@ -208,7 +221,8 @@ def test_kedro_run_env_spark_builds_the_same_lake_as_polars(
     # The tables after bronze were read by Spark, and silver's written from Spark frames.
     # Gold read silver on Spark; when the catalog gives silver bronze on Spark, silver's
     # nodes ran on Spark and their tables were written from Spark frames.
-    assert loaded[("silver.orders", "pyspark")] == 1 and loaded[("silver.customers", "pyspark")]
+    # (Keyed by table: silver's previous.silver_* are silver.* too.)
+    assert loaded[("silver.orders", "pyspark")] == 1 + 2 * SILVER_ON_SPARK, loaded
     if SILVER_ON_SPARK:
         assert loaded[("bronze.orders", "pyspark")] >= 2, loaded
         for key in ("silver.customers", "silver.orders", "quality.rejected_customers",

@@ -12,12 +12,13 @@ from medallion_kedro.datasets import _commit
 from medallion_kedro.datasets._preview import table_preview
 from medallion_kedro.datasets.delta_table import DeltaTableDataset, is_delta
 from medallion_kedro.datasets.parquet_table import BUILT_BY
+from medallion_kedro.schemas import contract_of
 from medallion_kedro.spark import spark_session
 from medallion_kedro.spark.session import session_has_delta
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
 #: Delta reader features that make a version's files differ from its rows.
 UNREADABLE_FEATURES = {"deletionVectors", "columnMapping"}
@@ -58,12 +59,26 @@ def to_polars(frame: DataFrame) -> pl.DataFrame:
     """
     converted = pl.from_arrow(frame.toArrow())
     assert isinstance(converted, pl.DataFrame)
+    return _naive_utc(converted)
+
+
+def polars_schema(frame: DataFrame) -> pl.Schema:
+    """The schema :func:`to_polars` gives ``frame``'s rows, from its Spark schema alone (no
+    Spark job runs): what the data contracts check before a save."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    empty = pl.from_arrow(to_arrow_schema(frame.schema, timezone="UTC").empty_table())
+    assert isinstance(empty, pl.DataFrame)
+    return _naive_utc(empty).schema
+
+
+def _naive_utc(frame: pl.DataFrame) -> pl.DataFrame:
     instants = [
         pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-        for name, dtype in converted.schema.items()
+        for name, dtype in frame.schema.items()
         if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
     ]
-    return converted.with_columns(instants) if instants else converted
+    return frame.with_columns(instants) if instants else frame
 
 
 class SparkLakeTableDataset(DeltaTableDataset):
@@ -105,7 +120,7 @@ class SparkLakeTableDataset(DeltaTableDataset):
         entry = self.read_entry()
         spark = spark_session()
         if entry is None and self._load_args.get("missing") == "empty":
-            return spark.createDataFrame([], "")  # a table not built yet reads as no rows
+            return self._no_rows(spark)
         if entry is None:
             raise DatasetError(
                 f"Lake table {self.key} has no published version in {self.lake.uri}: build "
@@ -117,6 +132,17 @@ class SparkLakeTableDataset(DeltaTableDataset):
             return _spark_delta.read(spark, self.spark_uri, int(entry["version"]))
         files = self.published_files(entry)
         return spark.read.parquet(*(_spark_uri(f, self.lake.protocol) for f in files))
+
+    def _no_rows(self, spark: SparkSession) -> DataFrame:
+        """A table not built yet (``load_args.missing: empty``): no rows, with the columns
+        its layer's contract declares (``schemas.py``), else none. Spark frames of
+        different schemas do not combine, so the columns are there for the nodes that
+        compare this run's rows with the table's."""
+        contract = contract_of(self.key)
+        if contract is None:
+            return spark.createDataFrame([], "")
+        empty = pl.DataFrame(schema=contract).to_arrow(compat_level=pl.CompatLevel.oldest())
+        return spark.createDataFrame(empty)
 
     def save(self, data: Any) -> None:
         if not is_spark(data):
