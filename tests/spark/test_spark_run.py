@@ -25,7 +25,11 @@ if shutil.which("java") is None:
 from deltalake import DeltaTable  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
-from medallion_kedro.datasets import SparkLakeTableDataset, _spark_delta  # noqa: E402
+from medallion_kedro.datasets import (  # noqa: E402
+    SparkCheckpointDataset,
+    SparkLakeTableDataset,
+    _spark_delta,
+)
 from medallion_kedro.datasets import spark_lake as spark_lake_module  # noqa: E402
 from medallion_kedro.lake import read_table  # noqa: E402
 from medallion_kedro.schemas import SILVER  # noqa: E402
@@ -124,6 +128,22 @@ def test_a_missing_table_reads_as_no_rows_with_its_contract_columns(
     assert other.load().columns == []  # no contract: no columns
     with pytest.raises(Exception, match="no published version"):
         SparkLakeTableDataset(filepath=path).load()
+
+
+def test_a_checkpointed_frame_is_computed_once_when_saved(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    source = tmp_path / "rows.parquet"
+    _orders([1, 2, 3], "a", "b1").write_parquet(source)
+    frame = spark.read.parquet(str(source)).filter("k > 1")
+    dataset = SparkCheckpointDataset()
+    dataset.save(frame)
+    source.unlink()  # a plan would have to read it again; computed rows do not
+    assert sorted(r["k"] for r in dataset.load().collect()) == [2, 3]
+    assert dataset.load().count() == 2
+    plain = {"not": "a frame"}
+    dataset.save(plain)
+    assert dataset.load() == plain
 
 
 # -- With Delta in the session: Spark's own reader and writer ------------------------------

@@ -8,6 +8,7 @@ from medallion_kedro.datasets.mongo_export_dataset import ExportBatch, MongoExpo
 from medallion_kedro.datasets.mongodb_dataset import MongoDBDataset
 from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
 from medallion_kedro.datasets.parquet_table import ParquetTableDataset
+from medallion_kedro.datasets.spark_checkpoint import SparkCheckpointDataset
 from medallion_kedro.datasets.spark_lake import SparkLakeTableDataset
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "MongoExportDataset",
     "ParquetFolderDataset",
     "ParquetTableDataset",
+    "SparkCheckpointDataset",
     "SparkLakeTableDataset",
 ]
