@@ -98,14 +98,15 @@ class SparkLakeTableDataset(DeltaTableDataset):
 
     polars frames are always saved by the base class, so the bronze stage (landing files
     parsed on polars) and gold (small tables collected to polars) never start a JVM to
-    save. Loading resolves the version readers get: ``load_args`` ``version``/``as_of`` when given
-    (time travel), else the version the commit record names for this session (staged by
-    the running session, else committed). It reads exactly that version's files with
-    ``spark.read.parquet``: for a Delta entry (``{"format": "delta", "version": N}``) the
-    files delta-rs lists for version N, for a lake an older release wrote, its Parquet
-    version file. The session comes from :func:`medallion_kedro.spark.spark_session`
-    (``conf/spark/spark.yml``). ``preview`` reads with polars, so Kedro-Viz never starts
-    Spark.
+    save. Loading resolves the version readers get: ``load_args`` ``version``/``as_of``
+    when given (time travel), else the version the commit record names for this session
+    (staged by the running session, else committed); ``missing: empty`` reads a table not
+    built yet as no rows with its contract's columns. Without Delta in the session it
+    reads exactly that version's files with ``spark.read.parquet``: for a Delta entry
+    (``{"format": "delta", "version": N}``) the files delta-rs lists for version N, for a
+    lake an older release wrote, its Parquet version file. The session comes from
+    :func:`medallion_kedro.spark.spark_session` (``conf/spark/spark.yml``). ``preview``
+    reads with polars, so Kedro-Viz never starts Spark.
 
     Example catalog entry (``conf/spark/catalog.yml``)::
 
