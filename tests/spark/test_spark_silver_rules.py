@@ -73,8 +73,7 @@ def _silver_run(bronze: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]
     out["flagged.customers"] = nodes.flag_customers(new["customers"], countries, rules)
     split = nodes.split_flagged(out["flagged.customers"], new["customers"], "customers", rules)
     out["silver.customers"], out["rejected.customers"], out["warnings.customers"] = split
-    nothing_yet = frames.lazy(out["silver.customers"]).head(0).to_native()  # a first run
-    known = incremental.known_customers(nothing_yet, out["silver.customers"])
+    known = incremental.known_customers(pl.LazyFrame(), out["silver.customers"])  # a first run
     out["flagged.orders"] = nodes.flag_orders(new["orders"], known, rules, AS_OF)
     split = nodes.split_flagged(out["flagged.orders"], new["orders"], "orders", rules)
     out["silver.orders"], out["rejected.orders"], out["warnings.orders"] = split
