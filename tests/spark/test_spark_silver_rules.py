@@ -282,3 +282,15 @@ def test_excerpts_and_lookups_on_spark_equal_polars(spark: SparkSession) -> None
         ]  # fmt: skip
         assert found["found"].to_list() == [None, "AB", "S", None, None]
     assert r.title("p") == frames.Parse("title", "p")
+
+
+def test_bronze_without_lineage_is_refused_on_spark(
+    spark: SparkSession, bronze: dict[str, pl.DataFrame]
+) -> None:
+    """Without ``_source_row`` Spark could not tell a file's rows apart: a clear error
+    instead of a wrong deduplication."""
+    older = bronze["customers"].head(20).drop("_source_row")
+    countries = nodes.match_countries(older, _rules())
+    assert nodes.flag_customers(older, countries, _rules()).height == 20  # polars: row numbers
+    with pytest.raises(ValueError, match="no _source_row column.*kedro run --pipelines bronze"):
+        nodes.flag_customers(_spark(spark, older), countries, _rules())
