@@ -118,6 +118,24 @@ def row_key(frame: nw.LazyFrame[Any]) -> tuple[nw.LazyFrame[Any], tuple[str, ...
     return frame, LINEAGE
 
 
+def rows_of(
+    frame: nw.LazyFrame[Any], wanted: nw.LazyFrame[Any], key: Sequence[str]
+) -> nw.LazyFrame[Any]:
+    """The rows of ``frame`` (keyed by :func:`row_key`) whose ``key`` is in ``wanted``, with
+    the other columns of ``wanted``, in the order of ``frame``'s rows.
+
+    polars: an ``is_in`` of the (few) wanted row numbers, then a join that keeps the
+    order; Spark: a join, sorted by the key (the lineage columns).
+    """
+    if is_polars(frame):
+        picked = wanted.collect().to_native()
+        numbers = picked.get_column(ROW_NUMBER)
+        native = frame.to_native().filter(pl.col(ROW_NUMBER).is_in(numbers.implode()))
+        joined = native.join(picked.lazy(), on=ROW_NUMBER, how="left", maintain_order="left")
+        return _wrap(joined)
+    return frame.join(wanted, on=list(key), how="inner").sort(*key)
+
+
 def in_order(frame: nw.LazyFrame[Any], order: Sequence[str]) -> nw.LazyFrame[Any]:
     """``frame`` in the order of ``order`` where rows have a physical order (polars: kept
     lazy when the scan already gives it, checked on those columns only); on Spark rows

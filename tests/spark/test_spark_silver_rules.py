@@ -73,8 +73,7 @@ def _silver_run(bronze: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]
     out["flagged.customers"] = nodes.flag_customers(new["customers"], countries, rules)
     split = nodes.split_flagged(out["flagged.customers"], new["customers"], "customers", rules)
     out["silver.customers"], out["rejected.customers"], out["warnings.customers"] = split
-    nothing_yet = frames.lazy(out["silver.customers"]).head(0).to_native()  # a first run
-    known = incremental.known_customers(nothing_yet, out["silver.customers"])
+    known = incremental.known_customers(pl.LazyFrame(), out["silver.customers"])  # a first run
     out["flagged.orders"] = nodes.flag_orders(new["orders"], known, rules, AS_OF)
     split = nodes.split_flagged(out["flagged.orders"], new["orders"], "orders", rules)
     out["silver.orders"], out["rejected.orders"], out["warnings.orders"] = split
@@ -283,3 +282,15 @@ def test_excerpts_and_lookups_on_spark_equal_polars(spark: SparkSession) -> None
         ]  # fmt: skip
         assert found["found"].to_list() == [None, "AB", "S", None, None]
     assert r.title("p") == frames.Parse("title", "p")
+
+
+def test_bronze_without_lineage_is_refused_on_spark(
+    spark: SparkSession, bronze: dict[str, pl.DataFrame]
+) -> None:
+    """Without ``_source_row`` Spark could not tell a file's rows apart: a clear error
+    instead of a wrong deduplication."""
+    older = bronze["customers"].head(20).drop("_source_row")
+    countries = nodes.match_countries(older, _rules())
+    assert nodes.flag_customers(older, countries, _rules()).height == 20  # polars: row numbers
+    with pytest.raises(ValueError, match="no _source_row column.*kedro run --pipelines bronze"):
+        nodes.flag_customers(_spark(spark, older), countries, _rules())

@@ -120,10 +120,14 @@ def _keys(previous: IntoFrame, table: str) -> nw.LazyFrame[Any]:
     return frame.select(KEYS[table])
 
 
-def known_customers(previous: IntoFrame, new: IntoFrame) -> pl.DataFrame:
-    """The customers an order may reference: silver's, and the valid ones of this run."""
-    both = [_keys(previous, "customers"), frames.lazy(new).select("customer_id")]
-    return frames.collect(nw.concat(both).unique())
+def known_customers(previous: IntoFrame, new: IntoFrame) -> Any:
+    """The customers an order may reference: silver's, and the valid ones of this run (one
+    column, on the engine of ``new``: on Spark they stay on the executors, and
+    :func:`.nodes.flag_orders` joins with them)."""
+    valid = frames.lazy(new).select("customer_id")
+    if not frames.lazy(previous).collect_schema().names():  # no silver yet
+        return frames.to_native(valid.unique())
+    return frames.to_native(nw.concat([_keys(previous, "customers"), valid]).unique())
 
 
 def _per_batch(

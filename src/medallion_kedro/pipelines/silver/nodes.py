@@ -315,7 +315,7 @@ def flag_orders(
         (missing["amount"], "invalid amount: not a decimal number with at most 2 decimals"),
         (amount <= 0, "invalid amount: not above zero"),
         (
-            amount > nw.lit(max_amount),
+            amount > nw.lit(max_amount, dtype=nw.Decimal(18, 2)),
             f"invalid amount: above silver.max_amount {rules['max_amount']}",
         ),
         (~nw.col("_known"), "unknown customer: customer_id is not in silver.customers"),
@@ -337,10 +337,9 @@ def _warnings(
     parts = []
     for column, unknown in WARNED[table].items():
         hits = flagged.filter(valid & nw.col(_typed(column)).is_null()).select(*row)
-        found = frames.with_parsed(raw.join(hits, on=list(row), how="inner"),
-                                   {"_text": r.text(column)})  # fmt: skip
+        found = frames.with_parsed(frames.rows_of(raw, hits, row), {"_text": r.text(column)})
         parts.append(
-            found.sort(*row).select(
+            found.select(
                 nw.lit(table, dtype=nw.String).alias("table"),
                 nw.col(KEYS[table]).cast(nw.String).alias("key"),
                 nw.lit(column, dtype=nw.String).alias("column"),
@@ -362,7 +361,7 @@ def split_flagged(
     and the warnings of the valid rows (each on the engine of ``flagged``).
 
     ``flagged`` holds only the row key, typed values and reasons; the few rejected rows
-    take their original text back from bronze by that key (a join), in bronze order. A
+    take their original text back from bronze by that key, in bronze order. A
     rejected text longer than ``quarantine_excerpt_chars`` characters is cut to that many,
     followed by `` … [<size> bytes]``, so a huge field never reaches the quarantine whole.
     """
@@ -373,9 +372,9 @@ def split_flagged(
     valid = nw.col(REASON).is_null()
     silver = checked.filter(valid).select(nw.col(_typed(c)).alias(c) for c in SILVER[table].names())
     reasons = checked.filter(~valid).select(*row, nw.col(REASON).cast(nw.String))
-    rejected = frames.excerpts(
-        raw.join(reasons, on=list(row), how="inner").sort(*row), RAW_COLUMNS[table], chars
-    ).select(*RAW_COLUMNS[table], *BRONZE_META, REASON)
+    rejected = frames.excerpts(frames.rows_of(raw, reasons, row), RAW_COLUMNS[table], chars).select(
+        *RAW_COLUMNS[table], *BRONZE_META, REASON
+    )
     return (
         frames.to_native(silver),
         frames.to_native(rejected),
