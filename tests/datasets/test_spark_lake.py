@@ -117,3 +117,37 @@ def test_every_computed_once_pattern_names_datasets_of_the_pipelines() -> None:
     for pattern in once:
         regex = re.compile(re.sub(r"\\\{\w+\\\}", ".+", re.escape(pattern)) + "$")
         assert [n for n in names if regex.match(n) and "." not in n], pattern
+
+
+def test_the_spark_environment_resolves_its_datasets_without_starting_spark(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Building the catalog (`kedro run`, `kedro viz`) must not start a JVM."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from medallion_kedro.spark import session as session_module
+
+    def no_spark() -> None:
+        raise AssertionError("building the catalog started Spark")
+
+    monkeypatch.setattr(session_module, "spark_session", no_spark)
+    monkeypatch.setattr(spark_lake_module, "spark_session", no_spark)
+    root = CONF.parent
+    bootstrap_project(root)
+    with KedroSession.create(project_path=root, env="spark") as session:
+        catalog = session.load_context().catalog
+        kinds = {
+            name: type(catalog.get(name)).__name__
+            for name in ("bronze.orders", "previous.silver_orders", "quality.warnings",
+                         "flagged_orders", "checked_orders", "bronze.batches", "gold.kpis")
+        }  # fmt: skip
+    assert kinds == {
+        "bronze.orders": "SparkLakeTableDataset",
+        "previous.silver_orders": "SparkLakeTableDataset",
+        "quality.warnings": "SparkLakeTableDataset",
+        "flagged_orders": "SparkCheckpointDataset",
+        "checked_orders": "SparkCheckpointDataset",
+        "bronze.batches": "DeltaTableDataset",
+        "gold.kpis": "DeltaTableDataset",
+    }
