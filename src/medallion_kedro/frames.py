@@ -90,11 +90,12 @@ def materialize(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     return frame
 
 
-def to_native(frame: nw.LazyFrame[Any]) -> Any:
-    """The result of a node: a polars ``DataFrame`` on polars (computed by the streaming
-    engine, so a lazy bronze scan is never held whole), a Spark DataFrame on Spark."""
+def to_native(frame: nw.LazyFrame[Any], *, streaming: bool = False) -> Any:
+    """The result of a node: a polars ``DataFrame`` on polars (``streaming``: computed by
+    the streaming engine, so a lazy bronze scan is never held whole), a Spark DataFrame on
+    Spark."""
     if is_polars(frame):
-        return frame.to_native().collect(engine="streaming")
+        return frame.to_native().collect(engine="streaming" if streaming else "auto")
     return frame.to_native()
 
 
@@ -130,7 +131,11 @@ def rows_of(
     if is_polars(frame):
         picked = wanted.collect().to_native()
         numbers = picked.get_column(ROW_NUMBER)
-        native = frame.to_native().filter(pl.col(ROW_NUMBER).is_in(numbers.implode()))
+        native = frame.to_native()
+        if numbers.is_empty():  # no row wanted: bronze is not read at all
+            native = native.head(0)
+        else:
+            native = native.filter(pl.col(ROW_NUMBER).is_in(numbers.implode()))
         joined = native.join(picked.lazy(), on=ROW_NUMBER, how="left", maintain_order="left")
         return _wrap(joined)
     return frame.join(wanted, on=list(key), how="inner").sort(*key)

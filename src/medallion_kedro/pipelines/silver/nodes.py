@@ -377,7 +377,7 @@ def split_flagged(
     )
     return (
         frames.to_native(silver),
-        frames.to_native(rejected),
+        frames.to_native(rejected, streaming=True),
         frames.to_native(_warnings(checked, raw, row, table)),
     )
 
