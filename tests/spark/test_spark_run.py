@@ -176,7 +176,7 @@ def test_a_session_with_delta_reads_and_writes_natively(
     monkeypatch.setattr(_spark_delta, "write", write)
     monkeypatch.setattr(_spark_delta, "read", read)
     dataset.save(_spark(spark, _orders([3, 4], "b", "b2")))
-    assert calls == [("write", str(lake / "silver" / "t"), "merge", 's."k" = t."k"', 2)]
+    assert calls == [("write", str(lake / "silver" / "t"), "merge", "s.`k` = t.`k`", 2)]
     assert _record(lake)["silver.t"]["version"] == 7
     assert dataset.load() == "natively read"
     assert calls[-1] == ("read", str(lake / "silver" / "t"), 7)

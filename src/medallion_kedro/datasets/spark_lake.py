@@ -178,10 +178,17 @@ class SparkLakeTableDataset(DeltaTableDataset):
             frame,
             self.spark_uri,
             mode=mode,
-            predicate=self._merge_predicate() if mode == "merge" else None,
+            predicate=self._spark_merge_predicate() if mode == "merge" else None,
             run_id=run_id,
             before=entry,
         )
+
+    def _spark_merge_predicate(self) -> str:
+        """The merge condition in Spark SQL (identifiers in backquotes; a ``predicate`` from
+        the catalog is passed as written)."""
+        if self._predicate:
+            return self._predicate
+        return " AND ".join(f"s.`{k}` = t.`{k}`" for k in self._keys)
 
     def published_files(self, entry: _commit.Entry) -> list[str]:
         """The files holding the version a commit record ``entry`` names: the files of a
