@@ -63,3 +63,14 @@ def test_a_known_pipeline_still_runs_through_the_project_command(tmp_path: Path)
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "landing" / "orders.csv").exists()
+
+
+def test_the_pipeline_names_listed_without_building_them_are_the_registered_ones() -> None:
+    from kedro.framework.project import configure_project
+
+    from medallion_kedro.cli import pipeline_names
+    from medallion_kedro.pipeline_registry import register_pipelines
+
+    configure_project("medallion_kedro")
+    assert pipeline_names() == sorted(set(register_pipelines()) - {"__default__"})
+    assert pipeline_names() == ["bronze", "export", "generate", "gold", "silver"]
