@@ -127,6 +127,11 @@ def _revenue_by(orders: nw.LazyFrame[Any], key: str, avg_name: str) -> pl.DataFr
     sums = collect(
         orders.group_by(key).agg(total_revenue=nw.col("amount").sum(), total_orders=nw.len())
     )
+    return _revenue_table(sums, key, avg_name)
+
+
+def _revenue_table(sums: pl.DataFrame, key: str, avg_name: str) -> pl.DataFrame:
+    """Exact sums per ``key`` (``total_revenue``, ``total_orders``) as a revenue table."""
     return sums.with_columns(
         total_revenue=_money(pl.col("total_revenue")),
         total_orders=pl.col("total_orders").cast(pl.Int64),
@@ -148,9 +153,21 @@ def revenue_by_product(orders: IntoFrame) -> pl.DataFrame:
 
 
 def monthly_revenue(orders: IntoFrame) -> pl.DataFrame:
-    """Revenue, orders and average basket per calendar month ``YYYY-MM``."""
-    months = lazy(orders).with_columns(month=nw.col("order_ts").dt.to_string("%Y-%m"))
-    return _revenue_by(months, "month", "avg_basket").sort("month")
+    """Revenue, orders and average basket per calendar month ``YYYY-MM``.
+
+    Orders are grouped by year and month as integers; only the few groups are formatted
+    as text (formatting every order's timestamp cost more than the sums themselves).
+    """
+    ts = nw.col("order_ts")
+    sums = collect(
+        lazy(orders)
+        .with_columns(_year=ts.dt.year(), _month=ts.dt.month())
+        .group_by("_year", "_month")
+        .agg(total_revenue=nw.col("amount").sum(), total_orders=nw.len())
+    )
+    month = pl.date(pl.col("_year"), pl.col("_month"), 1).dt.to_string("%Y-%m")
+    named = sums.select(month.alias("month"), "total_revenue", "total_orders")
+    return _revenue_table(named, "month", "avg_basket").sort("month")
 
 
 def _day_number(timestamp: nw.Expr) -> nw.Expr:
