@@ -139,11 +139,21 @@ def _revenue_table(sums: pl.DataFrame, key: str, avg_name: str) -> pl.DataFrame:
     ).sort(["total_revenue", key], descending=[True, False])
 
 
-def revenue_by_country(orders: IntoFrame, customers: IntoFrame) -> pl.DataFrame:
-    """Revenue, orders and average basket per customer country (``Unknown`` for none)."""
-    countries = lazy(customers).select("customer_id", nw.col("country").fill_null(UNKNOWN))
-    with_country = lazy(orders).join(countries, on="customer_id")
-    return _revenue_by(with_country, "country", "avg_basket")
+def revenue_by_country(metrics: IntoFrame) -> pl.DataFrame:
+    """Revenue, orders and average basket per customer country (``Unknown`` for none).
+
+    Summed from ``gold.customer_metrics``: each customer with orders brings their exact
+    total spent and order count under their country. These are the sums of the orders
+    grouped by their customer's country (silver holds only orders of known customers),
+    without joining every order to its customer a second time.
+    """
+    buyers = lazy(metrics).filter(nw.col("order_count") > 0)
+    sums = collect(
+        buyers.group_by("country").agg(
+            total_revenue=nw.col("total_spent").sum(), total_orders=nw.col("order_count").sum()
+        )
+    )
+    return _revenue_table(sums, "country", "avg_basket")
 
 
 def revenue_by_product(orders: IntoFrame) -> pl.DataFrame:
