@@ -12,6 +12,7 @@ one line and runs the export alone.
 from __future__ import annotations
 
 import importlib.resources
+import os
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,11 @@ def _catalog(env: str | None) -> Any:
         bootstrap_project(root)
     settings = project.settings
     loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(root / settings.CONF_SOURCE), env=env, **settings.CONFIG_LOADER_ARGS
+        conf_source=str(root / settings.CONF_SOURCE),
+        env=env or os.getenv("KEDRO_ENV"),  # as KedroSession.create chooses it
+        **settings.CONFIG_LOADER_ARGS,
     )
+    # relative paths made absolute as a session's context does (Kedro's own helper)
     conf = _convert_paths_to_absolute_posix(project_path=root, conf_dictionary=loader["catalog"])
     try:
         credentials = loader["credentials"]
