@@ -63,3 +63,34 @@ def test_a_known_pipeline_still_runs_through_the_project_command(tmp_path: Path)
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "landing" / "orders.csv").exists()
+
+
+def test_the_pipeline_names_listed_without_building_them_are_the_registered_ones() -> None:
+    from kedro.framework.project import configure_project
+
+    from medallion_kedro.cli import pipeline_names
+    from medallion_kedro.pipeline_registry import register_pipelines
+
+    configure_project("medallion_kedro")
+    assert pipeline_names() == sorted(set(register_pipelines()) - {"__default__"})
+    assert pipeline_names() == ["bronze", "export", "generate", "gold", "silver"]
+
+
+def test_the_check_before_a_run_reads_the_environment_kedro_would_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The nothing-new check builds its catalog without a session: same environment choice
+    (``--env``, else ``KEDRO_ENV``, else ``local`` over ``base``), same absolute paths."""
+    from medallion_kedro.cli import _catalog
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKE_PATH", str(tmp_path))
+
+    def folder(env: str | None) -> str:
+        return str(_catalog(env).get("landing.customers")._describe()["folder"])
+
+    monkeypatch.delenv("KEDRO_ENV", raising=False)
+    assert folder(None) == str(tmp_path / "landing" / "customers")
+    assert folder("fr_layout") == str(tmp_path / "landing" / "clients")
+    monkeypatch.setenv("KEDRO_ENV", "fr_layout")
+    assert folder(None) == str(tmp_path / "landing" / "clients")

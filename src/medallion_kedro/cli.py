@@ -11,11 +11,13 @@ one line and runs the export alone.
 
 from __future__ import annotations
 
+import importlib.resources
+import os
+from pathlib import Path
 from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
-from kedro.framework.project import pipelines
 
 from medallion_kedro.lake_cli import lake
 
@@ -25,10 +27,21 @@ def cli() -> None:
     """Commands of the medallion-kedro project."""
 
 
+def pipeline_names() -> list[str]:
+    """The names of the registered pipelines, without building them.
+
+    ``register_pipelines`` registers one pipeline per package under ``pipelines/`` (Kedro's
+    ``find_pipelines``, which fails the run if one has no ``create_pipeline``) plus
+    ``__default__``; listing the packages gives the names without importing every node
+    module (numpy, narwhals, pymongo...) before a run that may have nothing to do.
+    """
+    found = importlib.resources.files(f"{__package__}.pipelines").iterdir()
+    return sorted(d.name for d in found if d.is_dir() and d.name[0] not in "_.")
+
+
 def unknown_pipelines_message(requested: list[str]) -> str | None:
     """The one-line error for names that are not registered, or ``None`` if all are."""
-    pipelines.set_requested(None)
-    known = sorted(name for name in pipelines if name != "__default__")
+    known = pipeline_names()
     unknown = [name for name in requested if name not in known]
     if not unknown:
         return None
@@ -78,9 +91,37 @@ def _incremental_default_run(requested: list[str], kwargs: dict[str, Any]) -> bo
 
 
 def _catalog(env: str | None) -> Any:
-    from medallion_kedro.lake_cli import _catalog as project_catalog
+    """The project's catalog for the checks made before a run, without a Kedro session.
 
-    return project_catalog(env)
+    Only the catalog and credentials configuration is read: no session, context,
+    parameters (whose validation imports and inspects every pipeline) or hooks. Kedro's
+    catalog creates a dataset on first ``get``, so the checks build only the entries they
+    read. The run that may follow builds its own session as usual.
+    """
+    from kedro.config import MissingConfigException
+    from kedro.framework import project
+    from kedro.framework.context.context import _convert_paths_to_absolute_posix
+    from kedro.io import DataCatalog
+    from kedro.utils import find_kedro_project
+
+    root = Path(find_kedro_project(Path.cwd()) or Path.cwd())
+    if project.PACKAGE_NAME is None:  # not started by Kedro's CLI: configure it
+        from kedro.framework.startup import bootstrap_project
+
+        bootstrap_project(root)
+    settings = project.settings
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=str(root / settings.CONF_SOURCE),
+        env=env or os.getenv("KEDRO_ENV"),  # as KedroSession.create chooses it
+        **settings.CONFIG_LOADER_ARGS,
+    )
+    # relative paths made absolute as a session's context does (Kedro's own helper)
+    conf = _convert_paths_to_absolute_posix(project_path=root, conf_dictionary=loader["catalog"])
+    try:
+        credentials = loader["credentials"]
+    except MissingConfigException:
+        credentials = {}
+    return DataCatalog.from_config(catalog=conf, credentials=credentials)
 
 
 def _nothing_new(catalog: Any) -> str | None:

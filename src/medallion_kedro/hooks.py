@@ -4,7 +4,7 @@ gate and commits."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 from kedro.framework.context import KedroContext
@@ -12,20 +12,22 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol
 from kedro.pipeline import Node, Pipeline
 
-from medallion_kedro.datasets import _commit
-from medallion_kedro.datasets.delta_table import DeltaTableDataset
-from medallion_kedro.datasets.landing_csv import LandingCSVDataset
-from medallion_kedro.datasets.parquet_table import ParquetTableDataset
-from medallion_kedro.datasets.spark_lake import is_spark, polars_schema
+from medallion_kedro.datasets import _commit, is_a
 from medallion_kedro.lake import check_consistent, check_lake, lake_at
 from medallion_kedro.lake_lock import LakeLock
 from medallion_kedro.schemas import check_schema, contract_of
 
+if TYPE_CHECKING:
+    from medallion_kedro.datasets.delta_table import DeltaTableDataset
+    from medallion_kedro.datasets.parquet_table import ParquetTableDataset
+
+    LakeTable = ParquetTableDataset | DeltaTableDataset
+
 log = logging.getLogger(__name__)
 
-#: The dataset types that are lake tables published through the commit record.
-LAKE_TABLES = (ParquetTableDataset, DeltaTableDataset)
-LakeTable = ParquetTableDataset | DeltaTableDataset
+#: The dataset types that are lake tables published through the commit record (by name:
+#: see ``datasets.is_a``).
+LAKE_TABLES = ("ParquetTableDataset", "DeltaTableDataset")
 
 
 def _commit_units(pipeline: Pipeline, tables: dict[str, LakeTable]) -> list[set[str]]:
@@ -56,7 +58,10 @@ class ContractHooks:
         expected = contract_of(dataset_name)
         if expected is None:
             return
-        if is_spark(data):  # checked on the types it is written with, without a Spark job
+        if type(data).__module__.startswith("pyspark."):
+            from medallion_kedro.datasets.spark_lake import polars_schema
+
+            # checked on the types it is written with, without running a Spark job
             data = pl.LazyFrame(schema=polars_schema(data))
         check_schema(data, expected, f"{dataset_name} (output of node {node.name})")
 
@@ -104,10 +109,9 @@ class LakePreflightHooks:
                 "default runner or `--runner ThreadRunner`, not ParallelRunner."
             )
         datasets = {name: catalog.get(name) for name in sorted(pipeline.datasets())}
-        tables = {n: d for n, d in datasets.items() if isinstance(d, LAKE_TABLES)}
+        tables = {n: cast("LakeTable", d) for n, d in datasets.items() if is_a(d, *LAKE_TABLES)}
         writes_lake = any(
-            isinstance(datasets[n], (*LAKE_TABLES, LandingCSVDataset))
-            for n in pipeline.all_outputs()
+            is_a(datasets[n], *LAKE_TABLES, "LandingCSVDataset") for n in pipeline.all_outputs()
         )
         if not tables and not writes_lake:
             return
@@ -122,9 +126,9 @@ class LakePreflightHooks:
                 known = set(record.get("tables", {})) | {t.key for t in tables.values()}
                 lake.prune(known, record, keep=set())
                 restored = [
-                    table.restore_named(record)
+                    cast("DeltaTableDataset", table).restore_named(record)
                     for table in tables.values()
-                    if isinstance(table, DeltaTableDataset)
+                    if is_a(table, "DeltaTableDataset")
                 ]
                 if any(restored):
                     lake.write_record(record)

@@ -16,15 +16,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import polars as pl
-import pyarrow.parquet as pq
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 
-from medallion_kedro.datasets.delta_table import DeltaTableDataset
-from medallion_kedro.datasets.landing_csv import MALFORMED, LandingCSVDataset
-from medallion_kedro.datasets.landing_folder import LandingFolderDataset
-from medallion_kedro.datasets.parquet_table import ParquetTableDataset
+from medallion_kedro.datasets import is_a
+from medallion_kedro.datasets._csv_text import MALFORMED
 
 logger = logging.getLogger(__name__)
 STATS_FILE = Path(".viz") / "stats.json"
@@ -38,6 +35,8 @@ def frame_stats(data: Any, fs: Any | None, path: str | None) -> Stats | None:
     elif isinstance(data, pl.LazyFrame):
         stats = {"columns": len(data.collect_schema())}
         if fs is not None and path and path.endswith(".parquet") and fs.exists(path):
+            import pyarrow.parquet as pq  # only here: most runs never need it
+
             with fs.open(path, "rb") as handle:
                 stats = {"rows": pq.ParquetFile(handle).metadata.num_rows, **stats}
     else:
@@ -59,7 +58,7 @@ def _file_of(dataset: Any) -> tuple[Any | None, str | None]:
     fs, filepath = getattr(dataset, "_fs", None), getattr(dataset, "_filepath", None)
     if fs is None or filepath is None:
         return None, None
-    if isinstance(dataset, ParquetTableDataset):
+    if is_a(dataset, "ParquetTableDataset"):
         return fs, dataset.current_path()
     return fs, str(PurePosixPath(str(filepath)))
 
@@ -95,8 +94,8 @@ class PolarsDatasetStatsHook:
         if self._catalog is None or not isinstance(data, pl.DataFrame | pl.LazyFrame):
             return
         try:
-            dataset = self._catalog.get(name)
-            if isinstance(dataset, DeltaTableDataset):  # its Delta log has the numbers
+            dataset: Any = self._catalog.get(name)  # its class is checked by name (is_a)
+            if is_a(dataset, "DeltaTableDataset"):  # its Delta log has the numbers
                 stats = dataset.file_stats()
                 if stats:
                     self._stats[name] = stats
@@ -105,7 +104,7 @@ class PolarsDatasetStatsHook:
             if path is None:
                 return  # an in-memory intermediate: Kedro-Viz shows no statistics for it
             stats = frame_stats(data, fs, path)
-            if stats and isinstance(dataset, LandingCSVDataset) and MALFORMED in _names(data):
+            if stats and is_a(dataset, "LandingCSVDataset") and MALFORMED in _names(data):
                 # the flag the dataset adds is not in the file: counted off, not dropped
                 # (a drop may copy every text of the frame to align its chunks)
                 stats["columns"] -= 1
@@ -119,8 +118,8 @@ class PolarsDatasetStatsHook:
         """A landing zone: rows, columns and bytes of its files together."""
         assert self._catalog is not None
         try:
-            dataset = self._catalog.get(name)
-            if isinstance(dataset, LandingFolderDataset):
+            dataset: Any = self._catalog.get(name)
+            if is_a(dataset, "LandingFolderDataset"):
                 stats = dataset.file_stats()
                 if stats:
                     self._stats[name] = stats

@@ -63,8 +63,9 @@ def test_gold_from_the_spark_environment_equals_gold_from_polars(
         assert frame.equals(on_polars[key][1]), key
     metrics = on_spark["gold.customer_metrics"][1]
     assert metrics["segment"].n_unique() >= 5  # the scores were really exercised
-    # Every query gold ran on Spark (8 or more) spreads its rows over the partitions.
-    assert len(plans) >= 8
+    # Every query gold ran on Spark (7 or more: the tables read from silver; the others sum
+    # gold.customer_metrics, a polars table) spreads its rows over the partitions.
+    assert len(plans) >= 7
     for plan in plans:
         assert single_partition_funnels(plan) == [], plan
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -14,22 +13,13 @@ from kedro.io.core import DatasetError
 from kedro_datasets._typing import TablePreview
 from kedro_datasets.polars import CSVDataset
 
+from medallion_kedro.datasets._csv_text import MALFORMED, _chunked_like, excerpt
 from medallion_kedro.datasets._files import replace_whole, upload_whole
 from medallion_kedro.datasets._preview import table_preview
 
 _SNIFF_BYTES = 64 * 1024
 _BLOCK_BYTES = 4 * 1024 * 1024
-#: Longest piece of a landing file quoted in an error message.
-EXCERPT_CHARS = 200
-#: Boolean column added to every loaded frame: the row has too few or too many fields.
-MALFORMED = "_malformed"
 _QUOTED = r'"[^"]*"'
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """``text`` on one line, cut to ``limit`` characters (errors never quote a whole file)."""
-    flat = text.replace("\r", "\\r").replace("\n", "\\n")
-    return flat if len(flat) <= limit else flat[:limit] + f"... ({len(flat) - limit} more chars)"
 
 
 def _unterminated_quote(data: bytes) -> tuple[int, str] | None:
@@ -62,24 +52,6 @@ def _has_quote(source: Any) -> bool:
             return re.search(b'"', view) is not None
     with open(source, "rb") as file:
         return any(b'"' in block for block in iter(lambda: file.read(_BLOCK_BYTES), b""))
-
-
-def _chunked_like(series: pl.Series, column: pl.Series) -> pl.Series:
-    """``series`` cut into the same chunks as ``column`` (slices, no copy).
-
-    The parse returns its columns in chunks; a column added in one piece would make the
-    next select or drop copy every text of the frame into one piece to align them (0.7 GiB
-    and a second at 10M orders).
-    """
-    lengths = column.chunk_lengths()
-    if len(lengths) < 2:
-        return series
-    series = series.rechunk()  # a small Boolean column: one piece, then cut like ``column``
-    starts = itertools.accumulate(lengths[:-1], initial=0)
-    return pl.concat(
-        [series.slice(start, n) for start, n in zip(starts, lengths, strict=True)],
-        rechunk=False,
-    )
 
 
 def _lines(source: Any) -> pl.LazyFrame:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fsspec
 import polars as pl
 from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
 from kedro_datasets._typing import TablePreview
 
-from medallion_kedro.datasets.landing_csv import LandingCSVDataset
+if TYPE_CHECKING:
+    from medallion_kedro.datasets.landing_csv import LandingCSVDataset
 
 _CHUNK = 8 * 1024 * 1024
 
@@ -21,14 +24,20 @@ _CHUNK = 8 * 1024 * 1024
 @dataclass(frozen=True)
 class LandingFile:
     """One export file of the landing zone: a batch. Reading it is deferred (like a
-    ``PartitionedDataset`` partition): listing the zone reads no file content."""
+    ``PartitionedDataset`` partition): listing the zone reads no file content, and builds
+    no :class:`LandingCSVDataset` (nor imports its module) until a file is read."""
 
     name: str
     size: int
     modified: float
-    dataset: LandingCSVDataset = field(compare=False, repr=False)
+    opener: Callable[[], LandingCSVDataset] = field(compare=False, repr=False)
     fs: fsspec.AbstractFileSystem = field(compare=False, repr=False)
     path: str = field(compare=False, repr=False)
+
+    @functools.cached_property
+    def dataset(self) -> LandingCSVDataset:
+        """The dataset that reads this file."""
+        return self.opener()
 
     def digest(self) -> str:
         """The batch id: the first 16 hex digits of the file's SHA-256 (same content, same id)."""
@@ -113,6 +122,8 @@ class LandingFolderDataset(
         return path if self._protocol == "file" else f"{self._protocol}://{path}"
 
     def _file(self, path: str) -> LandingCSVDataset:
+        from medallion_kedro.datasets.landing_csv import LandingCSVDataset
+
         return LandingCSVDataset(filepath=self._uri(path), **self._file_args)
 
     def _describe(self) -> dict[str, Any]:
@@ -150,8 +161,9 @@ class LandingFolderDataset(
             name = path.rsplit("/", 1)[-1]
             modified = entry.get("mtime") or entry.get("LastModified") or entry.get("created")
             stamp = _timestamp(modified)
+            opener = functools.partial(self._file, path)
             files[name] = LandingFile(
-                name, int(entry.get("size") or 0), stamp, self._file(path), self._fs, path
+                name, int(entry.get("size") or 0), stamp, opener, self._fs, path
             )
         return files
 

@@ -7,7 +7,6 @@ import logging
 import os
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -19,6 +18,7 @@ from medallion_kedro.datasets import _mongo_client as mc
 from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.datasets import mongo_manifest as mm
 from medallion_kedro.datasets._mongo_convert import as_polars, bson_ready, to_pandas
+from medallion_kedro.datasets.export_batch import ExportBatch
 from medallion_kedro.schemas import export_collections
 
 log = logging.getLogger(__name__)
@@ -26,21 +26,6 @@ log = logging.getLogger(__name__)
 Frame: TypeAlias = pd.DataFrame | pl.DataFrame | pl.LazyFrame
 #: Environment variable holding the id of the ``kedro run`` in progress (run records).
 RUN_ID_VARIABLE = "MEDALLION_RUN_ID"
-
-
-@dataclass(frozen=True)
-class ExportBatch:
-    """What an export node hands to :class:`MongoExportDataset`: tables plus provenance.
-
-    ``sources`` (table -> facts about the lake table it came from: rows, a fingerprint, a
-    table version when the lake has one) and ``lake_version`` are written to the manifest
-    as they are; ``pipeline_run_id`` links the manifest to the run record that built it.
-    """
-
-    tables: Mapping[str, Frame]
-    sources: Mapping[str, Any] = field(default_factory=dict)
-    lake_version: Any = None
-    pipeline_run_id: str | None = None
 
 
 class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict[str, Any]]):

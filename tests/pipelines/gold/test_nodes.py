@@ -62,13 +62,53 @@ def test_money_avg_matches_decimal_half_even(cents: int, count: int) -> None:
 
 
 def test_unknown_country_is_grouped_under_one_label() -> None:
-    got = nodes.revenue_by_country(ORDERS, CUSTOMERS)
-    assert dict(zip(got["country"], got["total_revenue"], strict=True)) == {
-        "Unknown": D("103.33"),
-        "France": D("10.02"),
-    }
     metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
     assert metrics["country"].to_list() == ["France", "Unknown", "Spain"]
+    got = nodes.revenue_by_country(metrics)
+    assert got.rows() == [  # Spain's customer has no order: no row
+        ("Unknown", D("103.33"), 2, D("51.66")),  # 103.33 / 2 = 51.665, half to even
+        ("France", D("10.02"), 2, D("5.01")),
+    ]
+
+
+def test_revenue_by_country_from_customer_metrics_is_the_sum_of_the_orders() -> None:
+    """Independent: every order under its customer's country, summed with Decimal."""
+    orders = pl.DataFrame(
+        {
+            "order_id": range(1, 9),
+            "customer_id": [1, 1, 2, 3, 3, 3, 4, 5],
+            "order_ts": [dt.datetime(2026, 10, d) for d in range(1, 9)],
+            "amount": pl.Series(
+                [D(a) for a in ("0.01", "0.02", "5.55", "1.00", "2.00", "3.01", "9.99", "0.05")],
+                dtype=MONEY,
+            ),
+            "product": ["Mouse"] * 8,
+        }
+    )
+    customers = pl.DataFrame(
+        {
+            "customer_id": [1, 2, 3, 4, 5, 6],
+            "name": list("ABCDEF"),
+            "email": [f"{c}@x.io" for c in "abcdef"],
+            "signup_date": [dt.date(2024, 1, 1)] * 6,
+            "country": ["France", "Spain", "France", None, None, "Italy"],
+        }
+    )
+    country = dict(zip(customers["customer_id"], customers["country"], strict=True))
+    expected: dict[str, list[Decimal]] = {}
+    for customer, amount in zip(orders["customer_id"], orders["amount"], strict=True):
+        expected.setdefault(country[customer] or "Unknown", []).append(amount)
+    metrics = nodes.customer_metrics(orders, customers, AS_OF, WINDOW)
+    got = nodes.revenue_by_country(metrics)
+    assert {r[0]: r[1:] for r in got.rows()} == {
+        name: (
+            sum(amounts),
+            len(amounts),
+            (sum(amounts) / len(amounts)).quantize(D("0.01"), ROUND_HALF_EVEN),
+        )
+        for name, amounts in expected.items()
+    }
+    assert got["country"].to_list() == ["Unknown", "France", "Spain"]  # biggest revenue first
 
 
 def test_monthly_revenue_is_sorted_by_month() -> None:

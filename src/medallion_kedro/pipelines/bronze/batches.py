@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from medallion_kedro.datasets.landing_csv import _chunked_like
+from medallion_kedro.datasets._csv_text import _chunked_like
 from medallion_kedro.datasets.landing_folder import LandingFile
 from medallion_kedro.pipelines.bronze.nodes import (
     SourceLayoutError,

@@ -10,7 +10,7 @@ import narwhals as nw
 import polars as pl
 from narwhals.typing import IntoDataFrameT
 
-from medallion_kedro.datasets.landing_csv import MALFORMED, excerpt
+from medallion_kedro.datasets._csv_text import MALFORMED, excerpt
 from medallion_kedro.schemas import RAW_COLUMNS
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from medallion_kedro.datasets.mongo_export_dataset import ExportBatch
+from medallion_kedro.datasets.export_batch import ExportBatch
 from medallion_kedro.runs.records import NODE_RUNS, conform, history, latest
 from medallion_kedro.schemas import GOLD, check_schema
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from faker import Faker
 
 from medallion_kedro.dates import parse_date
 from medallion_kedro.pipelines.generate.damage import (
@@ -77,6 +76,8 @@ def _named_weights(mapping: dict[str, Any], name: str) -> tuple[list[str], np.nd
 
 
 def _name_pool(seed: int) -> tuple[pl.Series, pl.Series]:
+    from faker import Faker  # here: every `kedro run` imports this module, few generate
+
     fake = Faker("en_US")
     fake.seed_instance(seed)
     firsts = pl.Series([fake.first_name() for _ in range(_NAME_POOL)])

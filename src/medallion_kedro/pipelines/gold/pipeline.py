@@ -33,12 +33,6 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 name="reference_date",
             ),
             node(
-                revenue_by_country,
-                inputs=[orders, customers],
-                outputs="gold.revenue_by_country",
-                name="revenue_by_country",
-            ),
-            node(
                 revenue_by_product,
                 inputs=orders,
                 outputs="gold.revenue_by_product",
@@ -55,6 +49,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=[orders, customers, "as_of_date", "params:gold"],
                 outputs="gold.customer_metrics",
                 name="customer_metrics",
+            ),
+            node(
+                revenue_by_country,
+                inputs="gold.customer_metrics",
+                outputs="gold.revenue_by_country",
+                name="revenue_by_country",
             ),
             node(
                 segments,
