@@ -89,39 +89,27 @@ def pending_batches(
     return pending
 
 
-def new_rows(bronze: Frame, pending: dict[str, list[str]], table: str) -> pl.LazyFrame:
-    """The bronze rows of the pending batches of ``table``, in ingestion order.
+def new_rows(bronze: IntoFrame, pending: dict[str, list[str]], table: str) -> Any:
+    """The bronze rows of the pending batches of ``table``, in ingestion order where rows
+    have an order (polars), on the engine of ``bronze``.
 
     Lazy: when the scan already gives the rows in ingestion order (the usual case: bronze
     is appended to in that order), the silver nodes stream them from bronze instead of
     holding every text column of every new row in memory. Only the order columns are read
-    to check it; otherwise the rows are collected and sorted.
+    to check it; otherwise the rows are collected and sorted (see :func:`frames.in_order`).
     """
     batches = pending.get(table, [])
-    if not batches:
-        return pl.LazyFrame(schema=bronze_schema(table))
-    rows = bronze.lazy()
-    order = [c for c in (*BRONZE_META[:2], SOURCE_ROW) if c in rows.collect_schema()]
-    present = rows.select(pl.col(BATCH).unique()).collect().get_column(BATCH)
+    rows = frames.lazy(bronze)
+    names = rows.collect_schema().names()
+    if not batches:  # no rows, on the engine of bronze when there is a bronze table
+        return rows.head(0).to_native() if names else pl.LazyFrame(schema=bronze_schema(table))
+    order = [c for c in (*BRONZE_META[:2], SOURCE_ROW) if c in names]
+    present = frames.collect(rows.select(BATCH).unique()).get_column(BATCH)
     if set(present.drop_nulls()) <= set(batches):
         found = rows  # every batch of bronze is new (a first run): no filter to apply
     else:
-        found = rows.filter(pl.col(BATCH).is_in(batches))
-    if _in_order(found, order):
-        return found
-    return found.collect().sort(order, maintain_order=True).lazy()
-
-
-def _in_order(frame: pl.LazyFrame, order: list[str]) -> bool:
-    """Whether ``frame`` is already sorted by ``order`` (one pass over those columns only;
-    a sort of every column costs more)."""
-    if not order:
-        return True
-    later = pl.lit(True)  # each row compared with the one before it, last column first
-    for column in reversed(order):
-        value, before = pl.col(column), pl.col(column).shift(1)
-        later = (value > before) | ((value == before) & later)
-    return bool(frame.select(order).select(later.fill_null(True).all()).collect().item())
+        found = rows.filter(nw.col(BATCH).is_in(batches))
+    return frames.in_order(found, order).to_native()
 
 
 def _keys(previous: IntoFrame, table: str) -> nw.LazyFrame[Any]:
@@ -133,10 +121,14 @@ def _keys(previous: IntoFrame, table: str) -> nw.LazyFrame[Any]:
     return frame.select(KEYS[table])
 
 
-def known_customers(previous: IntoFrame, new: IntoFrame) -> pl.DataFrame:
-    """The customers an order may reference: silver's, and the valid ones of this run."""
-    both = [_keys(previous, "customers"), frames.lazy(new).select("customer_id")]
-    return frames.collect(nw.concat(both).unique())
+def known_customers(previous: IntoFrame, new: IntoFrame) -> Any:
+    """The customers an order may reference: silver's, and the valid ones of this run (one
+    column, on the engine of ``new``: on Spark they stay on the executors, and
+    :func:`.nodes.flag_orders` joins with them)."""
+    valid = frames.lazy(new).select("customer_id")
+    if not frames.lazy(previous).collect_schema().names():  # no silver yet
+        return frames.to_native(valid.unique())
+    return frames.to_native(nw.concat([_keys(previous, "customers"), valid]).unique())
 
 
 def _per_batch(

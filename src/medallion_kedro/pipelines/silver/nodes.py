@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import narwhals as nw
@@ -25,6 +26,7 @@ from narwhals.typing import IntoFrame
 
 from medallion_kedro import frames
 from medallion_kedro.dates import parse_as_of
+from medallion_kedro.frames import Parse
 from medallion_kedro.pipelines.silver import rules as r
 from medallion_kedro.pipelines.silver.countries import EXACT, UNKNOWN, CountryMatcher
 from medallion_kedro.schemas import (
@@ -32,13 +34,11 @@ from medallion_kedro.schemas import (
     COUNTRY_MAPPINGS,
     DUPLICATE_REASON,
     KEYS,
-    MONEY,
     RAW_COLUMNS,
     REASON,
     RECONCILIATION,
     ROW_NUMBER,
     SILVER,
-    WARNINGS,
     Frame,
 )
 
@@ -48,7 +48,9 @@ TYPED = "_t_"
 MALFORMED_REASON = "malformed row: wrong number of fields"
 BATCH = "_batch_id"
 #: The columns that give bronze rows their ingestion order (and identify a row).
-LINEAGE = ("_ingested_at", "_source_file", "_source_row")
+LINEAGE = frames.LINEAGE
+#: A rule: true where the row breaks it, and the reason it then gets.
+Check = tuple[nw.Expr, str]
 
 #: Descriptive columns kept as null when their value is not recognised, per table, with
 #: the reason of a value that is there but unrecognised (a blank one is "missing").
@@ -70,40 +72,56 @@ def _typed(column: str) -> str:
     return TYPED + column
 
 
-def _reasons(whys: Sequence[str]) -> pl.Enum:
-    return pl.Enum(list(dict.fromkeys([*whys, DUPLICATE_REASON])))
+def _reasons(whys: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys([*whys, DUPLICATE_REASON]))
 
 
-def _length_checks(table: str, max_bytes: int) -> list[tuple[pl.Expr, str]]:
+def _too_long(table: str, max_bytes: int) -> tuple[dict[str, Parse], list[Check]]:
     """One check per raw column: text longer than ``max_bytes`` rejects the row."""
-    return [
+    parses = {f"_long_{c}": r.too_long(c, max_bytes) for c in RAW_COLUMNS[table]}
+    checks = [
         (
-            r.too_long(c, max_bytes),
+            nw.col(f"_long_{c}"),
             f"text too long: {c} over {max_bytes} bytes (silver.max_text_bytes)",
         )
         for c in RAW_COLUMNS[table]
     ]
+    return parses, checks
 
 
 def _flag(
-    bronze: Frame,
-    typed: dict[str, pl.Expr],
-    checks: list[tuple[pl.Expr, str]],
+    frame: nw.LazyFrame[Any],
+    row: tuple[str, ...],
+    typed: Sequence[str],
+    checks: list[Check],
     table: str,
-) -> pl.DataFrame:
-    """Add typed columns and the ``reason`` of the first failed check, then flag
-    duplicates."""
-    flagged = (
-        bronze.lazy()
-        .with_row_index(ROW_NUMBER)
-        .with_columns(**{_typed(c): e for c, e in typed.items()})
-        .select(
-            ROW_NUMBER,
-            *(_typed(c) for c in typed),
-            r.first_failure(checks, _reasons([why for _, why in checks])).alias(REASON),
-        )
-    )
-    return _flag_duplicates(flagged.collect(engine="streaming"), _typed(KEYS[table]))
+) -> Any:
+    """Keep the row key, the typed columns and the ``reason`` of the first failed check,
+    then flag duplicates; the result is computed once (polars) as the split reads it
+    three times."""
+    named = [(f"_check_{i}", failed, why) for i, (failed, why) in enumerate(checks)]
+    checked = frame.with_columns(*(failed.alias(n) for n, failed, _ in named))
+    reasons = _reasons([why for _, why in checks])
+    flagged = frames.first_failure(
+        checked, [(n, why) for n, _, why in named], REASON, reasons
+    ).select(*row, *(_typed(c) for c in typed), REASON)
+    return _mark_duplicates(frames.materialize(flagged), _typed(KEYS[table]), row)
+
+
+def _mark_duplicates(flagged: nw.LazyFrame[Any], key: str, row: tuple[str, ...]) -> Any:
+    """``flagged`` with the :func:`duplicate_losers` marked as duplicates (native).
+
+    Where rows have a physical order (polars: ``row`` is the row number), the tuned
+    :func:`_flag_duplicates` does it; elsewhere the losers are found by the lineage
+    columns and marked with a join on them.
+    """
+    if row == (ROW_NUMBER,):
+        return _flag_duplicates(flagged.collect().to_native(), key)
+    losers = duplicate_losers(flagged.to_native(), key, row)
+    losers = losers.with_columns(nw.lit(True).alias("_loser"))
+    marked = flagged.join(losers, on=list(row), how="left")
+    reason = nw.when(nw.col("_loser")).then(nw.lit(DUPLICATE_REASON)).otherwise(nw.col(REASON))
+    return frames.to_native(marked.with_columns(reason.alias(REASON)).drop("_loser"))
 
 
 def duplicate_losers(
@@ -186,57 +204,55 @@ def match_countries(bronze: Frame, rules: dict[str, Any]) -> pl.DataFrame:
     return out
 
 
-def flag_customers(bronze: Frame, countries: pl.DataFrame, rules: dict[str, Any]) -> pl.DataFrame:
+def flag_customers(bronze: IntoFrame, countries: pl.DataFrame, rules: dict[str, Any]) -> Any:
     """Type, normalise and check customers (email lower-cased, country from ``countries``).
 
     A country that matches no ISO 3166 country keeps its customer: it is null in silver
-    and warned about.
+    and warned about. The result is on the engine of ``bronze``.
     """
     spelled = countries.filter(pl.col("raw_value").is_not_null())
-    t = {
+    parses = {
         "customer_id": r.parse_int("customer_id"),
         "name": r.text("name"),
         "email": r.parse_email("email"),
         "signup_date": r.parse_date("signup_date", rules["date_format"]),
-        "country": _lookup(
-            "country", spelled.get_column("raw_value"), spelled.get_column("canonical")
-        ),
-        "_malformed": pl.col("_malformed"),
+        "_malformed": r.column("_malformed"),
     }
-    missing = {c: pl.col(_typed(c)).is_null() for c in t}
+    long, long_checks = _too_long("customers", int(rules["max_text_bytes"]))
+    frame, row = frames.row_key(frames.lazy(bronze))
+    frame = frames.with_parsed(frame, {**{_typed(c): p for c, p in parses.items()}, **long})
+    frame = frames.lookup(
+        frame,
+        "country",
+        spelled.get_column("raw_value"),
+        spelled.get_column("canonical"),
+        _typed("country"),
+    )
+    missing = {c: nw.col(_typed(c)).is_null() for c in parses}
     checks = [
-        (pl.col(_typed("_malformed")), MALFORMED_REASON),
-        *_length_checks("customers", int(rules["max_text_bytes"])),
+        (nw.col(_typed("_malformed")), MALFORMED_REASON),
+        *long_checks,
         (missing["customer_id"], "invalid customer_id: not a whole number"),
         (missing["name"], "missing name"),
         (missing["email"], "invalid email"),
         (missing["signup_date"], f"invalid signup_date: not a date like {rules['date_format']}"),
     ]
-    return _flag(bronze, t, checks, "customers")
+    return _flag(frame, row, [*parses, "country"], checks, "customers")
 
 
-def _lookup(column: str, keys: pl.Series, values: pl.Series) -> pl.Expr:
-    """``values[i]`` for each row whose ``column`` is ``keys[i]`` (keys distinct, not null);
-    null for any other value.
-
-    The row's position among the keys (an ``Enum`` cast) is gathered from the values:
-    unlike a ``replace_strict``, this streams, so a large table's raw columns are never
-    all held in memory at once.
-    """
-    if keys.is_empty():
-        return pl.lit(None, dtype=values.dtype)
-    position = pl.col(column).cast(pl.Enum(keys), strict=False).to_physical()
-    return pl.lit(values).gather(position)
-
-
-def _on_distinct(bronze: Frame, column: str, expr: pl.Expr) -> pl.Expr:
-    """``expr`` computed once per distinct value of ``column`` and looked up per row.
+def _on_distinct(
+    frame: nw.LazyFrame[Any], column: str, parse: Parse, name: str
+) -> nw.LazyFrame[Any]:
+    """``frame`` with ``name``: ``parse`` of ``column`` computed once per distinct value
+    (on the driver) and looked up per row.
 
     For low-cardinality text (products: tens of values in millions of rows) this is several
-    times cheaper than cleaning every row.
+    times cheaper than cleaning every row, and gives the same text on every engine.
     """
-    values = bronze.lazy().select(pl.col(column).unique().drop_nulls()).collect()
-    return _lookup(column, values.to_series(), values.select(expr).to_series().cast(pl.String))
+    values = frames.collect(frame.select(column).unique().filter(~nw.col(column).is_null()))
+    keys = values.to_series()
+    cleaned = frames.parse_values(keys, parse).cast(pl.String)
+    return frames.lookup(frame, column, keys, cleaned, name)
 
 
 def latest_allowed(as_of: str | dt.date | None, tolerance_days: float) -> dt.datetime:
@@ -254,31 +270,37 @@ def latest_allowed(as_of: str | dt.date | None, tolerance_days: float) -> dt.dat
 
 
 def flag_orders(
-    bronze: Frame,
-    customers: pl.DataFrame,
+    bronze: IntoFrame,
+    customers: IntoFrame,
     rules: dict[str, Any],
     as_of: str | dt.date | None = None,
-) -> pl.DataFrame:
-    """Type and check orders; an order whose customer is not in silver is an orphan.
+) -> Any:
+    """Type and check orders; an order whose customer is not in ``customers`` (one column
+    of customer ids) is an orphan.
 
     Amounts must be above zero and at most ``max_amount``; order times at most
-    ``future_tolerance_days`` after ``as_of`` (after now when ``as_of`` is not set).
+    ``future_tolerance_days`` after ``as_of`` (after now when ``as_of`` is not set). The
+    result is on the engine of ``bronze``.
     """
     limit = latest_allowed(as_of, rules["future_tolerance_days"])
-    max_amount = pl.lit(str(rules["max_amount"])).cast(MONEY)
-    t = {
+    max_amount = Decimal(str(rules["max_amount"]))
+    parses = {
         "order_id": r.parse_int("order_id"),
         "customer_id": r.parse_int("customer_id"),
         "order_ts": r.parse_timestamp("order_ts", rules["timestamp_format"]),
         "amount": r.parse_amount("amount"),
-        "product": _on_distinct(bronze, "product", r.title("product")),
-        "_malformed": pl.col("_malformed"),
+        "_malformed": r.column("_malformed"),
     }
-    missing = {c: pl.col(_typed(c)).is_null() for c in t}
-    known = pl.col(_typed("customer_id")).is_in(customers.get_column("customer_id").implode())
+    long, long_checks = _too_long("orders", int(rules["max_text_bytes"]))
+    frame, row = frames.row_key(frames.lazy(bronze))
+    frame = frames.with_parsed(frame, {**{_typed(c): p for c, p in parses.items()}, **long})
+    frame = _on_distinct(frame, "product", r.title("product"), _typed("product"))
+    frame = frames.is_in(frame, _typed("customer_id"), customers, "_known")
+    missing = {c: nw.col(_typed(c)).is_null() for c in parses}
+    amount = nw.col(_typed("amount"))
     checks = [
-        (pl.col(_typed("_malformed")), MALFORMED_REASON),
-        *_length_checks("orders", int(rules["max_text_bytes"])),
+        (nw.col(_typed("_malformed")), MALFORMED_REASON),
+        *long_checks,
         (missing["order_id"], "invalid order_id: not a whole number"),
         (missing["customer_id"], "invalid customer_id: not a whole number"),
         (
@@ -286,87 +308,78 @@ def flag_orders(
             f"invalid order_ts: not a timestamp like {rules['timestamp_format']}",
         ),
         (
-            pl.col(_typed("order_ts")) > limit,
+            nw.col(_typed("order_ts")) > nw.lit(limit, dtype=nw.Datetime("us")),
             f"invalid order_ts: after {limit:%Y-%m-%d %H:%M} "
             "(as_of + silver.future_tolerance_days)",
         ),
         (missing["amount"], "invalid amount: not a decimal number with at most 2 decimals"),
-        (pl.col(_typed("amount")) <= 0, "invalid amount: not above zero"),
+        (amount <= 0, "invalid amount: not above zero"),
         (
-            pl.col(_typed("amount")) > max_amount,
+            amount > nw.lit(max_amount, dtype=nw.Decimal(18, 2)),
             f"invalid amount: above silver.max_amount {rules['max_amount']}",
         ),
-        (~known, "unknown customer: customer_id is not in silver.customers"),
+        (~nw.col("_known"), "unknown customer: customer_id is not in silver.customers"),
     ]
-    return _flag(bronze, t, checks, "orders")
+    return _flag(frame, row, [*parses, "product"], checks, "orders")
 
 
-def _excerpt(column: str, chars: int) -> pl.Expr:
-    """``column`` cut to its first ``chars`` characters, with its full size appended."""
-    value = pl.col(column)
-    cut = pl.concat_str(
-        value.str.slice(0, chars),
-        pl.lit(" … ["),
-        value.str.len_bytes().cast(pl.String),
-        pl.lit(" bytes]"),
-    )
-    return pl.when(value.str.len_bytes() > chars).then(cut).otherwise(value).alias(column)
+def _row_columns(flagged: nw.LazyFrame[Any]) -> tuple[str, ...]:
+    """The row key :func:`_flag` kept: the row number on polars, else the lineage."""
+    return (ROW_NUMBER,) if ROW_NUMBER in flagged.collect_schema().names() else LINEAGE
 
 
-def _warnings(flagged: pl.DataFrame, bronze: Frame, table: str) -> pl.DataFrame:
+def _warnings(
+    flagged: nw.LazyFrame[Any], raw: nw.LazyFrame[Any], row: tuple[str, ...], table: str
+) -> nw.LazyFrame[Any]:
     """One row per kept row whose warned column is null in silver: key, raw value, reason
     (``missing <column>: kept as null`` when the raw text is blank), batch."""
-    valid = pl.col(REASON).is_null()
+    valid = nw.col(REASON).is_null()
     parts = []
     for column, unknown in WARNED[table].items():
-        hits = flagged.filter(valid & pl.col(_typed(column)).is_null()).get_column(ROW_NUMBER)
-        if hits.is_empty():
-            continue
-        blank = r.text(column).is_null()
-        raw = (
-            bronze.lazy()
-            .with_row_index(ROW_NUMBER)
-            .filter(pl.col(ROW_NUMBER).is_in(hits.implode()))
-            .select(
-                pl.lit(table).alias("table"),
-                pl.col(KEYS[table]).alias("key"),
-                pl.lit(column).alias("column"),
-                pl.col(column).alias("raw_value"),
-                pl.when(blank)
-                .then(pl.lit(f"missing {column}: kept as null"))
-                .otherwise(pl.lit(unknown))
+        hits = flagged.filter(valid & nw.col(_typed(column)).is_null()).select(*row)
+        found = frames.with_parsed(frames.rows_of(raw, hits, row), {"_text": r.text(column)})
+        parts.append(
+            found.select(
+                nw.lit(table, dtype=nw.String).alias("table"),
+                nw.col(KEYS[table]).cast(nw.String).alias("key"),
+                nw.lit(column, dtype=nw.String).alias("column"),
+                nw.col(column).cast(nw.String).alias("raw_value"),
+                nw.when(nw.col("_text").is_null())
+                .then(nw.lit(f"missing {column}: kept as null", dtype=nw.String))
+                .otherwise(nw.lit(unknown, dtype=nw.String))
                 .alias("reason"),
-                pl.col(BATCH).cast(pl.String).alias("batch_id"),
+                nw.col(BATCH).cast(nw.String).alias("batch_id"),
             )
         )
-        parts.append(raw.collect())
-    return pl.concat(parts) if parts else pl.DataFrame(schema=WARNINGS)
+    return nw.concat(parts)
 
 
 def split_flagged(
-    flagged: pl.DataFrame, bronze: Frame, table: str, rules: dict[str, Any] | None = None
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    flagged: IntoFrame, bronze: IntoFrame, table: str, rules: dict[str, Any] | None = None
+) -> tuple[Any, Any, Any]:
     """Valid rows as typed silver columns; the others as their bronze text plus ``reason``;
-    and the warnings of the valid rows.
+    and the warnings of the valid rows (each on the engine of ``flagged``).
 
-    ``flagged`` holds only row numbers, typed values and reasons; the few rejected rows
-    take their original text back from bronze by row number. A rejected text longer than
-    ``quarantine_excerpt_chars`` characters is cut to that many, followed by
-    `` … [<size> bytes]``, so a huge field never reaches the quarantine whole.
+    ``flagged`` holds only the row key, typed values and reasons; the few rejected rows
+    take their original text back from bronze by that key, in bronze order. A
+    rejected text longer than ``quarantine_excerpt_chars`` characters is cut to that many,
+    followed by `` … [<size> bytes]``, so a huge field never reaches the quarantine whole.
     """
     chars = int((rules or {}).get("quarantine_excerpt_chars", 200))
-    valid = pl.col(REASON).is_null()
-    silver = flagged.filter(valid).select(pl.col(_typed(c)).alias(c) for c in SILVER[table].names())
-    reasons = flagged.filter(~valid).select(ROW_NUMBER, pl.col(REASON).cast(pl.String))
-    rejected = (
-        bronze.lazy()
-        .with_row_index(ROW_NUMBER)
-        .filter(pl.col(ROW_NUMBER).is_in(reasons.get_column(ROW_NUMBER).implode()))
-        .join(reasons.lazy(), on=ROW_NUMBER, how="left", maintain_order="left")
-        .select(*(_excerpt(c, chars) for c in RAW_COLUMNS[table]), *BRONZE_META, REASON)
-        .collect(engine="streaming")
+    checked = frames.lazy(flagged)
+    row = _row_columns(checked)
+    raw, _ = frames.row_key(frames.lazy(bronze))
+    valid = nw.col(REASON).is_null()
+    silver = checked.filter(valid).select(nw.col(_typed(c)).alias(c) for c in SILVER[table].names())
+    reasons = checked.filter(~valid).select(*row, nw.col(REASON).cast(nw.String))
+    rejected = frames.excerpts(frames.rows_of(raw, reasons, row), RAW_COLUMNS[table], chars).select(
+        *RAW_COLUMNS[table], *BRONZE_META, REASON
     )
-    return silver, rejected, _warnings(flagged, bronze, table)
+    return (
+        frames.to_native(silver),
+        frames.to_native(rejected, streaming=True),
+        frames.to_native(_warnings(checked, raw, row, table)),
+    )
 
 
 def _balance(

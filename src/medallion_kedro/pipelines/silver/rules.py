@@ -1,7 +1,9 @@
-"""Parsing and normalising expressions shared by the silver nodes.
+"""How silver types each raw text column, whatever the engine.
 
-Each ``parse_*`` returns the typed value or null when the text is not valid, so a rule is
-"the typed column is null" and its reason says which text was wrong.
+Each function names a parse (:class:`medallion_kedro.frames.Parse`); :func:`frames.with_parsed`
+runs it with the engine's own parsers. A parse gives the typed value or null when the
+text is not valid, so a rule is "the typed column is null" and its reason says which text
+was wrong.
 
 Control characters: in free text (names, emails, products, countries) every C0 control
 character but tab (U+0000-U+0008, U+000A-U+001F) and DEL (U+007F) is removed before the
@@ -16,70 +18,53 @@ invalid, so no amount is ever rounded.
 
 from __future__ import annotations
 
-import polars as pl
-
-from medallion_kedro.schemas import MONEY
-
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-_CONTROL = r"[\x00-\x08\x0a-\x1f\x7f]"
-#: Digits, then optionally a point and decimals whose third and later digits are zeros.
-_AMOUNT = r"^[0-9]{1,16}(\.[0-9]{0,2}0*)?$"
+from medallion_kedro.frames import Parse
 
 
-def _trimmed(column: str) -> pl.Expr:
-    return pl.col(column).str.strip_chars(" \t")
+def column(name: str) -> Parse:
+    """The column as it is."""
+    return Parse("column", name)
 
 
-def text(column: str) -> pl.Expr:
+def text(name: str) -> Parse:
     """The column without control characters, trimmed, with empty strings as null."""
-    value = pl.col(column).str.replace_all(_CONTROL, "").str.strip_chars(" \t")
-    return pl.when(value.str.len_bytes() > 0).then(value)
+    return Parse("text", name)
 
 
-def parse_int(column: str) -> pl.Expr:
-    """A whole number; anything else (blank included) is null."""
-    return _trimmed(column).cast(pl.Int64, strict=False)
+def parse_int(name: str) -> Parse:
+    """A whole number (``Int64``); anything else (blank included) is null."""
+    return Parse("int", name)
 
 
-def parse_amount(column: str) -> pl.Expr:
+def parse_amount(name: str) -> Parse:
     """An exact ``Decimal(18, 2)`` amount, or null when the text is not a plain decimal.
 
     Zero passes here (it is a number); the positive and maximum checks are separate rules
     so the quarantine says which one failed.
     """
-    value = _trimmed(column)
-    return pl.when(value.str.contains(_AMOUNT)).then(value.cast(MONEY, strict=False))
+    return Parse("amount", name)
 
 
-def too_long(column: str, max_bytes: int) -> pl.Expr:
-    """True when the raw text of ``column`` is longer than ``max_bytes`` bytes."""
-    return pl.col(column).str.len_bytes() > max_bytes
+def too_long(name: str, max_bytes: int) -> Parse:
+    """True when the raw text of ``name`` is longer than ``max_bytes`` bytes."""
+    return Parse("too_long", name, max_bytes)
 
 
-def parse_date(column: str, fmt: str) -> pl.Expr:
-    return _trimmed(column).str.strptime(pl.Date, fmt, strict=False)
+def parse_date(name: str, fmt: str) -> Parse:
+    """A date in the chrono format ``fmt`` (``%Y-%m-%d``), as polars' ``strptime`` reads it."""
+    return Parse("date", name, fmt)
 
 
-def parse_timestamp(column: str, fmt: str) -> pl.Expr:
-    # cache=False: timestamps are mostly distinct, so a parse cache only costs time
-    return _trimmed(column).str.strptime(pl.Datetime("us"), fmt, strict=False, cache=False)
+def parse_timestamp(name: str, fmt: str) -> Parse:
+    """A timestamp (microseconds, no time zone) in the chrono format ``fmt``."""
+    return Parse("timestamp", name, fmt)
 
 
-def parse_email(column: str) -> pl.Expr:
-    value = text(column).str.to_lowercase()
-    return pl.when(value.str.contains(_EMAIL)).then(value).otherwise(None)
+def parse_email(name: str) -> Parse:
+    """The text lower-cased, null unless it looks like ``local@domain.tld``."""
+    return Parse("email", name)
 
 
-def title(column: str) -> pl.Expr:
-    return text(column).str.to_titlecase()
-
-
-def first_failure(checks: list[tuple[pl.Expr, str]], dtype: pl.DataType) -> pl.Expr:
-    """The reason of the first failing check, or null when all pass.
-
-    ``dtype`` is an ``Enum`` of the possible reasons: 4 bytes a row instead of a string.
-    """
-    reason: pl.Expr = pl.lit(None, dtype=dtype)
-    for failed, why in reversed(checks):
-        reason = pl.when(failed).then(pl.lit(why, dtype=dtype)).otherwise(reason)
-    return reason
+def title(name: str) -> Parse:
+    """The text in title case (polars' rule; computed on the distinct values)."""
+    return Parse("title", name)
