@@ -372,8 +372,3 @@ def excerpts(frame: nw.LazyFrame[Any], columns: Sequence[str], chars: int) -> nw
         marked = F.concat(head, F.lit(" … ["), size.cast("string"), F.lit(" bytes]"))
         spark[column] = F.when(size > chars, marked).otherwise(F.col(column))
     return _wrap(frame.to_native().withColumns(spark))
-
-
-def reason_dtype(frame: nw.LazyFrame[Any], column: str) -> Any:
-    """The type of a reason column, for a literal of the same type."""
-    return frame.collect_schema()[column]

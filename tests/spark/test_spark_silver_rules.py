@@ -294,3 +294,14 @@ def test_bronze_without_lineage_is_refused_on_spark(
     assert nodes.flag_customers(older, countries, _rules()).height == 20  # polars: row numbers
     with pytest.raises(ValueError, match="no _source_row column.*kedro run --pipelines bronze"):
         nodes.flag_customers(_spark(spark, older), countries, _rules())
+
+
+def test_no_pending_batch_gives_no_rows_on_the_engine_of_bronze(
+    spark: SparkSession, bronze: dict[str, pl.DataFrame]
+) -> None:
+    """A table with nothing new still hands the next nodes a frame of bronze's engine (a
+    polars frame there would meet Spark frames in the same node)."""
+    on_spark = _spark(spark, bronze["orders"].head(50))
+    nothing = incremental.new_rows(on_spark, {"orders": []}, "orders")
+    assert isinstance(nothing, DataFrame)
+    assert nothing.count() == 0 and nothing.columns == bronze["orders"].columns

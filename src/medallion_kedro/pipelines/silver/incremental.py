@@ -99,10 +99,11 @@ def new_rows(bronze: IntoFrame, pending: dict[str, list[str]], table: str) -> An
     to check it; otherwise the rows are collected and sorted (see :func:`frames.in_order`).
     """
     batches = pending.get(table, [])
-    if not batches:
-        return pl.LazyFrame(schema=bronze_schema(table))
     rows = frames.lazy(bronze)
-    order = [c for c in (*BRONZE_META[:2], SOURCE_ROW) if c in rows.collect_schema().names()]
+    names = rows.collect_schema().names()
+    if not batches:  # no rows, on the engine of bronze when there is a bronze table
+        return rows.head(0).to_native() if names else pl.LazyFrame(schema=bronze_schema(table))
+    order = [c for c in (*BRONZE_META[:2], SOURCE_ROW) if c in names]
     present = frames.collect(rows.select(BATCH).unique()).get_column(BATCH)
     if set(present.drop_nulls()) <= set(batches):
         found = rows  # every batch of bronze is new (a first run): no filter to apply
