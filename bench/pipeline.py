@@ -8,9 +8,9 @@ landing files, the median of ``--repeat`` runs); and each stage in a process of 
     python bench/pipeline.py --orders 10000000 [--customers 1000000] [--repeat 3]
     python bench/pipeline.py --orders 1000000 --env spark
 
-``--env spark`` runs bronze and silver as usual (polars) and gold with ``--env spark``
-(Spark, ``SPARK_MASTER`` or ``local[*]``); peak RSS then includes the JVM (a child
-process), and the Spark session's start-up is measured on its own.
+``--env spark`` runs bronze, silver and gold with ``--env spark`` (Spark, ``SPARK_MASTER`` or
+``local[*]``), then with the default environment, on the same landing files; peak RSS then
+includes the JVM (a child process), and the Spark session's start-up is measured on its own.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=None, help="default: orders / 10")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lake", default=None, help="default: a temporary folder")
-    parser.add_argument("--env", default=None, help="spark: gold on Spark (see above)")
+    parser.add_argument("--env", default=None, help="spark: the pipeline on Spark (see above)")
     args = parser.parse_args()
     customers = args.customers or max(args.orders // 10, 1)
     lake = args.lake or tempfile.mkdtemp(prefix="medallion-bench-")
@@ -129,24 +129,27 @@ def main() -> None:
 
 
 def bench_env(env: str, orders: int, repeat: int, params: str, lake: str) -> None:
-    """Bronze and silver on polars once, then gold in ``env`` (``repeat`` times) and in the
-    default environment, on the same silver; and the session start-up on its own."""
-    for stage in ("generate", "bronze,silver"):
-        wall, rss = run_stage(stage, params, lake)
-        print(f"{stage:<22} wall {wall:6.2f} s  peak RSS {rss:7.0f} MiB")
-    for name, run_env in ((f"gold --env {env}", env), ("gold (polars)", None)):
-        runs = [run_stage("gold", params, lake, run_env) for _ in range(repeat)]
+    """The whole pipeline (bronze, silver, gold in one session, on a lake holding only the
+    landing files) in ``env`` and in the default environment, ``repeat`` times each, on
+    the same generated landing files; and the session start-up on its own."""
+    wall, rss = run_stage("generate", params, lake)
+    print(f"{'generate':<22} wall {wall:6.2f} s  peak RSS {rss:7.0f} MiB")
+    for name, run_env in ((f"--env {env}", env), ("default (polars)", None)):
+        runs = []
+        for _ in range(repeat):
+            _keep_only_landing(lake)
+            runs.append(run_stage("bronze,silver,gold", params, lake, run_env))
         walls = [w for w, _ in runs]
         print(
             f"{name:<22} wall {statistics.median(walls):6.2f} s  peak RSS "
-            f"{max(r for _, r in runs):7.0f} MiB  (own process; median of "
-            f"{', '.join(f'{w:.2f}' for w in walls)})"
+            f"{max(r for _, r in runs):7.0f} MiB  (bronze+silver+gold, own process; median "
+            f"of {', '.join(f'{w:.2f}' for w in walls)})"
         )
     if env == "spark":
         starts = [spark_start_up(lake) for _ in range(repeat)]
         print(
             f"{'spark start-up':<22} {statistics.median(starts):6.2f} s  (session + one job; "
-            f"median of {', '.join(f'{s:.2f}' for s in starts)}; included in gold above)"
+            f"median of {', '.join(f'{s:.2f}' for s in starts)}; included above)"
         )
 
 

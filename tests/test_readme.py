@@ -85,10 +85,11 @@ COVERED: list[tuple[str, list[str]]] = [
         ["tests/test_export_when_changed.py::test_kedro_run_exports_only_when_gold_changed"],
     ),
     (
-        r"(\w+=\S+ )*kedro run --env spark --pipelines gold",
+        r"(\w+=\S+ )*kedro run --env spark( --pipelines gold)?",
         [
             "tests/spark/test_spark_gold.py::"
-            "test_gold_from_the_spark_environment_equals_gold_from_polars"
+            "test_gold_from_the_spark_environment_equals_gold_from_polars",
+            "tests/spark/test_spark_run.py::test_kedro_run_env_spark_builds_the_same_lake_as_polars",
         ],
     ),
     (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
+import polars as pl
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol
@@ -55,8 +56,14 @@ class ContractHooks:
     @hook_impl
     def before_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
         expected = contract_of(dataset_name)
-        if expected is not None:
-            check_schema(data, expected, f"{dataset_name} (output of node {node.name})")
+        if expected is None:
+            return
+        if type(data).__module__.startswith("pyspark."):
+            from medallion_kedro.datasets.spark_lake import polars_schema
+
+            # checked on the types it is written with, without running a Spark job
+            data = pl.LazyFrame(schema=polars_schema(data))
+        check_schema(data, expected, f"{dataset_name} (output of node {node.name})")
 
 
 class LakePreflightHooks:

@@ -73,11 +73,15 @@ def test_gold_from_the_spark_environment_equals_gold_from_polars(
 def test_the_hook_reads_spark_yml_and_says_what_runs_where(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    context = SimpleNamespace(config_loader={"spark": {"spark.master": "local[1]"}})
+    silver = {"type": "medallion_kedro.datasets.SparkLakeTableDataset",
+              "filepath": "/lake/silver/orders"}  # fmt: skip
+    config = {"spark": {"spark.master": "local[1]"}, "catalog": {"silver.orders": silver}}
+    context = SimpleNamespace(config_loader=config)
     with caplog.at_level(logging.INFO, logger=session_module.log.name):
         SparkHooks().after_context_created(context)  # type: ignore[arg-type]
     assert "master local[1]" in caplog.text
-    assert "bronze and silver run on polars" in caplog.text
+    assert "the silver tables load as Spark DataFrames" in caplog.text
+    assert "writes go through the driver" in caplog.text
     assert session_module._conf == {"spark.master": "local[1]"}
     configure(TEST_SPARK)
 

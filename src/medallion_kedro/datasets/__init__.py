@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from medallion_kedro.datasets.mongodb_dataset import MongoDBDataset
     from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
     from medallion_kedro.datasets.parquet_table import ParquetTableDataset
+    from medallion_kedro.datasets.spark_checkpoint import SparkCheckpointDataset
     from medallion_kedro.datasets.spark_lake import SparkLakeTableDataset
 
 #: Public name -> the module of this package that defines it.
@@ -36,6 +37,7 @@ _MODULES = {
     "MongoExportDataset": "mongo_export_dataset",
     "ParquetFolderDataset": "parquet_folder",
     "ParquetTableDataset": "parquet_table",
+    "SparkCheckpointDataset": "spark_checkpoint",
     "SparkLakeTableDataset": "spark_lake",
 }
 
@@ -50,6 +52,7 @@ __all__ = [
     "MongoExportDataset",
     "ParquetFolderDataset",
     "ParquetTableDataset",
+    "SparkCheckpointDataset",
     "SparkLakeTableDataset",
     "is_a",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
 from kedro.io.core import DatasetError
 from kedro_datasets._typing import TablePreview
 
@@ -11,11 +12,13 @@ from medallion_kedro.datasets import _commit
 from medallion_kedro.datasets._preview import table_preview
 from medallion_kedro.datasets.delta_table import DeltaTableDataset, is_delta
 from medallion_kedro.datasets.parquet_table import BUILT_BY
+from medallion_kedro.schemas import contract_of
 from medallion_kedro.spark import spark_session
+from medallion_kedro.spark.session import session_has_delta
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
 #: Delta reader features that make a version's files differ from its rows.
 UNREADABLE_FEATURES = {"deletionVectors", "columnMapping"}
@@ -42,19 +45,68 @@ def _spark_uri(path: str, protocol: str) -> str:
     return f"s3a://{path}" if protocol in {"s3", "s3a"} else f"{protocol}://{path}"
 
 
-class SparkLakeTableDataset(DeltaTableDataset):
-    """``DeltaTableDataset`` that loads as a Spark DataFrame.
+def is_spark(data: object) -> bool:
+    """Whether ``data`` is a PySpark DataFrame (without importing PySpark for polars)."""
+    return type(data).__module__.startswith("pyspark.")
 
-    Saving, staging and committing are the base class's (delta-rs writes the version, the
-    lake's commit record publishes it), so the pipelines that write the table run unchanged.
-    Loading resolves the version readers get: ``load_args`` ``version``/``as_of`` when given
-    (time travel), else the version the commit record names for this session (staged by
-    the running session, else committed). It reads exactly that version's files with
-    ``spark.read.parquet``: for a Delta entry (``{"format": "delta", "version": N}``) the
-    files delta-rs lists for version N, for a lake an older release wrote, its Parquet
-    version file. The session comes from :func:`medallion_kedro.spark.spark_session`
-    (``conf/spark/spark.yml``). ``preview`` reads with polars, so Kedro-Viz never starts
-    Spark.
+
+def to_polars(frame: DataFrame) -> pl.DataFrame:
+    """A Spark DataFrame's rows on the driver, as polars, through Arrow.
+
+    Decimals, dates and ``TimestampNTZ`` keep their types. A Spark ``Timestamp`` (an
+    instant, in the session's time zone) becomes the lake's naive UTC ``Datetime``, as the
+    polars pipeline writes it, so both engines write the same Delta schema.
+    """
+    converted = pl.from_arrow(frame.toArrow())
+    assert isinstance(converted, pl.DataFrame)
+    return _naive_utc(converted)
+
+
+def polars_schema(frame: DataFrame) -> pl.Schema:
+    """The schema :func:`to_polars` gives ``frame``'s rows, from its Spark schema alone (no
+    Spark job runs): what the data contracts check before a save."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    empty = pl.from_arrow(to_arrow_schema(frame.schema, timezone="UTC").empty_table())
+    assert isinstance(empty, pl.DataFrame)
+    return _naive_utc(empty).schema
+
+
+def _naive_utc(frame: pl.DataFrame) -> pl.DataFrame:
+    instants = [
+        pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    ]
+    return frame.with_columns(instants) if instants else frame
+
+
+class SparkLakeTableDataset(DeltaTableDataset):
+    """``DeltaTableDataset`` that loads as a Spark DataFrame and saves Spark or polars frames.
+
+    Two ways to Delta, chosen from the session's settings (:func:`has_delta
+    <medallion_kedro.spark.session.has_delta>`):
+
+    - **No Delta in the session** (delta-spark not configured, as offline): a Spark
+      DataFrame is brought to the driver through Arrow (``DataFrame.toArrow()``) and saved
+      by the base class, so staging, the lake's commit record and the delta-rs write
+      (``append``, ``overwrite``, ``merge`` by the catalog's keys) are exactly the polars
+      path's. Loading reads the Parquet files of the published version (below).
+    - **Delta in the session**: Spark reads ``format("delta")`` with ``versionAsOf`` and
+      writes natively (``save``/``DeltaTable.forPath(...).merge``) from the executors; the
+      commit record still names the version. See :mod:`._spark_delta`.
+
+    polars frames are always saved by the base class, so the bronze stage (landing files
+    parsed on polars) and gold (small tables collected to polars) never start a JVM to
+    save. Loading resolves the version readers get: ``load_args`` ``version``/``as_of``
+    when given (time travel), else the version the commit record names for this session
+    (staged by the running session, else committed); ``missing: empty`` reads a table not
+    built yet as no rows with its contract's columns. Without Delta in the session it
+    reads exactly that version's files with ``spark.read.parquet``: for a Delta entry
+    (``{"format": "delta", "version": N}``) the files delta-rs lists for version N, for a
+    lake an older release wrote, its Parquet version file. The session comes from
+    :func:`medallion_kedro.spark.spark_session` (``conf/spark/spark.yml``). ``preview``
+    reads with polars, so Kedro-Viz never starts Spark.
 
     Example catalog entry (``conf/spark/catalog.yml``)::
 
@@ -67,14 +119,76 @@ class SparkLakeTableDataset(DeltaTableDataset):
 
     def load(self) -> DataFrame:  # type: ignore[override]
         entry = self.read_entry()
+        spark = spark_session()
+        if entry is None and self._load_args.get("missing") == "empty":
+            return self._no_rows(spark)
         if entry is None:
             raise DatasetError(
                 f"Lake table {self.key} has no published version in {self.lake.uri}: build "
                 f"it with `kedro run --pipeline {BUILT_BY.get(self.layer, self.layer)}`."
             )
+        if session_has_delta(spark) and is_delta(entry):
+            from medallion_kedro.datasets import _spark_delta
+
+            return _spark_delta.read(spark, self.spark_uri, int(entry["version"]))
         files = self.published_files(entry)
-        spark = spark_session()
         return spark.read.parquet(*(_spark_uri(f, self.lake.protocol) for f in files))
+
+    def _no_rows(self, spark: SparkSession) -> DataFrame:
+        """A table not built yet (``load_args.missing: empty``): no rows, with the columns
+        its layer's contract declares (``schemas.py``), else none. Spark frames of
+        different schemas do not combine, so the columns are there for the nodes that
+        compare this run's rows with the table's."""
+        contract = contract_of(self.key)
+        if contract is None:
+            return spark.createDataFrame([], "")
+        empty = pl.DataFrame(schema=contract).to_arrow(compat_level=pl.CompatLevel.oldest())
+        return spark.createDataFrame(empty)
+
+    def save(self, data: Any) -> None:
+        if not is_spark(data):
+            super().save(data)
+        elif session_has_delta(data.sparkSession):
+            self._save_natively(data)
+        else:
+            super().save(to_polars(data))
+
+    @property
+    def spark_uri(self) -> str:
+        """The table's folder as Spark's file systems name it."""
+        return _spark_uri(self.uri, self.lake.protocol)
+
+    def _save_natively(self, frame: DataFrame) -> None:
+        """Write ``frame`` with Spark's Delta writer and stage (or commit) its version."""
+        transaction = _commit.active(self.lake)
+        if transaction is None:
+            self._commit_alone(frame, _commit.new_run_id())  # type: ignore[arg-type]
+            return
+        entry = self._write(frame, transaction.run_id, self.current_entry())
+        transaction.stage(self.key, entry)
+
+    def _write(self, frame: Any, run_id: str, entry: _commit.Entry | None) -> _commit.Entry:
+        if not is_spark(frame):
+            return super()._write(frame, run_id, entry)
+        from medallion_kedro.datasets import _spark_delta
+
+        has_table = self._align(entry)
+        mode = self._mode if has_table else "overwrite"
+        return _spark_delta.write(
+            frame,
+            self.spark_uri,
+            mode=mode,
+            predicate=self._spark_merge_predicate() if mode == "merge" else None,
+            run_id=run_id,
+            before=entry,
+        )
+
+    def _spark_merge_predicate(self) -> str:
+        """The merge condition in Spark SQL (identifiers in backquotes; a ``predicate`` from
+        the catalog is passed as written)."""
+        if self._predicate:
+            return self._predicate
+        return " AND ".join(f"s.`{k}` = t.`{k}`" for k in self._keys)
 
     def published_files(self, entry: _commit.Entry) -> list[str]:
         """The files holding the version a commit record ``entry`` names: the files of a

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from kedro.config import MissingConfigException
@@ -23,6 +24,58 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _conf: dict[str, str] | None = None
+
+#: The session extension delta-spark asks for (``spark.sql.extensions``).
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+
+
+def has_delta(conf: Mapping[str, Any]) -> bool:
+    """Whether Spark settings configure Delta Lake (delta-spark's session extension), so
+    lake tables are read and written by Spark natively; otherwise the lake datasets read
+    the Parquet files of a Delta version and write through the driver (Arrow, delta-rs)."""
+    extensions = str(conf.get("spark.sql.extensions") or "")
+    return DELTA_EXTENSION in (e.strip() for e in extensions.split(","))
+
+
+def session_has_delta(spark: SparkSession) -> bool:
+    """:func:`has_delta` of a running session's settings."""
+    return has_delta({"spark.sql.extensions": spark.conf.get("spark.sql.extensions", None)})
+
+
+def describe(conf: Mapping[str, Any], spark_layers: Iterable[str]) -> str:
+    """What the ``spark`` environment runs where, for the start-up line: ``spark_layers``
+    are the layers whose lake tables the catalog loads as Spark DataFrames."""
+    layers = sorted(set(spark_layers))
+    if layers:
+        named = ", ".join(layers[:-1]) + (" and " if len(layers) > 1 else "") + layers[-1]
+        where = (
+            f"the {named} tables load as Spark DataFrames (Spark starts on first use), so "
+            "the nodes that read them run on Spark; the others run on polars (landing files "
+            "are parsed on polars, and gold collects its small tables to polars to publish "
+            "them)"
+        )
+    else:
+        where = "no lake table loads as a Spark DataFrame: every node runs on polars"
+    io = (
+        "Spark reads and writes the lake's Delta tables natively (delta-spark)"
+        if has_delta(conf)
+        else "this session has no Delta support: Spark reads each lake table from the "
+        "Parquet files of its published Delta version, and writes go through the driver "
+        "(Spark DataFrame to Arrow, written by delta-rs)"
+    )
+    return f"Spark environment (master {conf.get('spark.master')}): {where}; {io}."
+
+
+def spark_layers(catalog: Mapping[str, Any]) -> set[str]:
+    """The lake layers of the catalog entries that load as Spark DataFrames."""
+    return {
+        PurePosixPath(str(entry["filepath"])).parent.name
+        for name, entry in catalog.items()
+        if not name.startswith("_")  # YAML anchors, which Kedro ignores
+        and isinstance(entry, Mapping)
+        and "filepath" in entry
+        and str(entry.get("type", "")).endswith("SparkLakeTableDataset")
+    }
 
 
 def configure(conf: Mapping[str, Any]) -> None:
@@ -66,9 +119,8 @@ class SparkHooks:
         if not conf:
             return
         configure(conf)
-        log.info(
-            "Spark environment (master %s): gold runs on Spark, started on first use; "
-            "bronze and silver run on polars; Spark reads each lake table from the Parquet "
-            "files of its published version (this session has no Delta support).",
-            conf.get("spark.master"),
-        )
+        try:
+            catalog = context.config_loader["catalog"]
+        except (KeyError, MissingConfigException):
+            catalog = {}
+        log.info(describe(conf, spark_layers(catalog)))

@@ -1,0 +1,265 @@
+"""``kedro run --env spark`` end to end: the lake it builds equals the default polars run's,
+table by table; and how ``SparkLakeTableDataset`` saves Spark DataFrames.
+
+The Spark session is the package's (``conftest.py``); skipped without PySpark or Java.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import yaml
+
+pytest.importorskip("pyspark", reason="the spark extra is not installed")
+if shutil.which("java") is None:
+    pytest.skip("Java is not installed (openjdk-17-jre-headless)", allow_module_level=True)
+
+from deltalake import DeltaTable  # noqa: E402
+from pyspark.sql import DataFrame, SparkSession  # noqa: E402
+
+from medallion_kedro.datasets import (  # noqa: E402
+    SparkCheckpointDataset,
+    SparkLakeTableDataset,
+    _spark_delta,
+)
+from medallion_kedro.datasets import spark_lake as spark_lake_module  # noqa: E402
+from medallion_kedro.lake import read_table  # noqa: E402
+from medallion_kedro.schemas import SILVER  # noqa: E402
+from tests.kedro_run import kedro_run  # noqa: E402
+
+RUN = {"n_orders": 3_000, "n_customers": 300, "dirty_share": 0.05, "seed": 23, "batches": 2}
+#: Whether ``conf/spark`` gives silver its bronze input as Spark DataFrames.
+SILVER_ON_SPARK = "bronze.{table}" in yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "conf" / "spark" / "catalog.yml").read_text()
+)
+#: Columns that hold when a run happened, not what it computed.
+RUN_TIME = {"_ingested_at", "ingested_at", "applied_at"}
+
+
+def _record(lake: Path) -> dict[str, Any]:
+    return dict(json.loads((lake / "_lake.json").read_text())["tables"])
+
+
+def _rows(lake: Path, key: str) -> pl.DataFrame:
+    frame = read_table(str(lake), *key.split(".", 1))
+    frame = frame.drop([c for c in frame.columns if c in RUN_TIME])
+    return frame.sort(frame.columns, nulls_last=True)
+
+
+def _spark(spark: SparkSession, frame: pl.DataFrame) -> DataFrame:
+    return spark.createDataFrame(frame.to_arrow())
+
+
+def _orders(keys: list[int], tag: str, batch: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "k": keys,
+            "v": [f"{tag}{k}" for k in keys],
+            "amount": [Decimal(k) / 100 for k in keys],
+            "at": [dt.datetime(2026, 1, 1) + dt.timedelta(hours=k) for k in keys],
+            "_batch_id": [batch] * len(keys),
+        },
+        schema_overrides={"amount": pl.Decimal(18, 2)},
+    )
+
+
+# -- SparkLakeTableDataset without Delta in the session: through the driver ----------------
+
+
+def test_spark_frames_merge_append_and_overwrite_through_arrow(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    merged = SparkLakeTableDataset(
+        filepath=str(lake / "silver" / "t"),
+        save_args={"mode": "merge", "keys": ["k"], "compression": "lz4"},
+    )
+    first = _orders([1, 2, 3], "a", "b1")
+    merged.save(_spark(spark, first))  # no table yet: written whole
+    merged.save(_spark(spark, _orders([3, 4], "b", "b2")))
+    expected = pl.concat([first.filter(pl.col("k") < 3), _orders([3, 4], "b", "b2")])
+    assert read_table(str(lake), "silver", "t").sort("k").equals(expected)
+    entry = _record(lake)["silver.t"]
+    assert entry["rows"] == 4 and entry["batch_ids"] == ["b1", "b2"]
+    assert entry["merge"] == {
+        "num_source_rows": 2, "num_target_rows_inserted": 1, "num_target_rows_updated": 1,
+    }  # fmt: skip
+    assert DeltaTable(str(lake / "silver" / "t")).history(1)[0]["operation"] == "MERGE"
+    loaded = merged.load()
+    assert isinstance(loaded, DataFrame)
+    assert spark_lake_module.to_polars(loaded).sort("k").equals(expected)  # types kept
+
+    appended = SparkLakeTableDataset(filepath=str(lake / "quality" / "a"),
+                                     save_args={"mode": "append"})  # fmt: skip
+    appended.save(_spark(spark, first))
+    appended.save(_spark(spark, first))
+    assert read_table(str(lake), "quality", "a").equals(pl.concat([first, first]))
+    assert _record(lake)["quality.a"]["rows"] == 6
+
+    replaced = SparkLakeTableDataset(filepath=str(lake / "quality" / "o"))
+    replaced.save(_spark(spark, first))
+    replaced.save(_spark(spark, first.head(1).drop("v")))
+    assert read_table(str(lake), "quality", "o").equals(first.head(1).drop("v"))
+
+
+def test_a_missing_table_reads_as_no_rows_with_its_contract_columns(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    path = str(lake / "silver" / "orders")
+    empty = SparkLakeTableDataset(filepath=path, load_args={"missing": "empty"}).load()
+    assert isinstance(empty, DataFrame) and empty.count() == 0
+    assert empty.columns == list(SILVER["orders"])
+    assert (
+        dict(empty.dtypes)["order_id"] == "bigint"
+        and dict(empty.dtypes)["amount"] == "decimal(18,2)"
+    )
+    other = SparkLakeTableDataset(
+        filepath=str(lake / "bronze" / "t"), load_args={"missing": "empty"}
+    )
+    assert other.load().columns == []  # no contract: no columns
+    with pytest.raises(Exception, match="no published version"):
+        SparkLakeTableDataset(filepath=path).load()
+
+
+def test_a_checkpointed_frame_is_computed_once_when_saved(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    source = tmp_path / "rows.parquet"
+    _orders([1, 2, 3], "a", "b1").write_parquet(source)
+    frame = spark.read.parquet(str(source)).filter("k > 1")
+    dataset = SparkCheckpointDataset()
+    dataset.save(frame)
+    source.unlink()  # a plan would have to read it again; computed rows do not
+    assert sorted(r["k"] for r in dataset.load().collect()) == [2, 3]
+    assert dataset.load().count() == 2
+    plain = {"not": "a frame"}
+    dataset.save(plain)
+    assert dataset.load() == plain
+
+
+# -- With Delta in the session: Spark's own reader and writer ------------------------------
+
+
+def test_a_session_with_delta_reads_and_writes_natively(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No session here has delta-spark: the native calls are recorded, not run; what is
+    checked is the choice and that the version Spark writes is what the record names."""
+    calls: list[tuple[Any, ...]] = []
+
+    def write(frame: DataFrame, uri: str, **kwargs: Any) -> dict[str, Any]:
+        calls.append(("write", uri, kwargs["mode"], kwargs["predicate"], frame.count()))
+        return {"format": "delta", "version": 7, "run_id": kwargs["run_id"], "rows": 4}
+
+    def read(session: SparkSession, uri: str, version: int) -> str:
+        calls.append(("read", uri, version))
+        return "natively read"
+
+    def through_the_driver(frame: DataFrame) -> pl.DataFrame:
+        raise AssertionError("a session with Delta wrote through the driver")
+
+    lake = tmp_path / "lake"
+    dataset = SparkLakeTableDataset(filepath=str(lake / "silver" / "t"),
+                                    save_args={"mode": "merge", "keys": ["k"]})  # fmt: skip
+    dataset.save(_orders([1, 2, 3], "a", "b1"))  # polars: delta-rs, as without Delta
+    monkeypatch.setattr(spark_lake_module, "session_has_delta", lambda session: True)
+    monkeypatch.setattr(spark_lake_module, "to_polars", through_the_driver)
+    monkeypatch.setattr(_spark_delta, "write", write)
+    monkeypatch.setattr(_spark_delta, "read", read)
+    dataset.save(_spark(spark, _orders([3, 4], "b", "b2")))
+    assert calls == [("write", str(lake / "silver" / "t"), "merge", "s.`k` = t.`k`", 2)]
+    assert _record(lake)["silver.t"]["version"] == 7
+    assert dataset.load() == "natively read"
+    assert calls[-1] == ("read", str(lake / "silver" / "t"), 7)
+
+
+# -- kedro run --env spark, end to end -----------------------------------------------------
+
+
+def _build(lake: Path, batches: list[list[Path]], env: str | None) -> None:
+    """Land each batch of files in ``lake`` and run the pipelines on it, as an hourly
+    schedule would: bronze and silver for the first, then bronze, silver and gold."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAKE_PATH", str(lake))
+        patch.setenv("SPARK_MASTER", "local[2]")  # conf/spark/spark.yml reads these
+        patch.setenv("SPARK_SHUFFLE_PARTITIONS", "2")
+        for number, files in enumerate(batches):
+            for file in files:
+                target = lake / "landing" / file.parent.name
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(file, target / file.name)
+            last = number == len(batches) - 1
+            kedro_run(["bronze", "silver", *(["gold"] if last else [])], env=env, params=RUN)
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> list[list[Path]]:
+    """Generated landing files with 5 % dirt, two batches per table."""
+    root = tmp_path_factory.mktemp("generated")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAKE_PATH", str(root))
+        kedro_run(["generate"], params=RUN)
+    files = {t: sorted((root / "landing" / t).glob("*.csv")) for t in ("customers", "orders")}
+    assert all(len(f) == 2 for f in files.values())
+    return [[files["customers"][n], files["orders"][n]] for n in (0, 1)]
+
+
+def test_kedro_run_env_spark_builds_the_same_lake_as_polars(
+    spark: SparkSession,
+    landing: list[list[Path]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    on_polars, on_spark = tmp_path / "polars", tmp_path / "spark"
+    _build(on_polars, landing, env=None)
+    saved: Counter[tuple[str, str]] = Counter()
+    loaded: Counter[tuple[str, str]] = Counter()
+    save, load = SparkLakeTableDataset.save, SparkLakeTableDataset.load
+
+    def counting_save(self: SparkLakeTableDataset, data: Any) -> None:
+        saved[self.key, type(data).__module__.split(".")[0]] += 1
+        save(self, data)
+
+    def counting_load(self: SparkLakeTableDataset) -> Any:
+        frame = load(self)
+        loaded[self.key, type(frame).__module__.split(".")[0]] += 1
+        return frame
+
+    monkeypatch.setattr(SparkLakeTableDataset, "save", counting_save)
+    monkeypatch.setattr(SparkLakeTableDataset, "load", counting_load)
+    _build(on_spark, landing, env="spark")
+
+    # The tables after bronze were read by Spark, and silver's written from Spark frames.
+    # Gold read silver on Spark; when the catalog gives silver bronze on Spark, silver's
+    # nodes ran on Spark and their tables were written from Spark frames.
+    # (Keyed by table: silver's previous.silver_* are silver.* too.)
+    assert loaded[("silver.orders", "pyspark")] == 1 + 2 * SILVER_ON_SPARK, loaded
+    if SILVER_ON_SPARK:
+        assert loaded[("bronze.orders", "pyspark")] >= 2, loaded
+        for key in ("silver.customers", "silver.orders", "quality.rejected_customers",
+                    "quality.rejected_orders", "quality.warnings"):  # fmt: skip
+            assert saved[(key, "pyspark")] == 2, (key, saved)
+
+    tables = _record(on_polars)
+    assert tables.keys() == _record(on_spark).keys()
+    expected = {"bronze.orders", "silver.orders", "quality.rejected_orders", "quality.warnings",
+                "quality.reconciliation", "quality.batch_reconciliation",
+                "gold.customer_metrics", "gold.kpis"}  # fmt: skip
+    assert expected <= tables.keys()
+    for key in sorted(tables):
+        polars_rows, spark_rows = _rows(on_polars, key), _rows(on_spark, key)
+        assert spark_rows.schema == polars_rows.schema, key
+        assert spark_rows.equals(polars_rows), key
+    # The second batch really updated silver by merge, and the dirt reached quarantine.
+    assert _record(on_spark)["silver.orders"]["merge"]["num_target_rows_updated"] > 0
+    reasons = _rows(on_spark, "quality.rejected_orders")["reason"]
+    assert reasons.n_unique() >= 4
