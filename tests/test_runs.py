@@ -174,7 +174,7 @@ FAILURES = {
     "generate": (["generate"], {"dirty_share": 2}, None, "generate_customers",
                  "dirty_share must be between 0 and 0.5"),
     "bronze": (["bronze"], {}, _break_orders_landing, "ingest_orders", r"orders\.csv"),
-    "silver": (["silver"], {}, _break_bronze, "merge_batches", "out of specification"),
+    "silver": (["silver"], {}, _break_bronze, "new_orders", "out of specification"),
     "gold": (["gold"], {"as_of": "yesterday"}, None, None, r"as_of='yesterday' is not a date"),
     # MONGO_URI names a port nothing listens on
     "export": (["export"], {}, None, r"export_\w+", "Cannot reach MongoDB"),

@@ -25,7 +25,7 @@ if shutil.which("java") is None:
 
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
-from medallion_kedro import frames  # noqa: E402
+from medallion_kedro import frames, parsing  # noqa: E402
 from medallion_kedro.lake import read_table  # noqa: E402
 from medallion_kedro.pipelines.silver import incremental, nodes  # noqa: E402
 from medallion_kedro.pipelines.silver import rules as r  # noqa: E402
@@ -261,9 +261,9 @@ def test_parsers_on_spark_equal_polars_on_edge_cases(spark: SparkSession, kind: 
     values = [*EDGES[kind], None]
     raw = pl.DataFrame({"raw": values}, schema={"raw": pl.String})
     fmt = {"date": "%Y-%m-%d", "timestamp": "%Y-%m-%d %H:%M:%S", "too_long": 4}.get(kind)
-    spec = {"typed": frames.Parse(kind, "raw", fmt)}  # type: ignore[arg-type]
-    on_polars = frames.collect(frames.with_parsed(frames.lazy(raw), spec))
-    on_spark = frames.collect(frames.with_parsed(frames.lazy(_spark(spark, raw)), spec))
+    spec = {"typed": parsing.Parse(kind, "raw", fmt)}  # type: ignore[arg-type]
+    on_polars = frames.collect(parsing.with_parsed(frames.lazy(raw), spec))
+    on_spark = frames.collect(parsing.with_parsed(frames.lazy(_spark(spark, raw)), spec))
     assert on_polars["typed"].null_count() not in (0, len(values))  # both kinds of text
     assert on_spark.sort("raw").equals(on_polars.sort("raw")), kind
 
@@ -281,7 +281,7 @@ def test_excerpts_and_lookups_on_spark_equal_polars(spark: SparkSession) -> None
             "éééééééé … [60 bytes]",
         ]  # fmt: skip
         assert found["found"].to_list() == [None, "AB", "S", None, None]
-    assert r.title("p") == frames.Parse("title", "p")
+    assert r.title("p") == parsing.Parse("title", "p")
 
 
 def test_bronze_without_lineage_is_refused_on_spark(

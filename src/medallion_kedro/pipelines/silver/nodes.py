@@ -24,9 +24,9 @@ import narwhals as nw
 import polars as pl
 from narwhals.typing import IntoFrame
 
-from medallion_kedro import frames
+from medallion_kedro import frames, parsing
 from medallion_kedro.dates import parse_as_of
-from medallion_kedro.frames import Parse
+from medallion_kedro.parsing import Parse
 from medallion_kedro.pipelines.silver import rules as r
 from medallion_kedro.pipelines.silver.countries import EXACT, UNKNOWN, CountryMatcher
 from medallion_kedro.schemas import (
@@ -220,7 +220,7 @@ def flag_customers(bronze: IntoFrame, countries: pl.DataFrame, rules: dict[str, 
     }
     long, long_checks = _too_long("customers", int(rules["max_text_bytes"]))
     frame, row = frames.row_key(frames.lazy(bronze))
-    frame = frames.with_parsed(frame, {**{_typed(c): p for c, p in parses.items()}, **long})
+    frame = parsing.with_parsed(frame, {**{_typed(c): p for c, p in parses.items()}, **long})
     frame = frames.lookup(
         frame,
         "country",
@@ -251,7 +251,7 @@ def _on_distinct(
     """
     values = frames.collect(frame.select(column).unique().filter(~nw.col(column).is_null()))
     keys = values.to_series()
-    cleaned = frames.parse_values(keys, parse).cast(pl.String)
+    cleaned = parsing.parse_values(keys, parse).cast(pl.String)
     return frames.lookup(frame, column, keys, cleaned, name)
 
 
@@ -293,7 +293,7 @@ def flag_orders(
     }
     long, long_checks = _too_long("orders", int(rules["max_text_bytes"]))
     frame, row = frames.row_key(frames.lazy(bronze))
-    frame = frames.with_parsed(frame, {**{_typed(c): p for c, p in parses.items()}, **long})
+    frame = parsing.with_parsed(frame, {**{_typed(c): p for c, p in parses.items()}, **long})
     frame = _on_distinct(frame, "product", r.title("product"), _typed("product"))
     frame = frames.is_in(frame, _typed("customer_id"), customers, "_known")
     missing = {c: nw.col(_typed(c)).is_null() for c in parses}
@@ -337,7 +337,7 @@ def _warnings(
     parts = []
     for column, unknown in WARNED[table].items():
         hits = flagged.filter(valid & nw.col(_typed(column)).is_null()).select(*row)
-        found = frames.with_parsed(frames.rows_of(raw, hits, row), {"_text": r.text(column)})
+        found = parsing.with_parsed(frames.rows_of(raw, hits, row), {"_text": r.text(column)})
         parts.append(
             found.select(
                 nw.lit(table, dtype=nw.String).alias("table"),

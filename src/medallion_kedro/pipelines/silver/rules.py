@@ -1,6 +1,6 @@
 """How silver types each raw text column, whatever the engine.
 
-Each function names a parse (:class:`medallion_kedro.frames.Parse`); :func:`frames.with_parsed`
+Each function names a parse (:class:`medallion_kedro.parsing.Parse`); :func:`parsing.with_parsed`
 runs it with the engine's own parsers. A parse gives the typed value or null when the
 text is not valid, so a rule is "the typed column is null" and its reason says which text
 was wrong.
@@ -18,7 +18,7 @@ invalid, so no amount is ever rounded.
 
 from __future__ import annotations
 
-from medallion_kedro.frames import Parse
+from medallion_kedro.parsing import Parse
 
 
 def column(name: str) -> Parse:
