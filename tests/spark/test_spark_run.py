@@ -16,7 +16,6 @@ from typing import Any
 
 import polars as pl
 import pytest
-import yaml
 
 pytest.importorskip("pyspark", reason="the spark extra is not installed")
 if shutil.which("java") is None:
@@ -36,10 +35,6 @@ from medallion_kedro.schemas import SILVER  # noqa: E402
 from tests.kedro_run import kedro_run  # noqa: E402
 
 RUN = {"n_orders": 3_000, "n_customers": 300, "dirty_share": 0.05, "seed": 23, "batches": 2}
-#: Whether ``conf/spark`` gives silver its bronze input as Spark DataFrames.
-SILVER_ON_SPARK = "bronze.{table}" in yaml.safe_load(
-    (Path(__file__).resolve().parents[2] / "conf" / "spark" / "catalog.yml").read_text()
-)
 #: Columns that hold when a run happened, not what it computed.
 RUN_TIME = {"_ingested_at", "ingested_at", "applied_at"}
 
@@ -238,16 +233,14 @@ def test_kedro_run_env_spark_builds_the_same_lake_as_polars(
     monkeypatch.setattr(SparkLakeTableDataset, "load", counting_load)
     _build(on_spark, landing, env="spark")
 
-    # The tables after bronze were read by Spark, and silver's written from Spark frames.
-    # Gold read silver on Spark; when the catalog gives silver bronze on Spark, silver's
-    # nodes ran on Spark and their tables were written from Spark frames.
-    # (Keyed by table: silver's previous.silver_* are silver.* too.)
-    assert loaded[("silver.orders", "pyspark")] == 1 + 2 * SILVER_ON_SPARK, loaded
-    if SILVER_ON_SPARK:
-        assert loaded[("bronze.orders", "pyspark")] >= 2, loaded
-        for key in ("silver.customers", "silver.orders", "quality.rejected_customers",
-                    "quality.rejected_orders", "quality.warnings"):  # fmt: skip
-            assert saved[(key, "pyspark")] == 2, (key, saved)
+    # The tables after bronze were read by Spark (silver's nodes read bronze and silver's
+    # previous.silver_* on Spark, gold read silver on Spark), and silver's tables were
+    # written from Spark frames. (Keyed by table: previous.silver_* are silver.* too.)
+    assert loaded[("silver.orders", "pyspark")] == 3, loaded
+    assert loaded[("bronze.orders", "pyspark")] >= 2, loaded
+    for key in ("silver.customers", "silver.orders", "quality.rejected_customers",
+                "quality.rejected_orders", "quality.warnings"):  # fmt: skip
+        assert saved[(key, "pyspark")] == 2, (key, saved)
 
     tables = _record(on_polars)
     assert tables.keys() == _record(on_spark).keys()
