@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,9 +17,9 @@ import narwhals as nw
 import polars as pl
 import pytest
 
-pytest.importorskip("pyspark", reason="the spark extra is not installed")
-if shutil.which("java") is None:
-    pytest.skip("Java is not installed (openjdk-17-jre-headless)", allow_module_level=True)
+from tests.spark import skip_without_spark
+
+skip_without_spark()
 
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 

@@ -17,9 +17,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-pytest.importorskip("pyspark", reason="the spark extra is not installed")
-if shutil.which("java") is None:
-    pytest.skip("Java is not installed (openjdk-17-jre-headless)", allow_module_level=True)
+from tests.spark import skip_without_spark
+
+skip_without_spark()
 
 from deltalake import DeltaTable  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402

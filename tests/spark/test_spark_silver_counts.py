@@ -9,7 +9,6 @@ Skipped without PySpark or Java.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,9 @@ import polars as pl
 import pytest
 import yaml
 
-pytest.importorskip("pyspark", reason="the spark extra is not installed")
-if shutil.which("java") is None:
-    pytest.skip("Java is not installed (openjdk-17-jre-headless)", allow_module_level=True)
+from tests.spark import skip_without_spark
+
+skip_without_spark()
 
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 

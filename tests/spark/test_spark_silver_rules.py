@@ -10,7 +10,6 @@ its rows shuffled, in the package's Spark session. Skipped without PySpark or Ja
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,9 @@ import polars as pl
 import pytest
 import yaml
 
-pytest.importorskip("pyspark", reason="the spark extra is not installed")
-if shutil.which("java") is None:
-    pytest.skip("Java is not installed (openjdk-17-jre-headless)", allow_module_level=True)
+from tests.spark import skip_without_spark
+
+skip_without_spark()
 
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
