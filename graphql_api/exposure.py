@@ -42,19 +42,18 @@ class ExposedError(SettingsError):
     """The app, without authentication, would be reachable from other machines."""
 
 
-def exposed_listeners(pid: int | None = None) -> list[str]:
-    """The non-loopback addresses (``0.0.0.0`` included) the process listens on."""
+def listening_addresses(pid: int | None = None) -> set[str]:
+    """The addresses the process listens on (empty when psutil cannot tell)."""
     try:
         connections = psutil.Process(pid or os.getpid()).net_connections(kind="inet")
     except psutil.Error:
-        return []
-    return sorted(
-        {
-            str(c.laddr.ip)
-            for c in connections
-            if c.status == psutil.CONN_LISTEN and not is_loopback(str(c.laddr.ip))
-        }
-    )
+        return set()
+    return {str(c.laddr.ip) for c in connections if c.status == psutil.CONN_LISTEN}
+
+
+def exposed_listeners(pid: int | None = None) -> list[str]:
+    """The non-loopback addresses (``0.0.0.0`` included) the process listens on."""
+    return sorted(a for a in listening_addresses(pid) if not is_loopback(a))
 
 
 def check_startup(host: str, refusal: str) -> None:
@@ -75,22 +74,15 @@ async def watch_binds(refusal: str, seconds: float = 30.0, every: float = 0.1) -
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while loop.time() < deadline:
-        exposed = await asyncio.to_thread(exposed_listeners)
+        listening = await asyncio.to_thread(listening_addresses)
+        exposed = sorted(a for a in listening if not is_loopback(a))
         if exposed:
             log.error(refusal.format(host=", ".join(exposed)))
             signal.raise_signal(signal.SIGTERM)
             return
-        if await asyncio.to_thread(_listens):
+        if listening:  # on loopback only
             return
         await asyncio.sleep(every)
-
-
-def _listens() -> bool:
-    try:
-        connections = psutil.Process().net_connections(kind="inet")
-    except psutil.Error:
-        return False
-    return any(c.status == psutil.CONN_LISTEN for c in connections)
 
 
 class LoopbackClientsOnly:
