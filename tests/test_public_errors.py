@@ -103,6 +103,17 @@ def test_an_unterminated_quote_names_the_line_not_the_values(tmp_path: Path) -> 
     assert "line 2" in public and "open_quote.csv" in public
 
 
+def test_a_parse_failure_keeps_the_parsers_words_on_the_console(tmp_path: Path) -> None:
+    path = tmp_path / "unreadable.csv"
+    path.write_text(f"{HEADER}\n{PERSON}\n")  # quotes balanced: polars' words are quoted
+    error = LandingCSVDataset(filepath=str(path))._unreadable(
+        pl.exceptions.ComputeError(f"could not parse {EMAIL!r} as a field")
+    )
+    assert EMAIL in str(error)
+    public = public_text(error)
+    assert _leaks(public) == [] and "unreadable.csv" in public
+
+
 def test_an_error_of_unknown_kind_is_published_as_its_class_only() -> None:
     public = public_text(ValueError(f"could not parse {EMAIL!r}"))
     assert public == f"ValueError: {WITHHELD}"
