@@ -6,23 +6,20 @@ import logging
 
 import uvicorn
 
-from graphql_api.auth import build_authenticator
+from graphql_api.auth import EXPOSED_WITHOUT_AUTH, build_authenticator
+from graphql_api.exposure import check_startup
 from graphql_api.settings import Settings, SettingsError
-
-EXPOSED_WITHOUT_AUTH = (
-    "Refusing to serve customer data on {host}, an address other machines can reach, "
-    "without authentication. Set API_KEYS_FILE (or API_KEYS) to hashed API keys "
-    "(`python -m graphql_api.auth new-key NAME` makes one), or API_JWT_ISSUER, "
-    "API_JWT_AUDIENCE and API_JWT_JWKS_URL for JWTs; or bind to 127.0.0.1 (API_HOST)."
-)
 
 
 def check_exposure(settings: Settings) -> None:
-    """Refuse a non-loopback address without authentication; check the auth settings."""
+    """Refuse a non-loopback address without authentication; check the auth settings.
+
+    The app checks the same at startup and on every request (:mod:`graphql_api.exposure`);
+    checked here too, the command stops before uvicorn starts.
+    """
     if build_authenticator(settings).configured:
         return
-    if not settings.on_loopback:
-        raise SettingsError(EXPOSED_WITHOUT_AUTH.format(host=settings.host))
+    check_startup(settings.host, EXPOSED_WITHOUT_AUTH)
     logging.getLogger("graphql_api").warning(
         "no authentication configured: every client on this machine reads personal data "
         "(development mode, loopback only)"

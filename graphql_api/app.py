@@ -1,7 +1,12 @@
-"""The ASGI application: ``/graphql`` (GraphiQL in a browser), ``/health``, and ``/``."""
+"""The ASGI application: ``/graphql`` (GraphiQL in a browser), ``/health``, and ``/``.
+
+Without authentication configured it serves this machine only, checked at startup and on
+every request, whatever serves it (:mod:`graphql_api.exposure`).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import AsyncIterator
@@ -21,8 +26,10 @@ from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
+from graphql_api.auth import EXPOSED_WITHOUT_AUTH, build_authenticator
 from graphql_api.context import Context, build_context
 from graphql_api.errors import ClientFacingError, DataNotExported
+from graphql_api.exposure import check_startup, watch_binds
 from graphql_api.graphiql import OfflineGraphiQL, static_routes
 from graphql_api.health import health
 from graphql_api.manifest import ManifestCache
@@ -82,8 +89,14 @@ def create_app(
     """Build the app; ``client_kwargs`` go to ``AsyncMongoClient`` (tests add listeners)."""
     settings = settings or Settings.from_env()
 
+    open_mode = not build_authenticator(settings).configured
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        watcher = None
+        if open_mode:  # no authentication: this machine only (graphql_api.exposure)
+            check_startup(settings.host, EXPOSED_WITHOUT_AUTH)
+            watcher = asyncio.create_task(watch_binds(EXPOSED_WITHOUT_AUTH))
         client = create_client(settings, **client_kwargs)
         app.state.settings = settings
         db = client[settings.mongo_db]
@@ -96,6 +109,8 @@ def create_app(
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
             await client.close()
 
     middleware = []

@@ -42,6 +42,23 @@ from graphql_api.settings import Settings, SettingsError
 PII_SCOPE = "customers:pii"
 KEY_PREFIX = "mk_"
 
+_CONFIGURE = (
+    "Set API_KEYS_FILE (or API_KEYS) to hashed API keys (`python -m graphql_api.auth "
+    "new-key NAME` makes one), or API_JWT_ISSUER, API_JWT_AUDIENCE and API_JWT_JWKS_URL "
+    "for JWTs"
+)
+#: Why the API, without authentication, does not start on an address others can reach.
+EXPOSED_WITHOUT_AUTH = (
+    "Refusing to serve customer data on {host}, an address other machines can reach, "
+    f"without authentication. {_CONFIGURE}; or bind to 127.0.0.1 (API_HOST, or uvicorn's "
+    "--host)."
+)
+#: Why the API, without authentication, refuses a request from elsewhere.
+REMOTE_WITHOUT_AUTH = (
+    "This API has no authentication configured, so it serves only clients on this machine "
+    f"that reach it directly, and {{client}} is not one. {_CONFIGURE}."
+)
+
 
 class Unauthenticated(ClientFacingError):
     """No valid token came with a request that needs one."""

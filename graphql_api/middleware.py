@@ -1,4 +1,5 @@
-"""Pure ASGI guards: oversized requests, bearer authentication, rate limiting."""
+"""Pure ASGI guards: oversized requests, bearer authentication, rate limiting, and the
+exposure rule of an API without authentication (:mod:`graphql_api.exposure`)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphql_api.auth import (
     LOCAL_DEVELOPER,
+    REMOTE_WITHOUT_AUTH,
     Authenticator,
     InvalidToken,
     Principal,
     build_authenticator,
 )
+from graphql_api.exposure import local_only
 from graphql_api.settings import Settings, SettingsError
 
 MAX_QUERY_STRING_BYTES = 16_384
@@ -139,8 +142,8 @@ class BearerAuth:
 
     No header: an anonymous client (``None``). A header that is not a valid bearer token:
     401 with ``UNAUTHENTICATED`` before anything runs, whatever the query asks for.
-    With no authentication configured (allowed on a loopback address only, see
-    ``graphql_api.__main__``) every client is :data:`LOCAL_DEVELOPER`, as in development.
+    With no authentication configured (allowed for clients of this machine only, see
+    :mod:`graphql_api.exposure`) every client is :data:`LOCAL_DEVELOPER`, as in development.
     """
 
     def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
@@ -241,8 +244,12 @@ class RateLimit:
 
 
 def protect(app: ASGIApp, settings: Settings) -> ASGIApp:
-    """``app`` behind bearer authentication, then the rate limit (if any), of ``settings``."""
+    """``app`` behind bearer authentication, then the rate limit (if any), of ``settings``;
+    without authentication configured, for clients of this machine only
+    (:func:`graphql_api.exposure.local_only`)."""
     limit = settings.effective_rate_limit
     if limit:
         app = RateLimit(app, limit)
-    return BearerAuth(app, build_authenticator(settings))
+    authenticator = build_authenticator(settings)
+    app = BearerAuth(app, authenticator)
+    return app if authenticator.configured else local_only(app, REMOTE_WITHOUT_AUTH)

@@ -144,6 +144,30 @@ def test_credentials_never_reach_a_namespace() -> None:
     assert strip_credentials(uri) == "mongodb://db.example:27017"
 
 
+def test_a_password_with_a_slash_reaches_no_event_record_or_message(
+    built: Path, mongo: MongoServer, mongo_db_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pieces = ("Zq", "Wv", "Xk", "Jm")  # the password, unescaped, cut by / @ : and %
+    host = mongo.uri.split("://", 1)[1].split("/", 1)[0]
+    monkeypatch.setenv("LAKE_PATH", str(built))
+    monkeypatch.setenv("MONGO_URI", f"mongodb://admin:Zq/Wv@Xk:%Jm@{host}/?authSource=admin")
+    monkeypatch.setenv("MONGO_DB", mongo_db_name)
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - the driver refuses the URI
+        kedro_run(["export"])
+    run_id = run_ids(built)[0]
+    mine = [e for e in events(built) if run_id in json.dumps(e)]
+    assert mine, "the run sent no event"
+    written = json.dumps(mine) + json.dumps(
+        pl.read_parquet(built / "quality" / "runs" / f"{run_id}.*.parquet").to_dicts(),
+        default=str,
+    )
+    assert "mongodb://admin" not in written
+    assert [p for p in pieces if p in written] == []
+    assert [p for p in pieces if p in str(raised.value)] == []
+    namespaces = {d["namespace"] for e in mine for d in e["inputs"] + e["outputs"]}
+    assert f"mongodb://{host}" in namespaces
+
+
 class _Collector(BaseHTTPRequestHandler):
     received: list[tuple[str, dict[str, Any]]]
 

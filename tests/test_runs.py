@@ -20,6 +20,7 @@ from deltalake import DeltaTable
 
 from medallion_kedro.lake import read_table
 from medallion_kedro.pipelines.gold.pipeline import create_pipeline as gold_pipeline
+from medallion_kedro.public_errors import WITHHELD, public_text
 from medallion_kedro.runs import latest
 from tests.kedro_run import PROJECT_ROOT, kedro_run
 from tests.servers import free_port
@@ -169,15 +170,21 @@ def _break_bronze(lake: Path) -> None:
     table_file(lake, "bronze", "orders").write_bytes(b"not parquet at all")  # a damaged file
 
 
+WITHHELD_TEXT = re.escape(WITHHELD)
 FAILURES = {
-    # stage: (pipeline, params, break the lake, failing node, error pattern)
+    # stage: (pipeline, params, break the lake, failing node, error pattern, recorded pattern):
+    # records keep an error's public form, the whole message only when it quotes no data
     "generate": (["generate"], {"dirty_share": 2}, None, "generate_customers",
-                 "dirty_share must be between 0 and 0.5"),
-    "bronze": (["bronze"], {}, _break_orders_landing, "ingest_orders", r"orders\.csv"),
-    "silver": (["silver"], {}, _break_bronze, "new_orders", "out of specification"),
-    "gold": (["gold"], {"as_of": "yesterday"}, None, None, r"as_of='yesterday' is not a date"),
+                 "dirty_share must be between 0 and 0.5", WITHHELD_TEXT),
+    "bronze": (["bronze"], {}, _break_orders_landing, "ingest_orders", r"orders\.csv",
+               r"orders\.csv"),
+    "silver": (["silver"], {}, _break_bronze, "new_orders", "out of specification",
+               WITHHELD_TEXT),
+    "gold": (["gold"], {"as_of": "yesterday"}, None, None, r"as_of='yesterday' is not a date",
+             WITHHELD_TEXT),
     # MONGO_URI names a port nothing listens on
-    "export": (["export"], {}, None, r"export_\w+", "Cannot reach MongoDB"),
+    "export": (["export"], {}, None, r"export_\w+", "Cannot reach MongoDB",
+               "Cannot reach MongoDB"),
 }  # fmt: skip
 
 
@@ -185,7 +192,7 @@ FAILURES = {
 def test_a_failed_run_is_recorded_as_failed_with_its_error(
     stage: str, lake: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pipelines, params, damage, failing_node, message = FAILURES[stage]
+    pipelines, params, damage, failing_node, message, recorded = FAILURES[stage]
     monkeypatch.setenv("MONGO_URI", f"mongodb://127.0.0.1:{free_port()}")
     if damage is not None:
         damage(lake)
@@ -196,19 +203,20 @@ def test_a_failed_run_is_recorded_as_failed_with_its_error(
     run = newest(lake)
     assert run["run_id"] not in before
     assert run["status"] == "failed" and run["finished_at"] is not None
-    assert run["error"] == f"{type(raised.value).__name__}: {raised.value}"
+    assert run["error"] == public_text(raised.value)
+    assert re.search(recorded, run["error"])
     assert run["pipelines"] == pipelines
     nodes = node_runs(lake, run["run_id"])
     failed = nodes.filter(pl.col("status") == "failed")
     assert failed.height == 1, nodes.select("node", "status")
-    assert re.search(message, failed["error"].item())
+    assert re.search(recorded, failed["error"].item())
     if failing_node is not None:
         assert re.fullmatch(failing_node, failed["node"].item())
     assert run["nodes_done"] == nodes.filter(pl.col("status") == "succeeded").height
 
     events = [e for e in lineage(lake) if e["run"]["runId"] == run["run_id"]]
     assert [e["eventType"] for e in events] == ["START", "FAIL"]
-    assert re.search(message, events[1]["run"]["facets"]["errorMessage"]["message"])
+    assert re.search(recorded, events[1]["run"]["facets"]["errorMessage"]["message"])
     node_fail = [
         e for e in lineage(lake)
         if e["eventType"] == "FAIL" and e["run"]["facets"].get("parent", {}).get("run", {})

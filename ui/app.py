@@ -12,7 +12,7 @@ import gradio as gr
 
 from medallion_kedro.schemas import GOLD
 from ui import render
-from ui.auth import login_check
+from ui.auth import check_exposure, exposure_guard, login_check
 from ui.compare import VIEWS
 from ui.config import Settings
 from ui.handlers import ALL, CUSTOMER_COLUMNS, LATENCY_COLUMNS, TOP_COLUMNS, Handlers, empty
@@ -234,6 +234,8 @@ def build_app(settings: Settings, sources: Mapping[str, DataSource] | None = Non
 
 def launch(settings: Settings, **kwargs: Any) -> gr.Blocks:
     """Build, queue and serve the app on ``settings.host:settings.port``."""
+    check_exposure(settings.host, settings.users)
+    kwargs.setdefault("app_kwargs", exposure_guard(settings.users))
     app = build_app(settings)
     app.queue(default_concurrency_limit=8)
     if settings.users:  # a login page first; the users come from configuration

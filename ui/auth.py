@@ -3,7 +3,8 @@
 Users come from ``UI_USERS_FILE`` or ``UI_USERS`` (entries separated by ``;``), one per
 line: ``<user> <scrypt hash>``. ``python -m ui.auth hash`` prints a line for a password;
 only the hash is ever stored. Passwords are hashed with scrypt (standard library) and
-compared in constant time.
+compared in constant time. Without users the app serves this machine only: a non-loopback
+address is refused at launch, and every request is checked (:func:`exposure_guard`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ import hashlib
 import hmac
 import os
 from collections.abc import Callable, Mapping
+from typing import Any
 
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from graphql_api.exposure import LOCAL_HOSTS, LoopbackClientsOnly
 from graphql_api.settings import is_loopback
 
 # scrypt cost: 2**14 rounds, 8 blocks (about 16 MiB and a few tens of ms per login).
@@ -93,14 +99,38 @@ def login_check(users: Mapping[str, str]) -> Callable[[str, str], bool]:
     return check
 
 
+_CONFIGURE = (
+    "Set UI_USERS_FILE (or UI_USERS) to '<user> <scrypt hash>' lines (`python -m ui.auth "
+    "hash USER` prints one)"
+)
+#: Why the app, without users, refuses a request from elsewhere.
+REMOTE_WITHOUT_USERS = (
+    "This app has no login configured, so it serves only clients on this machine that reach "
+    f"it directly, and {{client}} is not one. {_CONFIGURE}."
+)
+
+
 def check_exposure(host: str, users: Mapping[str, str]) -> None:
     """Refuse to serve the app on a non-loopback address without users."""
     if not users and not is_loopback(host):
         raise AuthConfigError(
             f"Refusing to serve the app on {host}, an address other machines can reach, "
-            "without a login. Set UI_USERS_FILE (or UI_USERS) to '<user> <scrypt hash>' "
-            "lines (`python -m ui.auth hash USER` prints one), or bind to 127.0.0.1 (UI_HOST)."
+            f"without a login. {_CONFIGURE}, or bind to 127.0.0.1 (UI_HOST)."
         )
+
+
+def exposure_guard(users: Mapping[str, str]) -> dict[str, Any]:
+    """The ``app_kwargs`` of Gradio's ``launch`` that enforce the exposure rule per request:
+    without users, only clients of this machine reached directly, named by a local ``Host``
+    (:mod:`graphql_api.exposure`); with users, nothing (the login page guards the app)."""
+    if users:
+        return {}
+    return {
+        "middleware": [
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(LOCAL_HOSTS), www_redirect=False),
+            Middleware(LoopbackClientsOnly, refusal=REMOTE_WITHOUT_USERS),
+        ]
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

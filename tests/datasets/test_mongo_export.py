@@ -275,8 +275,41 @@ def test_an_expired_lease_lets_the_next_export_clean_up(
     assert db[mm.LEASES].find_one({"_id": stale}) is None
 
 
+_LEASE_THEN_SLEEP = textwrap.dedent(
+    """
+    import sys, time
+    import pymongo
+    from medallion_kedro.datasets import mongo_manifest as mm
+
+    db = pymongo.MongoClient(sys.argv[1])[sys.argv[2]]
+    mm.Lease(db, sys.argv[3], seconds=600).acquire()
+    time.sleep(600)
+    """
+)
+
+
+def test_a_lease_left_by_an_export_killed_before_it_wrote_is_deleted_by_the_next(
+    mongo: MongoServer, db: Any, mongo_db_name: str
+) -> None:
+    killed = mm.new_run_id()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _LEASE_THEN_SLEEP, mongo.uri, mongo_db_name, killed],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    deadline = time.monotonic() + 60
+    while db[mm.LEASES].find_one({"_id": killed}) is None:
+        assert time.monotonic() < deadline and process.poll() is None, "no lease taken"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert not any(killed in name for name in db.list_collection_names())  # wrote nothing
+    _dataset(mongo, mongo_db_name).save(gold_tables(n_customers=5))
+    assert db[mm.LEASES].find_one({"_id": killed}) is None
+
+
 def test_load_without_any_export_says_what_to_run(mongo: MongoServer, mongo_db_name: str) -> None:
-    with pytest.raises(DatasetError, match="kedro run --pipeline export"):
+    with pytest.raises(DatasetError, match="kedro run --pipelines export"):
         _dataset(mongo, mongo_db_name).load()
 
 

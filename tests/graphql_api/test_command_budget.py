@@ -30,7 +30,9 @@ def app_client(seeded: MongoServer) -> Iterator[tuple[TestClient, CommandCounter
     """The whole ASGI app over the seeded export; the manifest is cached for the test."""
     counter = CommandCounter()
     settings = Settings(mongo_uri=seeded.uri, mongo_db=data.DB_NAME, manifest_ttl_seconds=600)
-    with TestClient(create_app(settings, event_listeners=[counter])) as client:
+    app = create_app(settings, event_listeners=[counter])
+    # no authentication: the app serves this machine only, so the client is on loopback
+    with TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000)) as client:
         yield client, counter
 
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.servers import free_port
@@ -20,6 +21,7 @@ from ui.auth import (
     login_check,
     parse_users,
 )
+from ui.config import Settings
 from ui.sources import SourceError
 from ui.sources.graphql import GraphQLSource
 
@@ -140,3 +142,29 @@ def test_login_in_chromium(guarded_app: str, project_root: Path) -> None:
             page.screenshot(path=shots / "login-then-kpis.png", full_page=True)
         finally:
             browser.close()
+
+
+def test_the_served_app_without_users_answers_this_machine_only(broken_app_url: str) -> None:
+    """A real Gradio server without users: a direct local client is served; a client relayed
+    by a proxy on this host, or a page naming another host (DNS rebinding), is refused."""
+    with httpx.Client(base_url=broken_app_url, timeout=30) as client:
+        assert client.get("/").status_code == 200
+        proxied = client.get("/", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert proxied.status_code == 403 and "UI_USERS_FILE" in proxied.text
+        assert client.get("/", headers={"Host": "rebind.attacker.example"}).status_code == 400
+
+
+@pytest.mark.timeout(60)  # an app that did launch would serve until stopped
+def test_launching_the_app_exposed_without_users_is_refused_whoever_launches_it() -> None:
+    from ui.app import launch
+
+    settings = Settings(
+        host="0.0.0.0",  # noqa: S104 - what launch must refuse
+        port=free_port(),
+        api_url="http://127.0.0.1:1/graphql",
+        kedro_env=None,
+        project_path=Path.cwd(),
+        currency="€",
+    )
+    with pytest.raises(AuthConfigError, match="Refusing to serve the app on 0.0.0.0"):
+        launch(settings)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,8 @@ from pymongo.errors import (
     PyMongoError,
 )
 
-from medallion_kedro.mongo_auth import raised_during_auth, redact
+from medallion_kedro.mongo_auth import hosts, raised_during_auth, redact
+from medallion_kedro.public_errors import publishable
 
 #: Applied unless the URI or the credentials set them: a server that is down or a wrong
 #: host fails within seconds instead of hanging.
@@ -41,9 +41,7 @@ _lock = threading.Lock()
 
 def hosts_of(uri: str) -> str:
     """The ``host:port`` list of a MongoDB URI, without credentials (no DNS lookup)."""
-    rest = uri.split("://", 1)[-1]
-    rest = rest.rsplit("@", 1)[-1] if "@" in rest.split("/", 1)[0] else rest
-    return re.split(r"[/?]", rest, maxsplit=1)[0] or "?"
+    return hosts(uri)
 
 
 def split_credentials(credentials: dict[str, Any] | None, what: str) -> tuple[str, dict[str, Any]]:
@@ -80,12 +78,22 @@ def get_client(uri: str, extra: dict[str, Any] | None = None) -> MongoClient[dic
             try:
                 client = MongoClient(uri, **kwargs)
             except (ConfigurationError, ValueError, TypeError) as exc:
-                raise DatasetError(
-                    f"Invalid MongoDB connection settings: {redact(str(exc))}. Check the "
-                    "credentials `mongo.uri` (MONGO_URI), e.g. mongodb://127.0.0.1:27017."
-                ) from exc
+                raise _invalid_settings(uri, exc) from exc
             _clients[key] = client
         return client
+
+
+def _invalid_settings(uri: str, exc: BaseException) -> DatasetError:
+    """The error for settings the driver refuses. With credentials in the URI the driver's
+    text is left out: it may quote a piece of a password it could not split off."""
+    said = "" if "@" in uri else f": {redact(str(exc))}"
+    return publishable(
+        DatasetError(
+            f"Invalid MongoDB connection settings{said}. Check the credentials `mongo.uri` "
+            "(MONGO_URI), e.g. mongodb://127.0.0.1:27017, with the user and password "
+            "percent-escaped (urllib.parse.quote_plus) when they hold any of : / @ %."
+        )
+    )
 
 
 def close_clients() -> None:
@@ -114,38 +122,55 @@ def explain(exc: BaseException, uri: str, action: str) -> DatasetError | None:
     """A ``DatasetError`` that says what went wrong doing ``action`` and what to check.
 
     Returns ``None`` for an exception that is not a driver error, so callers re-raise it.
+    Its public form (:mod:`medallion_kedro.public_errors`) is its message, with passwords
+    redacted, except for duplicate keys, whose values it leaves out.
     """
     host = hosts_of(uri)
     if isinstance(exc, OperationFailure) and (
         exc.code in _AUTH_CODES or "auth" in str(exc).lower()
     ):
-        return DatasetError(
-            f"MongoDB at {host} refused the credentials while {action}: authentication "
-            "failed. Check the user, password and authSource in MONGO_URI (credentials "
-            f"`mongo.uri`). Server said: {redact(str(exc))}"
+        return publishable(
+            DatasetError(
+                f"MongoDB at {host} refused the credentials while {action}: authentication "
+                "failed. Check the user, password and authSource in MONGO_URI (credentials "
+                f"`mongo.uri`). Server said: {redact(str(exc))}"
+            )
         )
     if not isinstance(exc, PyMongoError) and raised_during_auth(exc):
-        return DatasetError(
-            f"MongoDB at {host}: authentication failed while {action} (the server broke off "
-            f"the login handshake: {type(exc).__name__}: {exc}). Check the user, password and "
-            "authSource in MONGO_URI (credentials `mongo.uri`), or remove them if the server "
-            "has no users (nx-27017 has none)."
+        return publishable(
+            DatasetError(
+                f"MongoDB at {host}: authentication failed while {action} (the server "
+                f"broke off the login handshake: {type(exc).__name__}: {redact(str(exc))}). "
+                "Check the user, password and authSource in MONGO_URI (credentials "
+                "`mongo.uri`), or remove them if the server has no users (nx-27017 has none)."
+            )
         )
     if isinstance(exc, ConnectionFailure):
-        return DatasetError(
-            f"Cannot reach MongoDB at {host} while {action}: {_START_HINT}. "
-            f"Driver said: {redact(str(exc)).split(', Timeout:')[0]}"
+        return publishable(
+            DatasetError(
+                f"Cannot reach MongoDB at {host} while {action}: {_START_HINT}. "
+                f"Driver said: {redact(str(exc)).split(', Timeout:')[0]}"
+            )
         )
     if isinstance(exc, BulkWriteError | OperationFailure) and (
         exc.code == _DUPLICATE_KEY or "UNIQUE constraint" in str(exc)
     ):
         details = exc.details or {}
         first = (details.get("writeErrors") or [details])[0]
-        return DatasetError(
-            f"MongoDB at {host} found duplicate keys while {action}: "
-            f"{first.get('errmsg', exc)}. Check the key column has no duplicates and the "
-            "unique indexes in save_args.indexes match the data."
+        advice = (
+            "Check the key column has no duplicates and the unique indexes in "
+            "save_args.indexes match the data."
+        )
+        return publishable(
+            DatasetError(
+                f"MongoDB at {host} found duplicate keys while {action}: "
+                f"{first.get('errmsg', exc)}. {advice}"
+            ),
+            f"MongoDB at {host} found duplicate keys while {action} (rule: unique index). "
+            + advice,
         )
     if isinstance(exc, PyMongoError):
-        return DatasetError(f"MongoDB at {host} failed while {action}: {redact(str(exc))}")
+        return publishable(
+            DatasetError(f"MongoDB at {host} failed while {action}: {redact(str(exc))}")
+        )
     return None

@@ -18,10 +18,13 @@ class ExportBatch:
 
     ``sources`` (table -> facts about the lake table it came from: rows, a fingerprint, a
     table version when the lake has one) and ``lake_version`` are written to the manifest
-    as they are; ``pipeline_run_id`` links the manifest to the run record that built it.
+    as they are; ``pipeline_run_id`` links the manifest to the run record that built it;
+    ``lake`` (``{"id", "uri"}``, :mod:`medallion_kedro.lake_identity`) names the lake the
+    tables come from, so an export never replaces another lake's manifest unasked.
     """
 
     tables: Mapping[str, Frame]
     sources: Mapping[str, Any] = field(default_factory=dict)
     lake_version: Any = None
     pipeline_run_id: str | None = None
+    lake: Mapping[str, str] | None = None

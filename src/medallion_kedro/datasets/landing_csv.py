@@ -16,6 +16,7 @@ from kedro_datasets.polars import CSVDataset
 from medallion_kedro.datasets._csv_text import MALFORMED, _chunked_like, excerpt
 from medallion_kedro.datasets._files import replace_whole, upload_whole
 from medallion_kedro.datasets._preview import table_preview
+from medallion_kedro.public_errors import publishable
 
 _SNIFF_BYTES = 64 * 1024
 _BLOCK_BYTES = 4 * 1024 * 1024
@@ -134,31 +135,41 @@ class LandingCSVDataset(CSVDataset):
             with self._fs.open(str(self._filepath), "rb") as f:
                 return bytes(f.read(size))
         except FileNotFoundError as exc:
-            raise DatasetError(
-                f"Landing file {self._location} does not exist: run "
-                "`kedro run --pipelines generate` or copy your export there."
+            raise publishable(
+                DatasetError(
+                    f"Landing file {self._location} does not exist: run "
+                    "`kedro run --pipelines generate` or copy your export there."
+                )
             ) from exc
         except OSError as exc:
-            raise DatasetError(f"Cannot read landing file {self._location}: {exc}") from exc
+            raise publishable(
+                DatasetError(f"Cannot read landing file {self._location}: {exc}")
+            ) from exc
 
     def _check_text(self, head: bytes) -> None:
         if not head.strip():
-            raise DatasetError(
-                f"Landing file {self._location} is empty: re-export it with a header row "
-                "and at least one data row."
+            raise publishable(
+                DatasetError(
+                    f"Landing file {self._location} is empty: re-export it with a header row "
+                    "and at least one data row."
+                )
             )
         try:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
             if exc.start < len(head) - 4:  # not just a character cut by the sniff window
-                raise DatasetError(
-                    f"Landing file {self._location} is not a UTF-8 CSV file "
-                    f"(undecodable byte at offset {exc.start}): export it as CSV, UTF-8."
+                raise publishable(
+                    DatasetError(
+                        f"Landing file {self._location} is not a UTF-8 CSV file "
+                        f"(undecodable byte at offset {exc.start}): export it as CSV, UTF-8."
+                    )
                 ) from exc
         if b"\x00" in head:
-            raise DatasetError(
-                f"Landing file {self._location} is binary, not a CSV file: export it as "
-                "CSV, UTF-8, one header row."
+            raise publishable(
+                DatasetError(
+                    f"Landing file {self._location} is binary, not a CSV file: export it as "
+                    "CSV, UTF-8, one header row."
+                )
             )
 
     def load(self) -> pl.DataFrame:
@@ -177,9 +188,11 @@ class LandingCSVDataset(CSVDataset):
             df = self._parse(source, ragged=True)
         assert df is not None  # a lenient parse returns a frame or raises
         if df.height == 0:
-            raise DatasetError(
-                f"Landing file {self._location} has a header but no data rows: nothing to "
-                "ingest. Check the export, or remove the file."
+            raise publishable(
+                DatasetError(
+                    f"Landing file {self._location} has a header but no data rows: nothing to "
+                    "ingest. Check the export, or remove the file."
+                )
             )
         if separators is None and not df.get_column(df.columns[-1]).has_nulls():
             malformed = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True)
@@ -208,17 +221,30 @@ class LandingCSVDataset(CSVDataset):
             raise self._unreadable(exc) from exc
 
     def _unreadable(self, exc: Exception) -> DatasetError:
+        """The error of a file polars cannot parse. Its message quotes the file (the line of
+        an unterminated quote, or polars' own words); its public form names the file, the
+        line and the rule only (:mod:`medallion_kedro.public_errors`)."""
         quote = _unterminated_quote(self._read_bytes())
         if quote is not None:
             line, text = quote
-            return DatasetError(
-                f"Landing file {self._location} has an unterminated quote: the quoted field "
-                f"opened on line {line} is never closed ({excerpt(text)!r}). Close or remove "
-                "the stray '\"' in the export, then run again."
+            return publishable(
+                DatasetError(
+                    f"Landing file {self._location} has an unterminated quote: the quoted "
+                    f"field opened on line {line} is never closed ({excerpt(text)!r}). Close "
+                    "or remove the stray '\"' in the export, then run again."
+                ),
+                f"Landing file {self._location}, line {line}: a quoted field is never closed "
+                "(rule: every quote closed). Close or remove the stray '\"' in the export, "
+                "then run again.",
             )
-        return DatasetError(
-            f"Landing file {self._location} is not a readable CSV file ({excerpt(str(exc))}): "
-            "check the separator is a comma, the file is UTF-8 and has one header row."
+        return publishable(
+            DatasetError(
+                f"Landing file {self._location} is not a readable CSV file "
+                f"({excerpt(str(exc))}): check the separator is a comma, the file is UTF-8 "
+                "and has one header row."
+            ),
+            f"Landing file {self._location} is not a readable CSV file (rule: comma-separated "
+            "UTF-8 text with one header row): check the separator, the encoding and the header.",
         )
 
     def _separators(self, source: Any) -> pl.Series | None:
@@ -277,11 +303,13 @@ class LandingCSVDataset(CSVDataset):
         rows = csv.reader(io.StringIO(text, newline=""), delimiter=self._separator)
         counts = pl.Series([len(row) for row in rows][1:], dtype=pl.UInt32)
         if counts.len() != height:
-            raise DatasetError(
-                f"Landing file {self._location} has {height} rows for polars but "
-                f"{counts.len()} for Python's csv module, so its malformed rows cannot be "
-                "told apart: check the quoting of the export (every quote closed, quotes "
-                "inside values doubled)."
+            raise publishable(
+                DatasetError(
+                    f"Landing file {self._location} has {height} rows for polars but "
+                    f"{counts.len()} for Python's csv module, so its malformed rows cannot be "
+                    "told apart: check the quoting of the export (every quote closed, quotes "
+                    "inside values doubled)."
+                )
             )
         return (counts != width).alias(MALFORMED)
 

@@ -65,6 +65,12 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
     ``--params force_export=true``). After a skipped save ``published_run_id`` is ``None``
     and ``kept_run_id`` the export run that stays current.
 
+    A batch's ``lake`` (the id stored in the lake it comes from) is recorded in the
+    manifest. When the database publishes a manifest of another lake, the save stops
+    before writing anything with an error naming both lakes, unless
+    ``replace_other_lake: true`` (the catalog sets it from
+    ``--params replace_other_lake=true``).
+
     Example catalog entry (``conf/base/catalog_export.yml``)::
 
         mongo.gold:
@@ -94,6 +100,7 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         "grace_seconds": 60.0,
         "skip_unchanged": False,
         "force": False,
+        mm.REPLACE_PARAMETER: False,
     }
 
     def __init__(
@@ -158,6 +165,11 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         plans = self._plans(batch.tables)  # every table checked before anything is written
         args = self._save_args
         self.published_run_id = self.kept_run_id = None
+        replace = _flag(args[mm.REPLACE_PARAMETER])
+        if batch.lake is not None and not replace:
+            with self._driver_errors(f"reading the export manifest of {self._database}"):
+                manifest = mm.read_manifest(self._db())
+            mm.check_owner(manifest, batch.lake, self._database, replace)
         if _flag(args["skip_unchanged"]) and not _flag(args["force"]) and batch.sources:
             with self._driver_errors(f"reading the export manifest of {self._database}"):
                 kept = self._keep_if_unchanged(batch)
@@ -170,8 +182,10 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
             transactions=args["transactions"],
             lease_seconds=float(args["lease_seconds"]),
             grace_seconds=float(args["grace_seconds"]),
+            replace_other_lake=replace,
         )
         meta = {
+            "lake": dict(batch.lake) if batch.lake is not None else None,
             "sources": dict(batch.sources),
             "lake_version": batch.lake_version,
             # the Kedro run saving this (set by the run-record hook), unless the node said
@@ -231,7 +245,7 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
             if not live:
                 raise DatasetError(
                     f"No export manifest in MongoDB database {self._database}: nothing was "
-                    "exported yet. Run `kedro run --pipeline export`."
+                    "exported yet. Run `kedro run --pipelines export`."
                 )
             return {
                 table: to_pandas(list(db[name].find({}, {"_id": 0})))

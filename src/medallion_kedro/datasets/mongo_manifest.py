@@ -15,7 +15,13 @@ Collections of the database:
   count and checksum; ``previous`` holds the run it replaced (kept for rollback).
 - ``_manifest_history``: every committed manifest, ``_id`` = run id.
 - ``_export_leases``: one document per running export (``_id`` = run id, host, pid,
-  ``expires_at``), renewed by a heartbeat while the run writes.
+  ``expires_at``), renewed by a heartbeat while the run writes; the next export deletes
+  the leases of dead runs.
+
+A manifest names the lake it was published from (``lake_id``, the id stored in the lake,
+see :mod:`medallion_kedro.lake_identity`, and ``lake_uri``): an export from another lake
+stops before writing anything (:class:`OtherLakeError`) unless it is told to replace it
+(``replace_other_lake``).
 
 Cleanup only ever drops (a) collections of a run named in an older committed manifest
 (neither current nor previous), once the current manifest's predecessor has been
@@ -47,6 +53,7 @@ from pymongo.errors import CollectionInvalid, DuplicateKeyError
 from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.datasets._files import pid_alive
 from medallion_kedro.export_manifest import FORMAT, HISTORY, LEASES, MANIFEST, manifest_id
+from medallion_kedro.public_errors import public_text, publishable
 
 __all__ = ["FORMAT", "HISTORY", "LEASES", "MANIFEST", "Publisher", "manifest_id", "read_manifest"]
 
@@ -87,6 +94,36 @@ class ExportConflict(DatasetError):
     """Another export committed while this one ran; this run published nothing."""
 
 
+#: The run parameter that lets an export replace a manifest another lake published.
+REPLACE_PARAMETER = "replace_other_lake"
+
+
+class OtherLakeError(DatasetError):
+    """The database publishes another lake's export; this export wrote nothing."""
+
+
+def check_owner(
+    manifest: Document | None, lake: Mapping[str, Any] | None, database: str, replace: bool
+) -> None:
+    """Refuse to publish ``lake`` (``{"id", "uri"}``) over a manifest that another lake
+    published, unless ``replace``. A manifest without a lake id (adopted collections, or
+    written before manifests named their lake) belongs to no lake and may be replaced."""
+    theirs = str((manifest or {}).get("lake_id") or "")
+    if lake is None or not theirs or theirs == lake.get("id") or replace:
+        return
+    writer = (manifest or {}).get("writer") or {}
+    raise publishable(
+        OtherLakeError(
+            f"MongoDB database {database} publishes the export of another lake, "
+            f"{theirs} ({(manifest or {}).get('lake_uri') or 'its path unknown'} on "
+            f"{writer.get('host') or 'an unknown host'}), not of this lake, {lake.get('id')} "
+            f"({lake.get('uri')}). Nothing was written. To replace it with this lake's gold, "
+            f"run `kedro run --pipelines export --params {REPLACE_PARAMETER}=true`; to keep "
+            "both, export this lake to a database of its own (MONGO_DB)."
+        )
+    )
+
+
 @dataclass(frozen=True)
 class TablePlan:
     """One table of a run: its BSON-ready rows and the indexes to build."""
@@ -105,6 +142,8 @@ class PublishOptions:
     #: How long an older run stays readable after it was superseded (longer than the API's
     #: request budget), before cleanup may drop it.
     grace_seconds: float = 60.0
+    #: Publish over a manifest another lake published (see :func:`check_owner`).
+    replace_other_lake: bool = False
 
 
 def _now() -> datetime:
@@ -187,9 +226,11 @@ class Publisher:
         lease = Lease(self.db, run_id, self.options.lease_seconds)
         lease.acquire()
         written: list[str] = []
+        lake = (meta or {}).get("lake")
         try:
             self.collect_garbage(own=run_id)
             base = read_manifest(self.db)
+            check_owner(base, lake, self.db.name, self.options.replace_other_lake)
             collections = {}
             for table, plan in tables.items():
                 written.append(physical_name(table, run_id))
@@ -209,12 +250,16 @@ class Publisher:
             else:  # leave the lease to expire, so a later run drops what is left
                 lease.stop()
             others = self._other_live_runs(run_id) if isinstance(exc, Exception) else []
-            if others and not isinstance(exc, ExportConflict):
-                raise ExportConflict(
+            if others and not isinstance(exc, ExportConflict | OtherLakeError):
+                conflict = (
                     f"Export run {run_id} failed while another export ({', '.join(others)}) "
-                    f"was writing to {self.db.name}: {type(exc).__name__}: {exc}. This run "
-                    "published nothing and dropped its collections; readers still see the "
-                    "last published run. Run one export at a time, or run it again."
+                    f"was writing to {self.db.name}: {{}}. This run published nothing and "
+                    "dropped its collections; readers still see the last published run. Run "
+                    "one export at a time, or run it again."
+                )
+                raise publishable(
+                    ExportConflict(conflict.format(f"{type(exc).__name__}: {exc}")),
+                    conflict.format(public_text(exc)),
                 ) from exc
             raise
         self._record_history(manifest)
@@ -300,6 +345,8 @@ class Publisher:
             "sources": dict(meta.get("sources") or {}),
             "lake_version": meta.get("lake_version"),
             "pipeline_run_id": meta.get("pipeline_run_id"),
+            "lake_id": (meta.get("lake") or {}).get("id"),
+            "lake_uri": (meta.get("lake") or {}).get("uri"),
             "writer": {"host": socket.gethostname(), "pid": os.getpid()},
             "previous": self._previous(base),
         }
@@ -326,6 +373,13 @@ class Publisher:
                 if table.replace_one(filter_, manifest).matched_count == 1:
                     return
             current = read_manifest(self.db)
+            lake = {"id": manifest["lake_id"], "uri": manifest["lake_uri"]}
+            check_owner(
+                current,
+                lake if manifest["lake_id"] else None,
+                self.db.name,
+                self.options.replace_other_lake,
+            )
             if current is not None and current["run_id"] > manifest["run_id"]:
                 raise ExportConflict(
                     f"A newer export (run {current['run_id']}, started after this one) was "
@@ -374,6 +428,7 @@ class Publisher:
             match = STAGED.match(name)
             if match and match["run"] != own:
                 staged.setdefault(match["run"], []).append(name)
+        self._drop_dead_leases(keep={*staged, own} if own else set(staged))
         if not staged:
             return []
         leases = {doc["_id"]: doc for doc in self.db[LEASES].find({"_id": {"$in": list(staged)}})}
@@ -413,6 +468,15 @@ class Publisher:
             if lease is not None:
                 self.db[LEASES].delete_one({"_id": run})
         return dropped
+
+    def _drop_dead_leases(self, keep: set[str]) -> None:
+        """Delete the dead leases of this database whose runs left no collection (a run
+        killed before it wrote, or whose collections were dropped); the leases of runs in
+        ``keep`` are left to the collection cleanup."""
+        for lease in self.db[LEASES].find({"database": self.db.name, "_id": {"$nin": list(keep)}}):
+            if lease_is_dead(lease):
+                logger.info("Deleting the lease of dead export run %s", lease["_id"])
+                self.db[LEASES].delete_one({"_id": lease["_id"], "expires_at": lease["expires_at"]})
 
     def _drop_quietly(self, names: list[str]) -> bool:
         """Drop this run's collections after a failure; ``False`` if some could not be."""

@@ -37,6 +37,8 @@ from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
 
 from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
+from medallion_kedro.mongo_auth import redact
+from medallion_kedro.public_errors import public_text
 from medallion_kedro.runs.counting import cheap_rows, is_table, rows_by_reason, table_parts
 from medallion_kedro.runs.provenance import git_commit, process_gone, project_version
 from medallion_kedro.runs.records import (
@@ -91,7 +93,14 @@ def _forks_workers(run_params: dict[str, Any]) -> bool:
 
 
 def _describe_error(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
+    """What the records and lineage events keep of an error: its public form, which never
+    quotes a landing file's values (:mod:`medallion_kedro.public_errors`)."""
+    return public_text(error)
+
+
+def _console_error(error: BaseException) -> str:
+    """An error as the run's console shows it: whole, MongoDB passwords redacted."""
+    return redact(f"{type(error).__name__}: {error}")
 
 
 def _stage_tags(node: Node) -> list[str]:
@@ -212,7 +221,7 @@ class RunRecordHooks:
             state, run_id=run.run_id, job=run.job, at=ended,
             inputs=sorted({d for n in run.done for d in n.inputs} - set(run.saved)),
             outputs={d: n.outputs[d] for n in run.done for d in n.outputs},
-            error=error, part_rows=run.part_rows,
+            error=_describe_error(error) if error else None, part_rows=run.part_rows,
         )  # fmt: skip
         seconds = (ended - run.base["started_at"]).total_seconds()
         log.info("run %s %s in %.1f s (%d nodes)", run.run_id, status, seconds, len(run.done))
@@ -354,7 +363,7 @@ class RunRecordHooks:
             state, run_id=self._node_run_id(record), job=self._node_job(record),
             at=record.finished_at or _now(), inputs=sorted(record.inputs), outputs=record.outputs,
             parent=(run.run_id, run.job),
-            error=RuntimeError(record.error) if record.error else None, part_rows=run.part_rows,
+            error=record.error, part_rows=run.part_rows,
         )  # fmt: skip
         if os.getpid() == run.base["pid"]:  # not from a worker the runner forked
             self._save(NODE_RUNS_DATASET, node_runs_frame(run.run_id, run.done))
@@ -396,7 +405,7 @@ class RunRecordHooks:
             log.error(
                 "could not write %s for run %s (%s); the run itself goes on. Check the catalog "
                 "entry %s and that the lake is writable.",
-                name, self._run.run_id, _describe_error(exc), name,
+                name, self._run.run_id, _console_error(exc), name,
             )  # fmt: skip
 
     def _mark_orphans_killed(self, catalog: Any) -> None:
@@ -404,7 +413,9 @@ class RunRecordHooks:
         try:
             history = _unfinished_runs(catalog)
         except Exception as exc:  # noqa: BLE001
-            log.warning("could not read %s to find killed runs: %s", RUNS_DATASET, exc)
+            log.warning(
+                "could not read %s to find killed runs: %s", RUNS_DATASET, _console_error(exc)
+            )
             return
         if history.is_empty():
             return
@@ -436,7 +447,7 @@ class RunRecordHooks:
         try:
             transport = transport_from_environment(lake, credentials)
         except Exception as exc:  # noqa: BLE001 - lineage is best effort
-            log.warning("OpenLineage events are off: %s", _describe_error(exc))
+            log.warning("OpenLineage events are off: %s", _console_error(exc))
             transport = None
         database = _described(catalog, "database")
         locator = make_locator(lake, mongo_uri, database, _collections_of(catalog))

@@ -23,7 +23,6 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from openlineage.client.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
@@ -39,6 +38,8 @@ from openlineage.client.transport.file import FileConfig, FileTransport
 from openlineage.client.transport.http import HttpConfig, HttpTransport, create_token_provider
 from openlineage.client.transport.transport import Transport
 
+from medallion_kedro.mongo_auth import redact, without_credentials
+
 log = logging.getLogger(__name__)
 
 PRODUCER = "urn:medallion-kedro"
@@ -52,10 +53,9 @@ Locator = Callable[[str], list[tuple[str, str, str | None]]]
 
 
 def strip_credentials(uri: str) -> str:
-    """``mongodb://user:pw@host:27017/db?x=y`` -> ``mongodb://host:27017``."""
-    parts = urlsplit(uri)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, host, "", "", ""))
+    """``mongodb://user:pw@host:27017/db?x=y`` -> ``mongodb://host:27017`` (whatever the
+    password holds: :func:`medallion_kedro.mongo_auth.without_credentials`)."""
+    return without_credentials(uri)
 
 
 def lake_namespace(lake_root: str) -> str:
@@ -163,11 +163,12 @@ class LineageEmitter:
         inputs: Iterable[str] = (),
         outputs: Mapping[str, int | None] | Iterable[str] = (),
         parent: tuple[str, str] | None = None,
-        error: BaseException | None = None,
+        error: str | None = None,
         part_rows: Mapping[str, Mapping[str, int | None]] | None = None,
     ) -> None:
         """Send one event; ``outputs`` may map dataset names to rows written, ``part_rows``
-        a multi-table dataset's name to the rows of each of its tables."""
+        a multi-table dataset's name to the rows of each of its tables, ``error`` is the
+        public form of the run's error (:func:`medallion_kedro.public_errors.public_text`)."""
         if self._client is None:
             return
         run_facets: dict[str, Any] = {}
@@ -179,7 +180,7 @@ class LineageEmitter:
             )
         if error is not None:
             run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
-                message=f"{type(error).__name__}: {error}", programmingLanguage="python"
+                message=redact(error), programmingLanguage="python"
             )
         rows = outputs if isinstance(outputs, Mapping) else None
         event = RunEvent(
@@ -218,5 +219,5 @@ class LineageEmitter:
             log.warning(
                 "OpenLineage %s event of %s could not be sent (%s: %s); the run goes on. "
                 "Check OPENLINEAGE_URL, or set OPENLINEAGE_DISABLED=true.",
-                state.value, job, type(exc).__name__, exc,
+                state.value, job, type(exc).__name__, redact(str(exc)),
             )  # fmt: skip

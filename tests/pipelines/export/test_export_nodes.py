@@ -43,6 +43,7 @@ def test_pipeline_publishes_all_gold_tables_in_one_save() -> None:
     assert [n.name for n in pipeline.nodes] == ["export_gold"]
     assert pipeline.inputs() == {f"gold.{t}" for t in GOLD} | {
         "lake.gold_versions",
+        "lake.identity",
         "quality.runs",
         "quality.node_runs",
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
+from kedro.io.core import DatasetError
 from kedro.runner import SequentialRunner
 from polars.testing import assert_frame_equal
 
@@ -42,7 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
 
 @pytest.fixture
 def mongo_env(server: MongoServer, monkeypatch: pytest.MonkeyPatch) -> str:
-    database = "medallion_export_test"
+    database = f"export_{uuid.uuid4().hex[:8]}"  # each test's own: each is another lake
     monkeypatch.setenv("MONGO_URI", server.uri)
     monkeypatch.setenv("MONGO_DB", database)
     return database
@@ -60,6 +62,7 @@ def _catalog(project_root: Path, gold: dict[str, pl.DataFrame]) -> DataCatalog:
         catalog[f"gold.{name}"] = MemoryDataset(frame, copy_mode="assign")
     for name, value in (
         ("lake.gold_versions", {}),
+        ("lake.identity", {"id": "lake-test", "uri": "memory"}),
         ("quality.runs", pl.DataFrame()),
         ("quality.node_runs", pl.DataFrame()),
     ):
@@ -151,5 +154,63 @@ def test_kedro_run_pipeline_export(
     assert run["export_run_id"] == export_run
     manifest = mm.read_manifest(_db(server, mongo_env))
     assert manifest is not None and manifest["pipeline_run_id"] == run["run_id"]
+    assert manifest["lake_id"] == (tmp_path / "_lake_id").read_text().strip()
     published = _db(server, mongo_env)[manifest["collections"]["runs"]["name"]]
     assert published.find_one({"_id": run["run_id"]})["status"] == "running"  # while exporting
+
+
+def _gold_lake(root: Path, n_customers: int) -> Path:
+    (root / "gold").mkdir(parents=True)
+    for name, frame in gold_tables(n_customers=n_customers).items():
+        frame.write_parquet(root / "gold" / f"{name}.parquet")
+    return root
+
+
+def _run_export(
+    project_root: Path, lake: Path, monkeypatch: pytest.MonkeyPatch, **params: Any
+) -> None:
+    """``kedro run --pipelines export [--params ...]`` of ``lake``, in this process."""
+    monkeypatch.setenv("LAKE_PATH", str(lake))
+    bootstrap_project(project_root)
+    cwd = os.getcwd()
+    try:
+        with KedroSession.create(
+            project_path=project_root, save_on_close=False, runtime_params=params
+        ) as session:
+            session.run(pipeline_names=["export"])  # type: ignore[call-arg]
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.mark.slow
+def test_an_export_never_replaces_another_lakes_manifest_unasked(
+    project_root: Path,
+    server: MongoServer,
+    mongo_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second = _gold_lake(tmp_path / "first", 40), _gold_lake(tmp_path / "second", 30)
+    _run_export(project_root, first, monkeypatch)
+    db = _db(server, mongo_env)
+    published = mm.read_manifest(db)
+    assert published is not None
+    held = set(db.list_collection_names())
+
+    with pytest.raises(DatasetError) as refused:
+        _run_export(project_root, second, monkeypatch)
+    first_id = (first / "_lake_id").read_text().strip()
+    assert published["lake_id"] == first_id and published["lake_uri"] == str(first)
+    second_id = (second / "_lake_id").read_text().strip()
+    message = str(refused.value)
+    assert first_id in message and second_id in message and first_id != second_id
+    assert "--params replace_other_lake=true" in message
+    assert mm.read_manifest(db) == published  # untouched, and nothing else written
+    assert set(db.list_collection_names()) == held
+
+    _run_export(project_root, second, monkeypatch, replace_other_lake=True)
+    replaced = mm.read_manifest(db)
+    assert replaced is not None and replaced["lake_id"] == second_id
+    assert replaced["previous"]["run_id"] == published["run_id"]
+    with pytest.raises(DatasetError, match=second_id):  # and now the first lake is refused
+        _run_export(project_root, first, monkeypatch)

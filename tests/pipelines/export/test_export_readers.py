@@ -1,6 +1,7 @@
-"""Real ``kedro run --pipeline export`` processes while real readers query the API over HTTP.
+"""Real ``kedro run --pipelines export`` processes while real readers query the API over HTTP.
 
-Two exports of different lakes run at once; a reader loop checks, in every response,
+Two exports of different lakes run at once (told to replace each other's manifest,
+``replace_other_lake``); a reader loop checks, in every response,
 that ``kpis.totalCustomers`` equals ``customers.totalCount`` (two collections of one run)
 and that the page is never empty. Afterwards the manifest names one complete run.
 """
@@ -54,7 +55,14 @@ def _export(server: MongoServer, lake: Path) -> subprocess.Popen[bytes]:
         "KEDRO_DISABLE_TELEMETRY": "1",
     }
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "kedro"), "run", "--pipeline", "export"],
+        [
+            str(Path(sys.executable).parent / "kedro"),
+            "run",
+            "--pipelines",
+            "export",
+            "--params",
+            "replace_other_lake=true",
+        ],  # fmt: skip
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,

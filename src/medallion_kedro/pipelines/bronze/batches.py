@@ -24,6 +24,7 @@ from medallion_kedro.pipelines.bronze.nodes import (
     publish,
     source_file,
 )
+from medallion_kedro.public_errors import publishable
 from medallion_kedro.schemas import BRONZE_META, RAW_COLUMNS, _schema
 
 log = logging.getLogger(__name__)
@@ -104,10 +105,12 @@ def ingest_batches(
     check_layout([str(c) for c in mapped], source, table)  # the configuration, on every run
     fresh = new_files(files, ledger, table)
     if not files and _ledger(ledger).filter(pl.col("table") == table).is_empty():
-        raise SourceLayoutError(
-            f"Landing file {source_file(source, table)} does not exist: run `kedro run "
-            f"--pipelines generate` or copy your export there, or drop export files into "
-            f"the landing folder of {table} (one file per batch)."
+        raise publishable(
+            SourceLayoutError(
+                f"Landing file {source_file(source, table)} does not exist: run `kedro run "
+                f"--pipelines generate` or copy your export there, or drop export files into "
+                f"the landing folder of {table} (one file per batch)."
+            )
         )
     parts, entries = [], []
     for file, batch_id in fresh:

@@ -11,11 +11,17 @@ import polars as pl
 from narwhals.typing import IntoDataFrameT
 
 from medallion_kedro.datasets._csv_text import MALFORMED, excerpt
+from medallion_kedro.public_errors import publishable
 from medallion_kedro.schemas import RAW_COLUMNS
 
 
 class SourceLayoutError(ValueError):
-    """A landing file's columns do not match its ``column_map``."""
+    """A landing file's columns do not match its ``column_map``.
+
+    The message may quote the file's header, which is data when a file comes without one;
+    the ``public`` form (:mod:`medallion_kedro.public_errors`) names the file, the line and
+    the rule only.
+    """
 
 
 def start_batch() -> dict[str, str]:
@@ -39,22 +45,35 @@ def check_layout(columns: list[str], source: dict[str, Any], table: str) -> dict
     expected = set(RAW_COLUMNS[table])
     targets = set(column_map.values())
     if targets != expected or len(column_map) != len(expected):
-        raise SourceLayoutError(
-            f"{where} maps to {sorted(targets)}, but table '{table}' needs exactly "
-            f"{sorted(expected)}: map one source column to each of them."
+        raise publishable(
+            SourceLayoutError(
+                f"{where} maps to {sorted(targets)}, but table '{table}' needs exactly "
+                f"{sorted(expected)}: map one source column to each of them."
+            )
         )
     file = source_file(source, table)
     missing = [c for c in column_map if c not in columns]
     if missing:
-        raise SourceLayoutError(
-            f"Landing file {file} has no column {excerpt(str(missing))} (it has "
-            f"{excerpt(str(columns))}): fix the export, or map its real header names in {where}."
+        raise publishable(
+            SourceLayoutError(
+                f"Landing file {file} has no column {excerpt(str(missing))} (it has "
+                f"{excerpt(str(columns))}): fix the export, or map its real header names in "
+                f"{where}."
+            ),
+            f"Landing file {file}, line 1 (the header): no column {excerpt(str(missing))} "
+            f"(rule: the header names of {where}). Fix the export, or map its real header "
+            "names there.",
         )
     extra = [c for c in columns if c not in column_map]
     if extra:
-        raise SourceLayoutError(
-            f"Landing file {file} has column(s) {excerpt(str(extra))} that {where} does not "
-            "know: map each to a project column, or remove it from the export."
+        raise publishable(
+            SourceLayoutError(
+                f"Landing file {file} has column(s) {excerpt(str(extra))} that {where} does "
+                "not know: map each to a project column, or remove it from the export."
+            ),
+            f"Landing file {file}, line 1 (the header): {len(extra)} column(s) that {where} "
+            "does not know (rule: the header names of the column_map). Map each to a project "
+            "column, or remove it from the export.",
         )
     return column_map
 

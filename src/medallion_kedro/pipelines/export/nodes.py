@@ -91,10 +91,12 @@ def to_export(
     gold_versions: Mapping[str, Mapping[str, Any]],
     runs: pl.DataFrame,
     node_runs: pl.DataFrame,
+    lake: Mapping[str, str] | None = None,
     **tables: pl.DataFrame | pl.LazyFrame,
 ) -> ExportBatch:
     """All gold tables, each checked against its contract, with their source facts and the
-    lake version they come from, plus the run history and data quality of the last runs."""
+    lake (its id and version) they come from, plus the run history and data quality of the
+    last runs."""
     checked = {name: to_collection(table, name) for name, table in tables.items()}
     sources = {
         name: source_facts(frame, gold_versions.get(f"gold.{name}"))
@@ -105,4 +107,9 @@ def to_export(
         RUNS_COLLECTION: run_documents(runs, node_runs),
         QUALITY_COLLECTION: quality_documents(runs),
     }
-    return ExportBatch(tables=published, sources=sources, lake_version=lake_version(gold_versions))
+    return ExportBatch(
+        tables=published,
+        sources=sources,
+        lake_version=lake_version(gold_versions),
+        lake=dict(lake) if lake is not None else None,
+    )

@@ -20,6 +20,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                 to_export,
                 inputs={
                     "gold_versions": "lake.gold_versions",
+                    "lake": "lake.identity",
                     "runs": "quality.runs",
                     "node_runs": "quality.node_runs",
                     **{table: f"gold.{table}" for table in EXPORTED},

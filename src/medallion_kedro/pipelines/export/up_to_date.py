@@ -26,10 +26,16 @@ def export_behind(catalog: Any) -> str | None:
     ``None``.
 
     A manifest's ``sources`` name the gold versions it publishes (an export that found
-    gold unchanged and kept the manifest names the new versions there too).
+    gold unchanged and kept the manifest names the new versions there too). A manifest
+    another lake published raises the export's own ``OtherLakeError``, which names both
+    lakes and ``--params replace_other_lake=true``.
     """
     gold = catalog.load("lake.gold_versions")
     manifest = catalog.get("mongo.gold").current_manifest()
+    if manifest is not None:  # another lake's export is never replaced unasked
+        from medallion_kedro.datasets.mongo_manifest import check_owner
+
+        check_owner(manifest, catalog.load("lake.identity"), str(manifest["database"]), False)
     if manifest is not None and _matches(manifest.get("sources") or {}, gold):
         return None
     runs = sorted({str(entry.get("run_id")) for entry in gold.values()})
