@@ -295,14 +295,14 @@ def test_french_export_of_the_past_keeps_every_row_and_dates_gold_from_the_data(
 
 
 def test_an_all_dirty_orders_file_fails_and_writes_no_silver(lake: Path) -> None:
-    dirty = "\n".join(
-        ["order_id,customer_id,order_ts,amount,product"]
-        + [
+    dirty = hm.csv_text(
+        "orders",
+        [
             f"{i},1,2026-10-01 10:00:00,{amount},laptop"
             for i, amount in enumerate(["inf", "NaN", "1e308", "-1", "abc", "12.345"])
-        ]
+        ],
     )
-    hm.write_landing(lake, orders=dirty + "\n")
+    hm.write_landing(lake, orders=dirty)
     with pytest.raises(
         Exception, match=r"silver.orders: 6 of 6 bronze rows \(100%\) were rejected"
     ):

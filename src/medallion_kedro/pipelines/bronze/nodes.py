@@ -39,9 +39,12 @@ def check_layout(columns: list[str], source: dict[str, Any], table: str) -> dict
     expected = set(RAW_COLUMNS[table])
     targets = set(column_map.values())
     if targets != expected or len(column_map) != len(expected):
+        unmapped = ", ".join(f"{table}.{c}" for c in sorted(expected - targets))
         raise SourceLayoutError(
             f"{where} maps to {sorted(targets)}, but table '{table}' needs exactly "
-            f"{sorted(expected)}: map one source column to each of them."
+            f"{sorted(expected)}"
+            + (f" (nothing maps to {unmapped})" if unmapped else "")
+            + ": map one source column to each of them."
         )
     file = source_file(source, table)
     missing = [c for c in column_map if c not in columns]
