@@ -12,14 +12,13 @@ one line and runs the export alone.
 from __future__ import annotations
 
 import importlib.resources
-import os
-from pathlib import Path
 from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
 
 from medallion_kedro.lake_cli import lake
+from medallion_kedro.project_catalog import build_catalog
 
 
 @click.group(name="medallion-kedro")
@@ -61,7 +60,7 @@ def run(ctx: click.Context, **kwargs: Any) -> Any:
     if message:
         raise click.ClickException(message)
     if _incremental_default_run(requested, kwargs):
-        catalog = _catalog(kwargs.get("env"))
+        catalog = build_catalog(kwargs.get("env"))
         line = _nothing_new(catalog)
         behind = _export_behind(catalog) if line and _exports(requested) else None
         if behind:  # only the export has work to do
@@ -88,40 +87,6 @@ def _incremental_default_run(requested: list[str], kwargs: dict[str, Any]) -> bo
         return False
     pipelines = set(requested or DEFAULT_PIPELINES)
     return "bronze" in pipelines and pipelines <= set(DEFAULT_PIPELINES)
-
-
-def _catalog(env: str | None) -> Any:
-    """The project's catalog for the checks made before a run, without a Kedro session.
-
-    Only the catalog and credentials configuration is read: no session, context,
-    parameters (whose validation imports and inspects every pipeline) or hooks. Kedro's
-    catalog creates a dataset on first ``get``, so the checks build only the entries they
-    read. The run that may follow builds its own session as usual.
-    """
-    from kedro.config import MissingConfigException
-    from kedro.framework import project
-    from kedro.framework.context.context import _convert_paths_to_absolute_posix
-    from kedro.io import DataCatalog
-    from kedro.utils import find_kedro_project
-
-    root = Path(find_kedro_project(Path.cwd()) or Path.cwd())
-    if project.PACKAGE_NAME is None:  # not started by Kedro's CLI: configure it
-        from kedro.framework.startup import bootstrap_project
-
-        bootstrap_project(root)
-    settings = project.settings
-    loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(root / settings.CONF_SOURCE),
-        env=env or os.getenv("KEDRO_ENV"),  # as KedroSession.create chooses it
-        **settings.CONFIG_LOADER_ARGS,
-    )
-    # relative paths made absolute as a session's context does (Kedro's own helper)
-    conf = _convert_paths_to_absolute_posix(project_path=root, conf_dictionary=loader["catalog"])
-    try:
-        credentials = loader["credentials"]
-    except MissingConfigException:
-        credentials = {}
-    return DataCatalog.from_config(catalog=conf, credentials=credentials)
 
 
 def _nothing_new(catalog: Any) -> str | None:
