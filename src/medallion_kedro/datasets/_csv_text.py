@@ -11,8 +11,6 @@ import polars as pl
 
 #: Longest piece of a landing file quoted in an error message.
 EXCERPT_CHARS = 200
-#: Boolean column added to every loaded frame: the row has too few or too many fields.
-MALFORMED = "_malformed"
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:

@@ -70,6 +70,8 @@ RUNS_DATASET = "quality.runs"
 NODE_RUNS_DATASET = "quality.node_runs"
 RECONCILIATION_DATASET = "quality.reconciliation"
 QUALITY_PREFIXES = {"quality.rejected_": "rejected", "quality.warnings_": "warning"}
+#: Environment variable holding the id of the ``kedro run`` in progress (set for its
+#: duration, read by the export to name the run it publishes).
 RUN_ID_VARIABLE = "MEDALLION_RUN_ID"
 PROJECT = "medallion_kedro"
 

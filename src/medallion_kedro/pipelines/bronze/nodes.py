@@ -10,8 +10,8 @@ import narwhals as nw
 import polars as pl
 from narwhals.typing import IntoDataFrameT
 
-from medallion_kedro.datasets._csv_text import MALFORMED, excerpt
-from medallion_kedro.schemas import RAW_COLUMNS
+from medallion_kedro.datasets._csv_text import excerpt
+from medallion_kedro.schemas import BATCH_ID, INGESTED_AT, MALFORMED, RAW_COLUMNS, SOURCE_FILE
 
 
 class SourceLayoutError(ValueError):
@@ -82,12 +82,12 @@ def ingest(
         )
         .select(
             *RAW_COLUMNS[table],
-            _ingested_at=nw.lit(
-                dt.datetime.fromisoformat(batch["ingested_at"]), dtype=nw.Datetime("us")
+            nw.lit(dt.datetime.fromisoformat(batch["ingested_at"]), dtype=nw.Datetime("us")).alias(
+                INGESTED_AT
             ),
-            _source_file=nw.lit(source_file(source, table), dtype=nw.String),
-            _batch_id=nw.lit(batch["batch_id"], dtype=nw.String),
-            _malformed=nw.col(MALFORMED),
+            nw.lit(source_file(source, table), dtype=nw.String).alias(SOURCE_FILE),
+            nw.lit(batch["batch_id"], dtype=nw.String).alias(BATCH_ID),
+            nw.col(MALFORMED),
         )
         .to_native()
     )
