@@ -1,5 +1,6 @@
-"""Project commands: Kedro's ``run``, refusing an unknown pipeline name in one line, and
-``kedro lake`` (history, time travel, restore, vacuum, compact: see ``lake_cli``).
+"""Project commands: Kedro's ``run``, refusing an unknown pipeline name in one line and
+printing an error the user caused as its one message (``errors.py``), and ``kedro lake``
+(history, time travel, restore, vacuum, compact: see ``lake_cli``).
 
 Kedro merges this ``cli`` group over its own commands, so ``kedro run`` is this command:
 the same options, checked first, then handed to Kedro's ``run`` unchanged. A plain run of
@@ -17,6 +18,7 @@ from typing import Any
 import click
 from kedro.framework.cli.project import run as kedro_run
 
+from medallion_kedro.errors import expected_error, one_message, show_traceback
 from medallion_kedro.lake_cli import lake
 from medallion_kedro.project_catalog import build_catalog
 
@@ -55,6 +57,17 @@ def unknown_pipelines_message(requested: list[str]) -> str | None:
 @cli.command(name="run", params=kedro_run.params, help=kedro_run.help)
 @click.pass_context
 def run(ctx: click.Context, **kwargs: Any) -> Any:
+    try:
+        return _run(ctx, **kwargs)
+    except Exception as exc:
+        expected = expected_error(exc)
+        if expected is None or show_traceback():
+            raise
+        raise click.ClickException(one_message(expected)) from None
+
+
+def _run(ctx: click.Context, **kwargs: Any) -> Any:
+    """Kedro's ``run`` after the checks of this module (see the module docstring)."""
     requested = [*([kwargs["pipeline"]] if kwargs.get("pipeline") else []), *kwargs["pipelines"]]
     message = unknown_pipelines_message(requested) if requested else None
     if message:
@@ -90,10 +103,20 @@ def _incremental_default_run(requested: list[str], kwargs: dict[str, Any]) -> bo
 
 
 def _nothing_new(catalog: Any) -> str | None:
-    """The one-line "nothing new" message, or None when the run has work to do."""
+    """The one-line "nothing new" message, or None when the run has work to do.
+
+    None too when the lake cannot be read here (an S3 endpoint down, say): the run goes
+    on, and its preflight check (``LakePreflightHooks``) refuses it with the reason and
+    the fix.
+    """
+    from kedro.io.core import DatasetError
+
     from medallion_kedro.pipelines.silver.nothing_new import nothing_new
 
-    return nothing_new(catalog)
+    try:
+        return nothing_new(catalog)
+    except DatasetError:
+        return None
 
 
 def _exports(requested: list[str]) -> bool:

@@ -11,10 +11,11 @@ import polars as pl
 from narwhals.typing import IntoDataFrameT
 
 from medallion_kedro.datasets._csv_text import excerpt
+from medallion_kedro.errors import UserError
 from medallion_kedro.schemas import BATCH_ID, INGESTED_AT, MALFORMED, RAW_COLUMNS, SOURCE_FILE
 
 
-class SourceLayoutError(ValueError):
+class SourceLayoutError(UserError, ValueError):
     """A landing file's columns do not match its ``column_map``."""
 
 

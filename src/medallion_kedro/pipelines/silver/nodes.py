@@ -26,6 +26,7 @@ from narwhals.typing import IntoFrame
 
 from medallion_kedro import frames, parsing
 from medallion_kedro.dates import parse_as_of, parse_date
+from medallion_kedro.errors import UserError
 from medallion_kedro.frames import ROW_NUMBER
 from medallion_kedro.parsing import Parse
 from medallion_kedro.pipelines.silver import rules as r
@@ -65,11 +66,11 @@ WARNED: dict[str, dict[str, str]] = {
 }
 
 
-class ReconciliationError(RuntimeError):
+class ReconciliationError(UserError, RuntimeError):
     """Rows were lost or invented between bronze and silver."""
 
 
-class RejectShareError(RuntimeError):
+class RejectShareError(UserError, RuntimeError):
     """Too large a share of a table's rows was rejected: the input is probably wrong."""
 
 
