@@ -90,7 +90,7 @@ class SourceColumn:
     required: bool = True
     bounds: tuple[Bound, ...] = ()
     references: str | None = None
-    #: A valid text of this column in a source export (tests' fixtures, examples).
+    #: A valid text of this column in a source export (what a fixture or example gives).
     example: str = ""
 
     def __post_init__(self) -> None:

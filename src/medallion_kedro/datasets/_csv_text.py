@@ -1,7 +1,7 @@
 """Names and helpers shared by the landing dataset and the bronze nodes, in a module of
 their own: the landing dataset extends kedro-datasets' polars ``CSVDataset``, whose package
-imports ``pyarrow.dataset`` and with it pandas (about half a second), which a run with
-nothing new never needs."""
+imports ``pyarrow.dataset`` and with it pandas, which a run with nothing new never
+needs."""
 
 from __future__ import annotations
 

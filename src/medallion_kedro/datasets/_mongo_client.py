@@ -89,7 +89,7 @@ def get_client(uri: str, extra: dict[str, Any] | None = None) -> MongoClient[dic
 
 
 def close_clients() -> None:
-    """Close every cached client (tests, or a process that forks)."""
+    """Close every cached client (a process that forks, or one done with MongoDB)."""
     with _lock:
         for client in _clients.values():
             client.close()

@@ -3,8 +3,8 @@
 Used by :class:`~medallion_kedro.datasets.SparkLakeTableDataset` only when the session's
 settings configure Delta (:func:`medallion_kedro.spark.session.has_delta`). No session on
 the project's own machines has it (the Delta jars come from a Maven repository), so this
-module is kept small and is not run by the test suite; the offline path (Arrow through
-the driver, delta-rs) is the tested one.
+module is kept small; the offline path (Arrow through the driver, delta-rs) is the one
+``--env spark`` takes by default.
 """
 
 from __future__ import annotations

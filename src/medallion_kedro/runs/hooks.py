@@ -55,8 +55,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# OpenLineage's client (about 0.45 s of imports) is imported by the first run that emits
-# an event, not with the project's settings: a run with nothing new never needs it.
+# OpenLineage's client (a heavy import) is imported by the first run that emits an event,
+# not with the project's settings: a run with nothing new never needs it.
 
 
 def _new_uuid(at: datetime) -> str:
