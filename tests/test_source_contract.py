@@ -38,6 +38,12 @@ def test_an_unknown_parse_is_refused_naming_the_column() -> None:
         SourceColumn("phone", pl.String, "phone_number", "Phone.", "bad phone", example="0")  # type: ignore[arg-type]
 
 
+def test_a_column_without_an_example_is_refused_naming_it() -> None:
+    """The fixtures fill a column a test does not give with its example: one must exist."""
+    with pytest.raises(ContractError, match=r"source column phone: give a valid source text"):
+        SourceColumn("phone", pl.String, "text", "Phone.", "missing phone")
+
+
 def test_a_column_the_generator_does_not_give_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.pipelines.generate.test_nodes import GEN
 
