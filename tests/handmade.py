@@ -66,6 +66,21 @@ def with_source_columns(text: str, table: str) -> str:
 CUSTOMERS_CSV = with_source_columns(_CUSTOMERS, "customers")
 ORDERS_CSV = with_source_columns(_ORDERS, "orders")
 
+#: The silver columns the expected rows below give, per table (the gold oracle reads
+#: these; a source column added later is compared by its own tests).
+EXPECTED_COLUMNS = {
+    "customers": ("customer_id", "name", "email", "signup_date", "country"),
+    "orders": ("order_id", "customer_id", "order_ts", "amount", "product"),
+}
+
+
+def expected_rows(silver: pl.DataFrame, table: str) -> list[tuple[object, ...]]:
+    """``silver``'s rows of the :data:`EXPECTED_COLUMNS`, in key order: what the expected
+    rows below are compared with."""
+    columns = EXPECTED_COLUMNS[table]
+    return silver.select(columns).sort(columns[0]).rows()
+
+
 #: (customer_id, name, email, signup_date, country) kept in silver.
 SILVER_CUSTOMERS = [
     (1, "Alice Martin", "alice@example.com", dt.date(2024, 1, 10), "France"),
