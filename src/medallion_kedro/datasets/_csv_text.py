@@ -9,6 +9,9 @@ import itertools
 
 import polars as pl
 
+# the landing dataset's malformed-row flag is bronze's lineage column of that name
+from medallion_kedro.schemas import MALFORMED as MALFORMED
+
 #: Longest piece of a landing file quoted in an error message.
 EXCERPT_CHARS = 200
 

@@ -3,8 +3,8 @@
 Used by :class:`~medallion_kedro.datasets.SparkLakeTableDataset` only when the session's
 settings configure Delta (:func:`medallion_kedro.spark.session.has_delta`). No session on
 the project's own machines has it (the Delta jars come from a Maven repository), so this
-module is kept small; the offline path (Arrow through the driver, delta-rs) is the one
-``--env spark`` takes by default.
+module is kept small and is not run by the test suite; the offline path (Arrow through
+the driver, delta-rs) is the tested one.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from medallion_kedro.datasets import _commit
-from medallion_kedro.schemas import BATCH_ID
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -72,8 +71,8 @@ def write(
     else:
         written = int(metrics.get("numOutputRows", 0))
         entry["rows"] = previous + written if mode == "append" else written
-    if BATCH_ID in frame.columns:
-        batches = {r[0] for r in frame.select(BATCH_ID).distinct().collect() if r[0] is not None}
+    if "_batch_id" in frame.columns:
+        batches = {r[0] for r in frame.select("_batch_id").distinct().collect() if r[0] is not None}
         if mode != "overwrite" and before is not None:
             batches |= set(before.get("batch_ids", []))
         entry["batch_ids"] = sorted(batches)

@@ -16,7 +16,6 @@ from kedro_datasets.polars import LazyPolarsDataset
 from medallion_kedro.datasets import _commit
 from medallion_kedro.datasets._files import upload_whole
 from medallion_kedro.datasets._preview import table_preview
-from medallion_kedro.schemas import BATCH_ID
 
 #: The pipeline that builds each layer (named in "not built yet" messages).
 BUILT_BY = {"bronze": "bronze", "silver": "silver", "quality": "silver", "gold": "gold"}
@@ -99,8 +98,8 @@ class ParquetTableDataset(LazyPolarsDataset):
             "rows": frame.height,
             "written_at": _commit.now_iso(),
         }
-        if BATCH_ID in frame.columns:
-            entry["batch_ids"] = sorted(frame.get_column(BATCH_ID).unique().drop_nulls())
+        if "_batch_id" in frame.columns:
+            entry["batch_ids"] = sorted(frame.get_column("_batch_id").unique().drop_nulls())
         if transaction is not None:
             transaction.stage(self.key, entry)
         else:
