@@ -161,7 +161,7 @@ def _flag_duplicates(flagged: pl.DataFrame, key: str) -> pl.DataFrame:
     (:func:`.incremental.new_rows` gives bronze rows in lineage order), so its row number
     stands for the lineage columns. This is :func:`duplicate_losers` tuned for polars: the
     losers are found by one row number instead of a window and a join on the lineage
-    columns (measured in docs/design/perf.md).
+    columns (measured in docs/design/arch.md).
     """
     valid = pl.col(REASON).is_null()
     keys = flagged.select(pl.col(key).filter(valid).sort()).to_series()
