@@ -21,6 +21,7 @@ import yaml
 
 from medallion_kedro.lake import read_table
 from medallion_kedro.pipelines.silver import incremental, nodes
+from medallion_kedro.schemas import BATCH_ID
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-11-28"
@@ -36,7 +37,7 @@ def one_run(bronze: dict[str, Any], rules: dict[str, Any]) -> dict[str, float]:
         times[step] = time.perf_counter() - start
         return out
 
-    pending = {t: sorted(set(bronze[t].get_column("_batch_id"))) for t in bronze}
+    pending = {t: sorted(set(bronze[t].get_column(BATCH_ID))) for t in bronze}
     new = {t: timed(f"new_{t}", incremental.new_rows, bronze[t].lazy(), pending, t) for t in bronze}
     countries = timed("match_countries", nodes.match_countries, new["customers"], rules)
     flagged = timed("flag_customers", nodes.flag_customers, new["customers"], countries, rules)

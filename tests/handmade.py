@@ -12,12 +12,12 @@ from pathlib import Path
 
 import polars as pl
 
-from medallion_kedro.schemas import RAW_COLUMNS, SILVER
+from medallion_kedro.schemas import RAW_COLUMNS, SOURCES
 
 #: No as_of parameter: the day after the latest valid order (order 100, 2026-10-15).
 AS_OF = dt.date(2026, 10, 16)
 
-CUSTOMERS_CSV = """customer_id,name,email,signup_date,country
+_CUSTOMERS = """customer_id,name,email,signup_date,country
 1,Alice Martin,Alice@Example.com,2024-01-10,France
 2,Bob Stone,bob@example.com,2024-02-11,  germany
 3,Carla Diaz,carla@example.com,2024-03-12,ESPAÑA
@@ -30,7 +30,7 @@ x8,Hal Moe,hal@example.com,2024-01-01,Italy
 9,Ivy Chen,ivy@example.com,2024-07-01,USA
 """
 
-ORDERS_CSV = """order_id,customer_id,order_ts,amount,product
+_ORDERS = """order_id,customer_id,order_ts,amount,product
 100,1,2026-10-15 10:00:00,10.50,laptop
 101,1,2026-09-20 12:30:00,20.25,Mouse
 102,2,2026-10-01 08:00:00,100.00,laptop
@@ -48,6 +48,38 @@ ORDERS_CSV = """order_id,customer_id,order_ts,amount,product
 113,2,2025-11-20 10:00:00,50.00,keyboard
 abc,2,2025-11-20 10:00:00,50.00,keyboard
 """
+
+
+def with_source_columns(text: str, table: str) -> str:
+    """``text`` (a CSV export under the project's column names) with every source column
+    of ``table`` its header lacks appended, holding the contract's example text
+    (``schemas.SOURCES``): a new source column changes no hand-written row."""
+    header, *rows = text.splitlines()
+    given = header.split(",")
+    extra = [c for c in SOURCES[table] if c.name not in given]
+    tail = "".join(f",{c.example}" for c in extra)
+    names = "".join(f",{c.name}" for c in extra)
+    return "\n".join([header + names, *(row + tail for row in rows)]) + "\n"
+
+
+#: The hand-made exports, with every source column (the ones above give those they test).
+CUSTOMERS_CSV = with_source_columns(_CUSTOMERS, "customers")
+ORDERS_CSV = with_source_columns(_ORDERS, "orders")
+
+#: The silver columns the expected rows below give, per table (the gold oracle reads
+#: these; a source column added later is compared by its own tests).
+EXPECTED_COLUMNS = {
+    "customers": ("customer_id", "name", "email", "signup_date", "country"),
+    "orders": ("order_id", "customer_id", "order_ts", "amount", "product"),
+}
+
+
+def expected_rows(silver: pl.DataFrame, table: str) -> list[tuple[object, ...]]:
+    """``silver``'s rows of the :data:`EXPECTED_COLUMNS`, in key order: what the expected
+    rows below are compared with."""
+    columns = EXPECTED_COLUMNS[table]
+    return silver.select(columns).sort(columns[0]).rows()
+
 
 #: (customer_id, name, email, signup_date, country) kept in silver.
 SILVER_CUSTOMERS = [
@@ -107,9 +139,10 @@ def write_landing(
 
 
 def csv_text(table: str, rows: list[str]) -> str:
-    """A landing file's text: ``rows`` (CSV lines) under the table's header."""
-    header = (CUSTOMERS_CSV if table == "customers" else ORDERS_CSV).splitlines()[0]
-    return "\n".join([header, *rows]) + "\n"
+    """A landing file's text: ``rows`` (CSV lines giving the columns of the hand-made
+    export above) under the table's header, completed by :func:`with_source_columns`."""
+    header = (_CUSTOMERS if table == "customers" else _ORDERS).splitlines()[0]
+    return with_source_columns("\n".join([header, *rows]), table)
 
 
 def drop_batch(lake: Path, table: str, name: str, rows: list[str]) -> Path:
@@ -121,24 +154,12 @@ def drop_batch(lake: Path, table: str, name: str, rows: list[str]) -> Path:
     return path
 
 
-#: A valid source text of each silver type: what a source column that a fixture does not
-#: give holds, so a new source column needs no change to the fixtures.
-VALID_TEXT: dict[type[pl.DataType], str] = {
-    pl.Int64: "1",
-    pl.String: "text",
-    pl.Date: "2024-01-01",
-    pl.Datetime: "2026-01-01 10:00:00",
-    pl.Decimal: "1.00",
-}
-
-
 def source_frame(table: str, given: pl.DataFrame) -> pl.DataFrame:
     """Every source column of ``table`` (``RAW_COLUMNS``), as text, in order: the columns of
-    ``given``, and a valid value of its silver type in each of the others."""
-    types = SILVER[table]
+    ``given``, and the contract's example text (``schemas.SOURCES``) in each of the others."""
+    example = {c.name: c.example for c in SOURCES[table]}
     return given.select(
-        pl.col(c) if c in given.columns else pl.lit(VALID_TEXT[types[c].base_type()]).alias(c)
-        for c in RAW_COLUMNS[table]
+        pl.col(c) if c in given.columns else pl.lit(example[c]).alias(c) for c in RAW_COLUMNS[table]
     )
 
 

@@ -81,13 +81,13 @@ def test_the_check_before_a_run_reads_the_environment_kedro_would_run(
 ) -> None:
     """The nothing-new check builds its catalog without a session: same environment choice
     (``--env``, else ``KEDRO_ENV``, else ``local`` over ``base``), same absolute paths."""
-    from medallion_kedro.cli import _catalog
+    from medallion_kedro.project_catalog import build_catalog
 
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("LAKE_PATH", str(tmp_path))
 
     def folder(env: str | None) -> str:
-        return str(_catalog(env).get("landing.customers")._describe()["folder"])
+        return str(build_catalog(env).get("landing.customers")._describe()["folder"])
 
     monkeypatch.delenv("KEDRO_ENV", raising=False)
     assert folder(None) == str(tmp_path / "landing" / "customers")

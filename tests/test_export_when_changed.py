@@ -15,19 +15,11 @@ import pymongo
 import pytest
 
 from medallion_kedro.datasets import mongo_manifest as mm
+from tests import handmade as hm
 from tests.kedro_run import PROJECT_ROOT
 from tests.servers import MongoServer, free_port
 
 pytestmark = pytest.mark.slow
-
-CUSTOMERS = "customer_id,name,email,signup_date,country"
-ORDERS = "order_id,customer_id,order_ts,amount,product"
-
-
-def _drop(lake: Path, table: str, name: str, header: str, rows: list[str]) -> None:
-    folder = lake / "landing" / table
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text("\n".join([header, *rows]) + "\n")
 
 
 def _orders(ids: range) -> list[str]:
@@ -68,8 +60,8 @@ def test_kedro_run_exports_only_when_gold_changed(
 
     try:
         customers = [f"{i},Name {i},c{i}@example.com,2024-01-0{i},France" for i in range(1, 4)]
-        _drop(lake, "customers", "c1.csv", CUSTOMERS, customers)
-        _drop(lake, "orders", "o1.csv", ORDERS, _orders(range(1, 6)))
+        hm.drop_batch(lake, "customers", "c1.csv", customers)
+        hm.drop_batch(lake, "orders", "o1.csv", _orders(range(1, 6)))
         kedro()
         first = published()
 
@@ -96,7 +88,7 @@ def test_kedro_run_exports_only_when_gold_changed(
 
         # a new batch whose export fails (MongoDB unreachable): the lake has the new gold,
         # MongoDB the old; the next plain run publishes it without new data
-        _drop(lake, "orders", "o2.csv", ORDERS, _orders(range(6, 9)))
+        hm.drop_batch(lake, "orders", "o2.csv", _orders(range(6, 9)))
         failed = kedro(uri=f"mongodb://127.0.0.1:{free_port()}", ok=False)
         assert "Cannot reach MongoDB" in failed
         assert published() == forced

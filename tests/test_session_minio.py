@@ -20,6 +20,7 @@ from deltalake import DeltaTable
 
 from medallion_kedro.datasets.delta_table import delta_storage_options
 from medallion_kedro.lake import read_table
+from tests import handmade as hm
 from tests.fault_run import fault_run, paused_run
 from tests.kedro_run import kedro_run
 from tests.servers import S3Server, free_port, wait_for_port
@@ -195,20 +196,19 @@ def test_wrong_credentials_are_reported(
 
 def test_batches_on_s3_are_ingested_once_and_merged(bucket: str, s3: S3Server) -> None:
     client = _client(s3)
-    header = "order_id,customer_id,order_ts,amount,product"
     client.put_object(Bucket=bucket, Key="landing/customers/c1.csv",
-                      Body=b"customer_id,name,email,signup_date,country\n"
-                           b"1,Ann,ann@example.com,2024-01-01,France\n")  # fmt: skip
+                      Body=hm.csv_text("customers", ["1,Ann,ann@example.com,2024-01-01,France"])
+                      .encode())  # fmt: skip
     first = [f"{i},1,2026-10-01 10:00:00,10.00,laptop" for i in range(1, 5)]
     client.put_object(Bucket=bucket, Key="landing/orders/o1.csv",
-                      Body="\n".join([header, *first]).encode())  # fmt: skip
+                      Body=hm.csv_text("orders", first).encode())  # fmt: skip
     kedro_run(["bronze", "silver", "gold"], env="minio", params={"as_of": "2026-11-01"})
     # a correction and a new order; the first file dropped again under another name
     second = ["2,1,2026-10-01 10:00:00,20.00,laptop", "5,1,2026-10-02 10:00:00,5.00,mouse"]
     client.put_object(Bucket=bucket, Key="landing/orders/o2.csv",
-                      Body="\n".join([header, *second]).encode())  # fmt: skip
+                      Body=hm.csv_text("orders", second).encode())  # fmt: skip
     client.put_object(Bucket=bucket, Key="landing/orders/o1-again.csv",
-                      Body="\n".join([header, *first]).encode())  # fmt: skip
+                      Body=hm.csv_text("orders", first).encode())  # fmt: skip
     kedro_run(["bronze", "silver", "gold"], env="minio", params={"as_of": "2026-11-01"})
 
     bronze = s3_table(s3, bucket, "bronze.orders")

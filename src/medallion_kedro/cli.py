@@ -1,5 +1,6 @@
-"""Project commands: Kedro's ``run``, refusing an unknown pipeline name in one line, and
-``kedro lake`` (history, time travel, restore, vacuum, compact: see ``lake_cli``).
+"""Project commands: Kedro's ``run``, refusing an unknown pipeline name in one line and
+printing an error the user caused as its one message (``errors.py``), and ``kedro lake``
+(history, time travel, restore, vacuum, compact: see ``lake_cli``).
 
 Kedro merges this ``cli`` group over its own commands, so ``kedro run`` is this command:
 the same options, checked first, then handed to Kedro's ``run`` unchanged. A plain run of
@@ -12,14 +13,14 @@ one line and runs the export alone.
 from __future__ import annotations
 
 import importlib.resources
-import os
-from pathlib import Path
 from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
 
+from medallion_kedro.errors import expected_error, one_message, show_traceback
 from medallion_kedro.lake_cli import lake
+from medallion_kedro.project_catalog import build_catalog
 
 
 @click.group(name="medallion-kedro")
@@ -56,12 +57,23 @@ def unknown_pipelines_message(requested: list[str]) -> str | None:
 @cli.command(name="run", params=kedro_run.params, help=kedro_run.help)
 @click.pass_context
 def run(ctx: click.Context, **kwargs: Any) -> Any:
+    try:
+        return _run(ctx, **kwargs)
+    except Exception as exc:
+        expected = expected_error(exc)
+        if expected is None or show_traceback():
+            raise
+        raise click.ClickException(one_message(expected)) from None
+
+
+def _run(ctx: click.Context, **kwargs: Any) -> Any:
+    """Kedro's ``run`` after the checks of this module (see the module docstring)."""
     requested = [*([kwargs["pipeline"]] if kwargs.get("pipeline") else []), *kwargs["pipelines"]]
     message = unknown_pipelines_message(requested) if requested else None
     if message:
         raise click.ClickException(message)
     if _incremental_default_run(requested, kwargs):
-        catalog = _catalog(kwargs.get("env"))
+        catalog = build_catalog(kwargs.get("env"))
         line = _nothing_new(catalog)
         behind = _export_behind(catalog) if line and _exports(requested) else None
         if behind:  # only the export has work to do
@@ -90,45 +102,21 @@ def _incremental_default_run(requested: list[str], kwargs: dict[str, Any]) -> bo
     return "bronze" in pipelines and pipelines <= set(DEFAULT_PIPELINES)
 
 
-def _catalog(env: str | None) -> Any:
-    """The project's catalog for the checks made before a run, without a Kedro session.
-
-    Only the catalog and credentials configuration is read: no session, context,
-    parameters (whose validation imports and inspects every pipeline) or hooks. Kedro's
-    catalog creates a dataset on first ``get``, so the checks build only the entries they
-    read. The run that may follow builds its own session as usual.
-    """
-    from kedro.config import MissingConfigException
-    from kedro.framework import project
-    from kedro.framework.context.context import _convert_paths_to_absolute_posix
-    from kedro.io import DataCatalog
-    from kedro.utils import find_kedro_project
-
-    root = Path(find_kedro_project(Path.cwd()) or Path.cwd())
-    if project.PACKAGE_NAME is None:  # not started by Kedro's CLI: configure it
-        from kedro.framework.startup import bootstrap_project
-
-        bootstrap_project(root)
-    settings = project.settings
-    loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(root / settings.CONF_SOURCE),
-        env=env or os.getenv("KEDRO_ENV"),  # as KedroSession.create chooses it
-        **settings.CONFIG_LOADER_ARGS,
-    )
-    # relative paths made absolute as a session's context does (Kedro's own helper)
-    conf = _convert_paths_to_absolute_posix(project_path=root, conf_dictionary=loader["catalog"])
-    try:
-        credentials = loader["credentials"]
-    except MissingConfigException:
-        credentials = {}
-    return DataCatalog.from_config(catalog=conf, credentials=credentials)
-
-
 def _nothing_new(catalog: Any) -> str | None:
-    """The one-line "nothing new" message, or None when the run has work to do."""
+    """The one-line "nothing new" message, or None when the run has work to do.
+
+    None too when the lake cannot be read here (an S3 endpoint down, say): the run goes
+    on, and its preflight check (``LakePreflightHooks``) refuses it with the reason and
+    the fix.
+    """
+    from kedro.io.core import DatasetError
+
     from medallion_kedro.pipelines.silver.nothing_new import nothing_new
 
-    return nothing_new(catalog)
+    try:
+        return nothing_new(catalog)
+    except DatasetError:
+        return None
 
 
 def _exports(requested: list[str]) -> bool:

@@ -9,7 +9,6 @@ the new one, never a half.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import click
@@ -17,18 +16,13 @@ import polars as pl
 from kedro.io.core import DatasetError
 
 from medallion_kedro.datasets.delta_table import DeltaTableDataset, is_delta
+from medallion_kedro.project_catalog import build_catalog
 
 LAYERS = ("bronze", "silver", "quality", "gold")
 
 
 def _catalog(env: str | None) -> Any:
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
-
-    project = Path.cwd()
-    bootstrap_project(project)
-    session = KedroSession.create(project_path=project, env=env)
-    return session.load_context().catalog
+    return build_catalog(env)
 
 
 def _table(catalog: Any, name: str) -> DeltaTableDataset:

@@ -1,16 +1,19 @@
 """Data contracts: the columns and types of every table, layer by layer.
 
-Raw sources and bronze are text; silver and gold are typed as below. The gold tables are
-declared once, in :data:`GOLD_TABLES` (columns, types, meaning, business key, MongoDB
-indexes); the export, the API's types and the app's views follow from it or are tested
-against it. Every save of a table with a contract is checked against it by
-:class:`medallion_kedro.hooks.ContractHooks`, so nodes only compute.
+Raw sources and bronze are text; silver and gold are typed as below. The source tables are
+declared once, in :data:`SOURCES` (each column's silver type, parse, bounds, reasons and
+an example text); bronze's layout check, silver's rules, the generator's columns and the
+tests' fixtures follow from it. The gold tables are declared once, in :data:`GOLD_TABLES`
+(columns, types, meaning, business key, MongoDB indexes); the export, the API's types and
+the app's views follow from it or are tested against it. Every save of a table with a
+contract is checked against it by :class:`medallion_kedro.hooks.ContractHooks`, so nodes
+only compute.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import polars as pl
 from polars._typing import PolarsDataType
@@ -29,10 +32,13 @@ def _schema(columns: dict[str, PolarsDataType]) -> pl.Schema:
 #: Business key of each table.
 KEYS: dict[str, str] = {"customers": "customer_id", "orders": "order_id"}
 
-#: Lineage columns bronze adds to every row.
-BRONZE_META: tuple[str, ...] = ("_ingested_at", "_source_file", "_batch_id", "_malformed")
-#: Position of the row in its source file, so "last ingested wins" is well defined.
-ROW_NUMBER = "_row_number"
+#: Lineage columns bronze adds to every row: when the batch was ingested, the landing file
+#: it came from, the batch's id and whether the row had the wrong number of fields.
+INGESTED_AT = "_ingested_at"
+SOURCE_FILE = "_source_file"
+BATCH_ID = "_batch_id"
+MALFORMED = "_malformed"
+BRONZE_META: tuple[str, ...] = (INGESTED_AT, SOURCE_FILE, BATCH_ID, MALFORMED)
 
 #: Money from silver on: exact decimals with 2 places (see ``pipelines/gold/nodes.py``).
 MONEY = pl.Decimal(18, 2)
@@ -40,30 +46,166 @@ MONEY = pl.Decimal(18, 2)
 REASON = "reason"
 DUPLICATE_REASON = "duplicate key: a later row with the same key wins"
 
+#: How silver types a source column's text (see ``pipelines/silver/rules.py``).
+ParseKind = Literal["int", "text", "email", "date", "timestamp", "amount", "title", "country"]
+#: The ``silver`` parameter holding the format of each parse that takes one.
+FORMAT_PARAMETER: dict[str, str] = {"date": "date_format", "timestamp": "timestamp_format"}
+#: A limit on a typed value: ``positive`` (above zero), ``at_most`` / ``not_before`` a
+#: ``silver`` parameter, ``not_after`` as_of plus ``silver.future_tolerance_days``.
+BoundKind = Literal["positive", "at_most", "not_before", "not_after"]
+
+
+class ContractError(ValueError):
+    """A data contract in this module is incomplete or contradicts itself."""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A limit a column's typed value keeps, else its row is rejected; ``why`` is the
+    reason the limit exists (documentation, and the design notes' table)."""
+
+    kind: BoundKind
+    why: str
+    #: The ``silver`` parameter giving the limit (``at_most``, ``not_before``).
+    parameter: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    """One column of a source table: its silver type, how its text is parsed, what makes
+    the row invalid, and a valid source text (``example``).
+
+    A ``required`` column whose parse gives null rejects its row with ``invalid`` (its
+    ``{format}``, if any, filled from the parse's format parameter); a descriptive column
+    (``required=False``) keeps its row, is null in silver and the row is listed in
+    ``quality.warnings`` with ``invalid``. ``references`` names the table whose key the
+    value must be (an orphan is rejected, after every column's own rules).
+    """
+
+    name: str
+    dtype: PolarsDataType
+    parse: ParseKind
+    description: str
+    invalid: str
+    required: bool = True
+    bounds: tuple[Bound, ...] = ()
+    references: str | None = None
+    #: A valid text of this column in a source export (what a fixture or example gives).
+    example: str = ""
+
+    def __post_init__(self) -> None:
+        if self.parse not in get_args(ParseKind):
+            raise ContractError(
+                f"source column {self.name}: parse {self.parse!r} is not one of "
+                f"{', '.join(get_args(ParseKind))} (medallion_kedro/schemas.py)"
+            )
+        if not self.example:
+            raise ContractError(
+                f"source column {self.name}: give a valid source text as example= "
+                "(medallion_kedro/schemas.py)"
+            )
+
+
+#: Earliest dates silver accepts: a date before it (1900-01-01, 1970-01-01: a placeholder
+#: or an epoch default of the source system) is a missing value written as a date.
+_EARLIEST = Bound(
+    "not_before",
+    "a date before silver.earliest_date is a source system's placeholder or epoch default "
+    "(1900-01-01, 1970-01-01), not a real date",
+    parameter="earliest_date",
+)
+
+#: The source tables, column by column: the one declaration of what a source must give and
+#: of the silver table it becomes. Bronze's layout check, silver's rules, the generator's
+#: columns and the tests' fixtures derive from it.
+SOURCES: dict[str, tuple[SourceColumn, ...]] = {
+    "customers": (
+        SourceColumn(
+            "customer_id", pl.Int64, "int", "The customer id (business key).",
+            "invalid customer_id: not a whole number", example="1",
+        ),
+        SourceColumn("name", pl.String, "text", "Full name.", "missing name", example="Ann Lee"),
+        SourceColumn(
+            "email", pl.String, "email", "Email address, lower-cased.", "invalid email",
+            example="ann@example.com",
+        ),
+        SourceColumn(
+            "signup_date", pl.Date, "date", "Day the customer signed up.",
+            "invalid signup_date: not a date like {format}", bounds=(_EARLIEST,),
+            example="2024-01-01",
+        ),
+        SourceColumn(
+            "country", pl.String, "country",
+            "Country name (ISO 3166), from any known spelling.",
+            "unknown country: kept as null (see quality.country_mappings)",
+            required=False, example="France",
+        ),
+    ),
+    "orders": (
+        SourceColumn(
+            "order_id", pl.Int64, "int", "The order id (business key).",
+            "invalid order_id: not a whole number", example="1",
+        ),
+        SourceColumn(
+            "customer_id", pl.Int64, "int", "The customer who ordered.",
+            "invalid customer_id: not a whole number", references="customers", example="1",
+        ),
+        SourceColumn(
+            "order_ts", pl.Datetime("us"), "timestamp", "Time of the order.",
+            "invalid order_ts: not a timestamp like {format}",
+            bounds=(
+                Bound(
+                    "not_after",
+                    "an order cannot be placed after the data was built (a wrong clock "
+                    "or a wrong format)",
+                ),
+                _EARLIEST,
+            ),
+            example="2026-01-01 10:00:00",
+        ),
+        SourceColumn(
+            "amount", MONEY, "amount", "Amount paid, exact to the cent.",
+            "invalid amount: not a decimal number with at most 2 decimals",
+            bounds=(
+                Bound("positive", "an order pays something; refunds are not orders"),
+                Bound(
+                    "at_most",
+                    "an amount above it is a typing or unit error (cents as units)",
+                    parameter="max_amount",
+                ),
+            ),
+            example="1.00",
+        ),
+        SourceColumn(
+            "product", pl.String, "title", "Product name, title-cased.",
+            "missing product: kept as null", required=False, example="Laptop",
+        ),
+    ),
+}  # fmt: skip
+
+#: Columns and types of each silver table (from :data:`SOURCES`).
 SILVER: dict[str, pl.Schema] = {
-    "customers": _schema(
-        {
-            "customer_id": pl.Int64,
-            "name": pl.String,
-            "email": pl.String,
-            "signup_date": pl.Date,
-            "country": pl.String,
-        }
-    ),
-    "orders": _schema(
-        {
-            "order_id": pl.Int64,
-            "customer_id": pl.Int64,
-            "order_ts": pl.Datetime("us"),
-            "amount": MONEY,
-            "product": pl.String,
-        }
-    ),
+    table: pl.Schema({c.name: c.dtype for c in columns}) for table, columns in SOURCES.items()
 }
 
 #: Column names of each source table once ``column_map`` has been applied: the silver
 #: columns, as text (a source without ``column_map`` uses these names).
 RAW_COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(s.names()) for t, s in SILVER.items()}
+
+
+def source_columns(frame: pl.DataFrame, table: str, who: str) -> pl.DataFrame:
+    """``frame``'s source columns of ``table``, in contract order; a column the contract
+    declares but ``frame`` lacks fails with its name and ``who`` must give it."""
+    declared = [c.name for c in SOURCES[table]]
+    missing = [c for c in declared if c not in frame.columns]
+    if missing:
+        names = ", ".join(f"{table}.{c}" for c in missing)
+        raise ContractError(
+            f"{who} gives no value for the source column(s) {names} that "
+            "medallion_kedro/schemas.py SOURCES declares: add them there"
+        )
+    return frame.select(declared)
+
 
 RECONCILIATION = _schema(
     {
@@ -149,7 +291,7 @@ class GoldTable:
         return {"key": self.key, "indexes": [unique, *self.indexes]}
 
 
-def _revenue_table(
+def _revenue_mart(
     name: str,
     key: Column,
     avg: Column,
@@ -180,7 +322,7 @@ _NO_ORDERS = "; null without orders."
 GOLD_TABLES: dict[str, GoldTable] = {
     t.name: t
     for t in (
-        _revenue_table(
+        _revenue_mart(
             "revenue_by_country",
             Column("country", pl.String, "Country name, one spelling per country."),
             Column("avg_basket", MONEY, "Average order amount in the country."),
@@ -188,7 +330,7 @@ GOLD_TABLES: dict[str, GoldTable] = {
             "country",
             "from the country",
         ),
-        _revenue_table(
+        _revenue_mart(
             "revenue_by_product",
             Column("product", pl.String, "Product name, title-cased."),
             Column("avg_price", MONEY, "Average amount of the product's orders."),
@@ -196,7 +338,7 @@ GOLD_TABLES: dict[str, GoldTable] = {
             "product",
             "of the product",
         ),
-        _revenue_table(
+        _revenue_mart(
             "monthly_revenue",
             Column("month", pl.String, "The month, written YYYY-MM."),
             Column("avg_basket", MONEY, "Average order amount in the month."),

@@ -21,7 +21,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog
 
 from medallion_kedro.datasets import is_a
-from medallion_kedro.datasets._csv_text import MALFORMED
+from medallion_kedro.schemas import MALFORMED
 
 logger = logging.getLogger(__name__)
 STATS_FILE = Path(".viz") / "stats.json"

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import yaml
 
-from medallion_kedro.config_loader import ProjectConfigLoader
+from medallion_kedro import settings
 from medallion_kedro.datasets import SparkLakeTableDataset
 from medallion_kedro.datasets import spark_lake as spark_lake_module
 from medallion_kedro.settings import CONFIG_LOADER_ARGS
@@ -81,7 +81,7 @@ def test_the_start_up_line_says_what_runs_where() -> None:
 
 
 def test_the_start_up_line_names_the_layers_the_spark_catalog_loads_on_spark() -> None:
-    loader = ProjectConfigLoader(str(CONF), env="spark", **CONFIG_LOADER_ARGS)  # type: ignore[arg-type]
+    loader = settings.CONFIG_LOADER_CLASS(str(CONF), env="spark", **CONFIG_LOADER_ARGS)  # type: ignore[arg-type]
     layers = spark_layers(loader["catalog"])
     spark = _entries("spark")
     assert layers == {v["filepath"].split("/")[-2] for v in spark.values() if "filepath" in v}

@@ -23,9 +23,10 @@ skip_without_spark()
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
 from medallion_kedro import frames  # noqa: E402
+from medallion_kedro.frames import ROW_NUMBER  # noqa: E402
 from medallion_kedro.lake import read_table  # noqa: E402
 from medallion_kedro.pipelines.silver import incremental, nodes  # noqa: E402
-from medallion_kedro.schemas import DUPLICATE_REASON, KEYS, REASON, ROW_NUMBER, TABLES  # noqa: E402
+from medallion_kedro.schemas import DUPLICATE_REASON, KEYS, REASON, TABLES  # noqa: E402
 from tests.kedro_run import PROJECT_ROOT  # noqa: E402
 from tests.spark.test_spark_gold import (  # noqa: E402
     _record_spark_plans,

@@ -31,14 +31,10 @@ def kedro_catalog(project_path: Path, env: str | None) -> Any:
 
 
 def _build_catalog(project_path: Path, env: str | None) -> Any:
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
+    from medallion_kedro.project_catalog import build_catalog
 
     try:
-        bootstrap_project(project_path)
-        session: Any = KedroSession.create(project_path=project_path, env=env)
-        with session:
-            catalog = session.load_context().catalog
+        catalog = build_catalog(env, root=project_path)
     except Exception as exc:  # any Kedro or configuration error: say where and why
         raise SourceUnavailableError(
             f"Cannot load the Kedro project at {project_path} (env {env or 'local'}): "

@@ -1,7 +1,7 @@
 """Names and helpers shared by the landing dataset and the bronze nodes, in a module of
 their own: the landing dataset extends kedro-datasets' polars ``CSVDataset``, whose package
-imports ``pyarrow.dataset`` and with it pandas (about half a second), which a run with
-nothing new never needs."""
+imports ``pyarrow.dataset`` and with it pandas, which a run with nothing new never
+needs."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import itertools
 
 import polars as pl
 
+# the landing dataset's malformed-row flag is bronze's lineage column of that name
+from medallion_kedro.schemas import MALFORMED as MALFORMED
+
 #: Longest piece of a landing file quoted in an error message.
 EXCERPT_CHARS = 200
-#: Boolean column added to every loaded frame: the row has too few or too many fields.
-MALFORMED = "_malformed"
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:

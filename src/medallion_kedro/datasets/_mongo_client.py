@@ -97,7 +97,7 @@ def _invalid_settings(uri: str, exc: BaseException) -> DatasetError:
 
 
 def close_clients() -> None:
-    """Close every cached client (tests, or a process that forks)."""
+    """Close every cached client (a process that forks, or one done with MongoDB)."""
     with _lock:
         for client in _clients.values():
             client.close()

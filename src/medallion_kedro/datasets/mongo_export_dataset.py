@@ -19,13 +19,12 @@ from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.datasets import mongo_manifest as mm
 from medallion_kedro.datasets._mongo_convert import as_polars, bson_ready, to_pandas
 from medallion_kedro.datasets.export_batch import ExportBatch
+from medallion_kedro.runs.hooks import RUN_ID_VARIABLE
 from medallion_kedro.schemas import export_collections
 
 log = logging.getLogger(__name__)
 
 Frame: TypeAlias = pd.DataFrame | pl.DataFrame | pl.LazyFrame
-#: Environment variable holding the id of the ``kedro run`` in progress (run records).
-RUN_ID_VARIABLE = "MEDALLION_RUN_ID"
 
 
 class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict[str, Any]]):

@@ -57,8 +57,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# OpenLineage's client (about 0.45 s of imports) is imported by the first run that emits
-# an event, not with the project's settings: a run with nothing new never needs it.
+# OpenLineage's client (a heavy import) is imported by the first run that emits an event,
+# not with the project's settings: a run with nothing new never needs it.
 
 
 def _new_uuid(at: datetime) -> str:
@@ -72,6 +72,8 @@ RUNS_DATASET = "quality.runs"
 NODE_RUNS_DATASET = "quality.node_runs"
 RECONCILIATION_DATASET = "quality.reconciliation"
 QUALITY_PREFIXES = {"quality.rejected_": "rejected", "quality.warnings_": "warning"}
+#: Environment variable holding the id of the ``kedro run`` in progress (set for its
+#: duration, read by the export to name the run it publishes).
 RUN_ID_VARIABLE = "MEDALLION_RUN_ID"
 PROJECT = "medallion_kedro"
 

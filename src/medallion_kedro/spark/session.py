@@ -1,4 +1,4 @@
-"""The process's SparkSession, made from ``conf/<env>/spark.yml`` by :class:`SparkHooks`.
+"""The process's SparkSession, made from ``conf/<env>/spark.yml`` (:func:`configure_from`).
 
 The hook only records the configuration; the session (and its JVM) starts when a dataset
 first needs it, so ``kedro viz``, ``kedro catalog`` and the bronze/silver stages of the
@@ -107,18 +107,32 @@ def spark_session() -> SparkSession:
     return builder.getOrCreate()
 
 
+def configure_from(loader: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Record the Spark settings of a configuration loader's environment (its
+    ``spark.yml``), if it has any, and return them; ``None`` for an environment without.
+
+    Both a run (:class:`SparkHooks`) and a catalog built outside a run
+    (:mod:`medallion_kedro.project_catalog`) call it, so ``--env spark`` gives the same
+    sessions to ``kedro run`` and ``kedro lake``.
+    """
+    try:
+        conf = loader["spark"]
+    except MissingConfigException:
+        return None
+    if not conf:
+        return None
+    configure(conf)
+    return dict(conf)
+
+
 class SparkHooks:
     """Read ``spark.yml`` of the run's environment, if it has one, for :func:`spark_session`."""
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        try:
-            conf = context.config_loader["spark"]
-        except MissingConfigException:
+        conf = configure_from(context.config_loader)
+        if conf is None:
             return
-        if not conf:
-            return
-        configure(conf)
         try:
             catalog = context.config_loader["catalog"]
         except (KeyError, MissingConfigException):

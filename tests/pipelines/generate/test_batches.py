@@ -8,11 +8,12 @@ import polars as pl
 import pytest
 
 from medallion_kedro import settings
-from medallion_kedro.config_loader import ProjectConfigLoader
 from medallion_kedro.pipelines.generate.nodes import generate_customers, generate_orders, to_landing
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
-GEN = ProjectConfigLoader(str(CONF), **settings.CONFIG_LOADER_ARGS)["parameters"]["generator"]
+GEN = settings.CONFIG_LOADER_CLASS(str(CONF), **settings.CONFIG_LOADER_ARGS)["parameters"][
+    "generator"
+]
 
 
 def test_batches_split_every_row_with_late_orders_and_corrections() -> None:

@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from medallion_kedro import settings
-from medallion_kedro.config_loader import ProjectConfigLoader
 from medallion_kedro.pipelines.generate.damage import CustomerDamage, OrderDamage
 from medallion_kedro.pipelines.generate.nodes import (
     generate_customers,
@@ -23,7 +22,7 @@ from medallion_kedro.pipelines.silver.countries import CountryMatcher
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
 #: The parameters as a run reads them (the odd country spellings include silver's aliases).
-PARAMS = ProjectConfigLoader(str(CONF), **settings.CONFIG_LOADER_ARGS)["parameters"]
+PARAMS = settings.CONFIG_LOADER_CLASS(str(CONF), **settings.CONFIG_LOADER_ARGS)["parameters"]
 GEN = PARAMS["generator"]
 LAST_DAY = dt.date(2026, 10, 31)  # the day before generator.reference_date
 N_ORDERS, N_CUSTOMERS = 200_000, 20_000

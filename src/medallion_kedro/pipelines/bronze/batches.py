@@ -25,7 +25,14 @@ from medallion_kedro.pipelines.bronze.nodes import (
     source_file,
 )
 from medallion_kedro.public_errors import publishable
-from medallion_kedro.schemas import BRONZE_META, RAW_COLUMNS, _schema
+from medallion_kedro.schemas import (
+    BATCH_ID,
+    INGESTED_AT,
+    MALFORMED,
+    RAW_COLUMNS,
+    SOURCE_FILE,
+    _schema,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +58,10 @@ def bronze_schema(table: str) -> pl.Schema:
     return _schema(
         {
             **dict.fromkeys(RAW_COLUMNS[table], pl.String),
-            BRONZE_META[0]: pl.Datetime("us"),
-            BRONZE_META[1]: pl.String,
-            BRONZE_META[2]: pl.String,
-            BRONZE_META[3]: pl.Boolean,
+            INGESTED_AT: pl.Datetime("us"),
+            SOURCE_FILE: pl.String,
+            BATCH_ID: pl.String,
+            MALFORMED: pl.Boolean,
             SOURCE_ROW: pl.Int64,
         }
     )

@@ -10,12 +10,13 @@ import narwhals as nw
 import polars as pl
 from narwhals.typing import IntoDataFrameT
 
-from medallion_kedro.datasets._csv_text import MALFORMED, excerpt
+from medallion_kedro.datasets._csv_text import excerpt
+from medallion_kedro.errors import UserError
 from medallion_kedro.public_errors import publishable
-from medallion_kedro.schemas import RAW_COLUMNS
+from medallion_kedro.schemas import BATCH_ID, INGESTED_AT, MALFORMED, RAW_COLUMNS, SOURCE_FILE
 
 
-class SourceLayoutError(ValueError):
+class SourceLayoutError(UserError, ValueError):
     """A landing file's columns do not match its ``column_map``.
 
     The message may quote the file's header, which is data when a file comes without one;
@@ -45,10 +46,13 @@ def check_layout(columns: list[str], source: dict[str, Any], table: str) -> dict
     expected = set(RAW_COLUMNS[table])
     targets = set(column_map.values())
     if targets != expected or len(column_map) != len(expected):
+        unmapped = ", ".join(f"{table}.{c}" for c in sorted(expected - targets))
         raise publishable(
             SourceLayoutError(
                 f"{where} maps to {sorted(targets)}, but table '{table}' needs exactly "
-                f"{sorted(expected)}: map one source column to each of them."
+                f"{sorted(expected)}"
+                + (f" (nothing maps to {unmapped})" if unmapped else "")
+                + ": map one source column to each of them."
             )
         )
     file = source_file(source, table)
@@ -98,12 +102,12 @@ def ingest(
         )
         .select(
             *RAW_COLUMNS[table],
-            _ingested_at=nw.lit(
-                dt.datetime.fromisoformat(batch["ingested_at"]), dtype=nw.Datetime("us")
+            nw.lit(dt.datetime.fromisoformat(batch["ingested_at"]), dtype=nw.Datetime("us")).alias(
+                INGESTED_AT
             ),
-            _source_file=nw.lit(source_file(source, table), dtype=nw.String),
-            _batch_id=nw.lit(batch["batch_id"], dtype=nw.String),
-            _malformed=nw.col(MALFORMED),
+            nw.lit(source_file(source, table), dtype=nw.String).alias(SOURCE_FILE),
+            nw.lit(batch["batch_id"], dtype=nw.String).alias(BATCH_ID),
+            nw.col(MALFORMED),
         )
         .to_native()
     )

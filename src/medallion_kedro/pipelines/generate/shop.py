@@ -30,8 +30,8 @@ _SLOTS = 1 << 16
 class Calendar:
     """Cumulative intensities of the history, hour by hour, and their inverses.
 
-    Every lookup is linear between the evenly spaced steps of a table: no search, several
-    times faster than ``np.interp`` (the inverses are exact to a step, a few minutes).
+    Every lookup is linear between the evenly spaced steps of a table: an index, not the
+    search ``np.interp`` makes (the inverses are exact to a step, a few minutes).
     """
 
     orders: np.ndarray  #: cumulative order intensity (seasonal) at each hour boundary, 0..1
@@ -180,7 +180,7 @@ def pick(weights: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` indices into ``weights``, each drawn with probability proportional to its weight.
 
     Drawn from a table of ``_SLOTS`` slots shared out by weight (each probability is exact
-    to 1/65536), several times faster than a search.
+    to 1/65536): an index per draw, not a search.
     """
     bounds = np.rint(_cumulative(weights) * _SLOTS).astype(np.int64)
     table = np.repeat(np.arange(weights.size, dtype=np.int32), np.diff(bounds))

@@ -32,6 +32,7 @@ from narwhals.typing import IntoFrame
 
 from medallion_kedro import frames
 from medallion_kedro.dates import parse_as_of
+from medallion_kedro.errors import UserError
 from medallion_kedro.frames import collect, lazy
 from medallion_kedro.pipelines.gold import rfm
 from medallion_kedro.schemas import GOLD, MONEY
@@ -63,7 +64,7 @@ def _money(total: pl.Expr) -> pl.Expr:
     return total.cast(MONEY, strict=True)
 
 
-class UnreconciledSilverError(RuntimeError):
+class UnreconciledSilverError(UserError, RuntimeError):
     """Silver does not hold the rows its reconciliation counted."""
 
 

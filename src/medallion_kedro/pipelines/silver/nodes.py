@@ -25,28 +25,34 @@ import polars as pl
 from narwhals.typing import IntoFrame
 
 from medallion_kedro import frames, parsing
-from medallion_kedro.dates import parse_as_of
+from medallion_kedro.dates import parse_as_of, parse_date
+from medallion_kedro.errors import UserError
+from medallion_kedro.frames import ROW_NUMBER
 from medallion_kedro.parsing import Parse
 from medallion_kedro.pipelines.silver import rules as r
 from medallion_kedro.pipelines.silver.countries import EXACT, UNKNOWN, CountryMatcher
 from medallion_kedro.schemas import (
+    BATCH_ID,
     BRONZE_META,
     COUNTRY_MAPPINGS,
     DUPLICATE_REASON,
     KEYS,
+    MALFORMED,
     RAW_COLUMNS,
     REASON,
     RECONCILIATION,
-    ROW_NUMBER,
     SILVER,
+    SOURCES,
+    Bound,
+    ContractError,
     Frame,
+    SourceColumn,
 )
 
 log = logging.getLogger(__name__)
 
 TYPED = "_t_"
 MALFORMED_REASON = "malformed row: wrong number of fields"
-BATCH = "_batch_id"
 #: The columns that give bronze rows their ingestion order (and identify a row).
 LINEAGE = frames.LINEAGE
 #: A rule: true where the row breaks it, and the reason it then gets.
@@ -55,16 +61,16 @@ Check = tuple[nw.Expr, str]
 #: Descriptive columns kept as null when their value is not recognised, per table, with
 #: the reason of a value that is there but unrecognised (a blank one is "missing").
 WARNED: dict[str, dict[str, str]] = {
-    "customers": {"country": "unknown country: kept as null (see quality.country_mappings)"},
-    "orders": {"product": "missing product: kept as null"},
+    table: {c.name: c.invalid for c in columns if not c.required}
+    for table, columns in SOURCES.items()
 }
 
 
-class ReconciliationError(RuntimeError):
+class ReconciliationError(UserError, RuntimeError):
     """Rows were lost or invented between bronze and silver."""
 
 
-class RejectShareError(RuntimeError):
+class RejectShareError(UserError, RuntimeError):
     """Too large a share of a table's rows was rejected: the input is probably wrong."""
 
 
@@ -154,8 +160,8 @@ def _flag_duplicates(flagged: pl.DataFrame, key: str) -> pl.DataFrame:
     the (costly) hash-based "last distinct" check. ``flagged`` is in ingestion order
     (:func:`.incremental.new_rows` gives bronze rows in lineage order), so its row number
     stands for the lineage columns. This is :func:`duplicate_losers` tuned for polars: the
-    engine-neutral form costs about 2.7 times as much here (95 ms instead of 35 ms on a
-    1M-row frame).
+    losers are found by one row number instead of a window and a join on the lineage
+    columns (measured in docs/design/arch.md).
     """
     valid = pl.col(REASON).is_null()
     keys = flagged.select(pl.col(key).filter(valid).sort()).to_series()
@@ -204,40 +210,101 @@ def match_countries(bronze: Frame, rules: dict[str, Any]) -> pl.DataFrame:
     return out
 
 
+def _limit(column: SourceColumn, bound: Bound, rules: dict[str, Any], as_of: Any) -> Any:
+    """The value ``bound`` compares ``column``'s typed values with, in the column's type."""
+    if bound.kind == "positive":
+        return 0
+    if bound.kind == "not_after":
+        latest = latest_allowed(as_of, rules["future_tolerance_days"])
+        return latest.date() if column.dtype == pl.Date else latest
+    parameter = str(bound.parameter)
+    if parameter not in rules:
+        raise ContractError(
+            f"source column {column.name} is bounded by silver.{parameter}, which is not set: "
+            "add it to conf/base/parameters_silver.yml"
+        )
+    value = rules[parameter]
+    if bound.kind == "not_before":
+        day = parse_date(value, f"silver.{parameter}", "conf/base/parameters_silver.yml")
+        return day if column.dtype == pl.Date else dt.datetime.combine(day, dt.time())
+    return Decimal(str(value)) if column.dtype.base_type() == pl.Decimal else value
+
+
+def _bound_check(column: SourceColumn, bound: Bound, rules: dict[str, Any], as_of: Any) -> Check:
+    """The check of one bound of ``column``: true where the typed value breaks it."""
+    limit = _limit(column, bound, rules, as_of)
+    dtype = nw.Schema.from_native(pl.Schema({column.name: column.dtype}))[column.name]
+    value, bad = nw.col(_typed(column.name)), f"invalid {column.name}"
+    if bound.kind == "positive":
+        return value <= 0, f"{bad}: not above zero"
+    where = f"silver.{bound.parameter}"
+    if bound.kind == "at_most":
+        return value > nw.lit(limit, dtype=dtype), f"{bad}: above {where} {limit}"
+    if bound.kind == "not_before":
+        given = rules[str(bound.parameter)]
+        return value < nw.lit(limit, dtype=dtype), f"{bad}: before {given} ({where})"
+    return (
+        value > nw.lit(limit, dtype=dtype),
+        f"{bad}: after {limit:%Y-%m-%d %H:%M} (as_of + silver.future_tolerance_days)",
+    )
+
+
+def _flag_source(
+    bronze: IntoFrame,
+    table: str,
+    rules: dict[str, Any],
+    *,
+    countries: pl.DataFrame | None = None,
+    references: dict[str, IntoFrame] | None = None,
+    as_of: str | dt.date | None = None,
+) -> Any:
+    """Type and check ``table`` as its source contract (``schemas.SOURCES``) declares: per
+    column its parse, then its invalid value's reason, then its bounds; references last.
+    """
+    columns = SOURCES[table]
+    parses = {
+        _typed(c.name): r.of(c, rules) for c in columns if c.parse not in ("title", "country")
+    }
+    long, long_checks = _too_long(table, int(rules["max_text_bytes"]))
+    frame, row = frames.row_key(frames.lazy(bronze))
+    frame = parsing.with_parsed(frame, {**parses, _typed(MALFORMED): r.column(MALFORMED), **long})
+    for c in columns:
+        if c.parse == "title":
+            frame = _on_distinct(frame, c.name, r.title(c.name), _typed(c.name))
+        elif c.parse == "country":
+            if countries is None:
+                raise ContractError(f"{table}.{c.name} is parsed as a country: pass countries")
+            spelled = countries.filter(pl.col("raw_value").is_not_null())
+            raw, canonical = spelled.get_column("raw_value"), spelled.get_column("canonical")
+            frame = frames.lookup(frame, c.name, raw, canonical, _typed(c.name))
+    checks: list[Check] = [(nw.col(_typed(MALFORMED)), MALFORMED_REASON), *long_checks]
+    for c in columns:
+        if c.required:
+            checks.append((nw.col(_typed(c.name)).is_null(), r.invalid_reason(c, rules)))
+        checks.extend(_bound_check(c, bound, rules, as_of) for bound in c.bounds)
+    for c in (c for c in columns if c.references):
+        known = (references or {}).get(str(c.references))
+        if known is None:
+            raise ContractError(f"{table}.{c.name} references {c.references}: pass its keys")
+        flag = f"_known_{c.name}"
+        frame = frames.is_in(frame, _typed(c.name), known, flag)
+        checks.append(
+            (
+                ~nw.col(flag),
+                f"unknown {str(c.references).removesuffix('s')}: {c.name} is not in "
+                f"silver.{c.references}",
+            )
+        )
+    return _flag(frame, row, [*(c.name for c in columns), MALFORMED], checks, table)
+
+
 def flag_customers(bronze: IntoFrame, countries: pl.DataFrame, rules: dict[str, Any]) -> Any:
     """Type, normalise and check customers (email lower-cased, country from ``countries``).
 
     A country that matches no ISO 3166 country keeps its customer: it is null in silver
     and warned about. The result is on the engine of ``bronze``.
     """
-    spelled = countries.filter(pl.col("raw_value").is_not_null())
-    parses = {
-        "customer_id": r.parse_int("customer_id"),
-        "name": r.text("name"),
-        "email": r.parse_email("email"),
-        "signup_date": r.parse_date("signup_date", rules["date_format"]),
-        "_malformed": r.column("_malformed"),
-    }
-    long, long_checks = _too_long("customers", int(rules["max_text_bytes"]))
-    frame, row = frames.row_key(frames.lazy(bronze))
-    frame = parsing.with_parsed(frame, {**{_typed(c): p for c, p in parses.items()}, **long})
-    frame = frames.lookup(
-        frame,
-        "country",
-        spelled.get_column("raw_value"),
-        spelled.get_column("canonical"),
-        _typed("country"),
-    )
-    missing = {c: nw.col(_typed(c)).is_null() for c in parses}
-    checks = [
-        (nw.col(_typed("_malformed")), MALFORMED_REASON),
-        *long_checks,
-        (missing["customer_id"], "invalid customer_id: not a whole number"),
-        (missing["name"], "missing name"),
-        (missing["email"], "invalid email"),
-        (missing["signup_date"], f"invalid signup_date: not a date like {rules['date_format']}"),
-    ]
-    return _flag(frame, row, [*parses, "country"], checks, "customers")
+    return _flag_source(bronze, "customers", rules, countries=countries)
 
 
 def _on_distinct(
@@ -246,8 +313,8 @@ def _on_distinct(
     """``frame`` with ``name``: ``parse`` of ``column`` computed once per distinct value
     (on the driver) and looked up per row.
 
-    For low-cardinality text (products: tens of values in millions of rows) this is several
-    times cheaper than cleaning every row, and gives the same text on every engine.
+    For low-cardinality text (products: tens of values in millions of rows) the cleaning
+    runs once per value instead of once per row, and gives the same text on every engine.
     """
     values = frames.collect(frame.select(column).unique().filter(~nw.col(column).is_null()))
     keys = values.to_series()
@@ -279,48 +346,10 @@ def flag_orders(
     of customer ids) is an orphan.
 
     Amounts must be above zero and at most ``max_amount``; order times at most
-    ``future_tolerance_days`` after ``as_of`` (after now when ``as_of`` is not set). The
-    result is on the engine of ``bronze``.
+    ``future_tolerance_days`` after ``as_of`` (after now when ``as_of`` is not set) and not
+    before ``earliest_date``. The result is on the engine of ``bronze``.
     """
-    limit = latest_allowed(as_of, rules["future_tolerance_days"])
-    max_amount = Decimal(str(rules["max_amount"]))
-    parses = {
-        "order_id": r.parse_int("order_id"),
-        "customer_id": r.parse_int("customer_id"),
-        "order_ts": r.parse_timestamp("order_ts", rules["timestamp_format"]),
-        "amount": r.parse_amount("amount"),
-        "_malformed": r.column("_malformed"),
-    }
-    long, long_checks = _too_long("orders", int(rules["max_text_bytes"]))
-    frame, row = frames.row_key(frames.lazy(bronze))
-    frame = parsing.with_parsed(frame, {**{_typed(c): p for c, p in parses.items()}, **long})
-    frame = _on_distinct(frame, "product", r.title("product"), _typed("product"))
-    frame = frames.is_in(frame, _typed("customer_id"), customers, "_known")
-    missing = {c: nw.col(_typed(c)).is_null() for c in parses}
-    amount = nw.col(_typed("amount"))
-    checks = [
-        (nw.col(_typed("_malformed")), MALFORMED_REASON),
-        *long_checks,
-        (missing["order_id"], "invalid order_id: not a whole number"),
-        (missing["customer_id"], "invalid customer_id: not a whole number"),
-        (
-            missing["order_ts"],
-            f"invalid order_ts: not a timestamp like {rules['timestamp_format']}",
-        ),
-        (
-            nw.col(_typed("order_ts")) > nw.lit(limit, dtype=nw.Datetime("us")),
-            f"invalid order_ts: after {limit:%Y-%m-%d %H:%M} "
-            "(as_of + silver.future_tolerance_days)",
-        ),
-        (missing["amount"], "invalid amount: not a decimal number with at most 2 decimals"),
-        (amount <= 0, "invalid amount: not above zero"),
-        (
-            amount > nw.lit(max_amount, dtype=nw.Decimal(18, 2)),
-            f"invalid amount: above silver.max_amount {rules['max_amount']}",
-        ),
-        (~nw.col("_known"), "unknown customer: customer_id is not in silver.customers"),
-    ]
-    return _flag(frame, row, [*parses, "product"], checks, "orders")
+    return _flag_source(bronze, "orders", rules, references={"customers": customers}, as_of=as_of)
 
 
 def _row_columns(flagged: nw.LazyFrame[Any]) -> tuple[str, ...]:
@@ -348,7 +377,7 @@ def _warnings(
                 .then(nw.lit(f"missing {column}: kept as null", dtype=nw.String))
                 .otherwise(nw.lit(unknown, dtype=nw.String))
                 .alias("reason"),
-                nw.col(BATCH).cast(nw.String).alias("batch_id"),
+                nw.col(BATCH_ID).cast(nw.String).alias("batch_id"),
             )
         )
     return nw.concat(parts)

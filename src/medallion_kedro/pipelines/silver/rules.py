@@ -1,6 +1,8 @@
 """How silver types each raw text column, whatever the engine.
 
-Each function names a parse (:class:`medallion_kedro.parsing.Parse`); :func:`parsing.with_parsed`
+:func:`of` gives the parse a source column declares in :data:`medallion_kedro.schemas.SOURCES`
+and :func:`invalid_reason` the reason its row gets when the parse gives null. Each other
+function names a parse (:class:`medallion_kedro.parsing.Parse`); :func:`parsing.with_parsed`
 runs it with the engine's own parsers. A parse gives the typed value or null when the
 text is not valid, so a rule is "the typed column is null" and its reason says which text
 was wrong.
@@ -18,7 +20,11 @@ invalid, so no amount is ever rounded.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from medallion_kedro.parsing import Parse
+from medallion_kedro.schemas import FORMAT_PARAMETER, ContractError, SourceColumn
 
 
 def column(name: str) -> Parse:
@@ -68,3 +74,46 @@ def parse_email(name: str) -> Parse:
 def title(name: str) -> Parse:
     """The text in title case (polars' rule; computed on the distinct values)."""
     return Parse("title", name)
+
+
+#: The parse of each kind a source column declares that runs on every row (``title`` and
+#: ``country`` are looked up per distinct value instead, see ``silver/nodes.py``).
+_ROW_PARSES: dict[str, Callable[[str], Parse]] = {
+    "int": parse_int,
+    "text": text,
+    "email": parse_email,
+    "amount": parse_amount,
+}
+
+
+def _format(column: SourceColumn, rules: Mapping[str, Any]) -> str:
+    parameter = FORMAT_PARAMETER[column.parse]
+    if parameter not in rules:
+        raise ContractError(
+            f"source column {column.name} is parsed as a {column.parse} but silver.{parameter} "
+            "is not set: add it to conf/base/parameters_silver.yml"
+        )
+    return str(rules[parameter])
+
+
+def of(column: SourceColumn, rules: Mapping[str, Any]) -> Parse:
+    """The parse ``column`` declares, with its format from the ``silver`` parameters."""
+    if column.parse == "date":
+        return parse_date(column.name, _format(column, rules))
+    if column.parse == "timestamp":
+        return parse_timestamp(column.name, _format(column, rules))
+    if column.parse == "title":
+        return title(column.name)
+    if column.parse in _ROW_PARSES:
+        return _ROW_PARSES[column.parse](column.name)
+    raise ContractError(
+        f"source column {column.name}: silver has no row parse {column.parse!r} "
+        "(pipelines/silver/rules.py)"
+    )
+
+
+def invalid_reason(column: SourceColumn, rules: Mapping[str, Any]) -> str:
+    """``column.invalid`` with its parse's ``{format}`` filled in."""
+    if column.parse in FORMAT_PARAMETER:
+        return column.invalid.format(format=_format(column, rules))
+    return column.invalid
