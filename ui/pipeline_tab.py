@@ -89,7 +89,7 @@ def mismatch(lake: Provenance, api: Provenance) -> str | None:
         f"{short(lake.gold_run)} (committed {_when(lake.gold_committed_at)}); the API serves "
         f"export {short(api.export_run)}, made from gold run {short(api.gold_run)} "
         f"(committed {_when(api.gold_committed_at)}). The two sources can show different "
-        "numbers until `kedro run --pipeline export` publishes the lake's gold to MongoDB."
+        "numbers until `kedro run --pipelines export` publishes the lake's gold to MongoDB."
     )
 
 

@@ -245,7 +245,7 @@ def test_parquet_table_reads_the_single_file_of_older_releases(tmp_path: Path) -
 def test_parquet_table_not_built_says_which_pipeline(tmp_path: Path) -> None:
     ds = ParquetTableDataset(filepath=str(tmp_path / "quality" / "t"), file_format="parquet")
     with pytest.raises(
-        DatasetError, match=r"quality\.t has no published version .*--pipeline silver"
+        DatasetError, match=r"quality\.t has no published version .*--pipelines silver"
     ):
         ds.load()
 

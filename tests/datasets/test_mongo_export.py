@@ -276,7 +276,7 @@ def test_an_expired_lease_lets_the_next_export_clean_up(
 
 
 def test_load_without_any_export_says_what_to_run(mongo: MongoServer, mongo_db_name: str) -> None:
-    with pytest.raises(DatasetError, match="kedro run --pipeline export"):
+    with pytest.raises(DatasetError, match="kedro run --pipelines export"):
         _dataset(mongo, mongo_db_name).load()
 
 

@@ -104,7 +104,7 @@ def test_the_app_says_when_the_lake_and_the_api_serve_different_runs(
             line = client.predict(source, api_name="/provenance")
             assert DIFFERENT in line, line
             assert _gold_run(project)[:8] in line and _gold_run(lake_project)[:8] in line
-            assert "kedro run --pipeline export" in line
+            assert "kedro run --pipelines export" in line
     finally:
         server.stop()
 

@@ -231,7 +231,7 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
             if not live:
                 raise DatasetError(
                     f"No export manifest in MongoDB database {self._database}: nothing was "
-                    "exported yet. Run `kedro run --pipeline export`."
+                    "exported yet. Run `kedro run --pipelines export`."
                 )
             return {
                 table: to_pandas(list(db[name].find({}, {"_id": 0})))

@@ -1,4 +1,4 @@
-"""Real ``kedro run --pipeline export`` processes while real readers query the API over HTTP.
+"""Real ``kedro run --pipelines export`` processes while real readers query the API over HTTP.
 
 Two exports of different lakes run at once; a reader loop checks, in every response,
 that ``kpis.totalCustomers`` equals ``customers.totalCount`` (two collections of one run)
@@ -54,7 +54,7 @@ def _export(server: MongoServer, lake: Path) -> subprocess.Popen[bytes]:
         "KEDRO_DISABLE_TELEMETRY": "1",
     }
     return subprocess.Popen(
-        [str(Path(sys.executable).parent / "kedro"), "run", "--pipeline", "export"],
+        [str(Path(sys.executable).parent / "kedro"), "run", "--pipelines", "export"],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,
