@@ -27,5 +27,6 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                 outputs="mongo.gold",
                 name="export_gold",
             )
-        ]
+        ],
+        tags="export",
     )
