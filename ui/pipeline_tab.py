@@ -192,16 +192,22 @@ class PipelineHandlers(SourceHandlers):
 
 
 def _rejected_by_run(quality: pl.DataFrame) -> pd.DataFrame:
-    """Rejected rows by run and ``table: reason``, for the bar chart."""
+    """Rejected rows by run and ``table: reason``, for the bar chart, oldest run first.
+
+    A run is labelled by its start to the second and the end of its id (a UUIDv7 starts
+    with its time, so its head would not tell two runs of one minute apart); rows are
+    summed per run id, never per label.
+    """
     run = pl.format(
-        "{} {}", pl.col("started_at").dt.strftime("%m-%d %H:%M"), pl.col("run_id").str.slice(0, 8)
+        "{} ·{}", pl.col("started_at").dt.strftime("%m-%d %H:%M:%S"), pl.col("run_id").str.slice(-4)
     )
     return (
         quality.filter(pl.col("kind") == "rejected")
         .with_columns(run.alias("run"), pl.format("{}: {}", "table", "reason").alias("reason"))
-        .group_by("run", "reason")
+        .group_by("run_id", "started_at", "run", "reason")
         .agg(pl.col("rows").sum())
-        .sort("run")
+        .sort("started_at", "run_id", "reason")
+        .select("run", "reason", "rows")
         .to_pandas()
     )
 
