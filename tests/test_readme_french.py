@@ -104,3 +104,21 @@ def test_readme_commands_are_read_from_the_section(
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
     expected = [["kedro", "run", "--env", "fr_layout"]] if "kedro" in readme else []
     assert readme_commands() == expected
+
+
+def test_fr_layout_has_a_lake_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kedro run --env fr_layout`` writes ``data/lake_fr``, never the default lake."""
+    from medallion_kedro import settings
+
+    monkeypatch.delenv("LAKE_PATH", raising=False)
+
+    def lake(env: str) -> str:
+        conf = str(ROOT / "conf")
+        loader = settings.CONFIG_LOADER_CLASS(conf, env=env, **settings.CONFIG_LOADER_ARGS)
+        return str(loader["globals"]["lake"])
+
+    assert lake("local") == "data/lake"
+    assert lake("fr_layout") == "data/lake_fr"
+    conf = str(ROOT / "conf")
+    fr = settings.CONFIG_LOADER_CLASS(conf, env="fr_layout", **settings.CONFIG_LOADER_ARGS)
+    assert fr["catalog"]["landing.customers"]["folder"] == "data/lake_fr/landing/clients"
