@@ -67,7 +67,7 @@ def test_up_twice_reports_what_runs_then_down_stops_it(project: Path) -> None:
     first = _script(project, "up")
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-3000:]
     assert f"http://127.0.0.1:{ports['API_PORT']}/graphql" in first.stdout
-    assert "lake (Delta Lake)  data/lake/" in first.stdout and "Parquet" not in first.stdout
+    assert "lake (Delta Lake)  data/lake/" in first.stdout and "lake (Parquet)" not in first.stdout
     kpis = httpx.post(
         f"http://127.0.0.1:{ports['API_PORT']}/graphql",
         json={"query": "{ kpis { totalOrders } }"},

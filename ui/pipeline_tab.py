@@ -225,18 +225,18 @@ def build_pipeline_tab(h: PipelineHandlers, source: gr.Radio, on_load: list[Any]
         status = gr.HTML(elem_id="pipeline-status")
         gr.Markdown("### Runs")
         runs = table("Last runs, newest first", elem_id="pipeline-runs")
-        with gr.Row():
-            chart = bar(
-                "run",
-                "rows",
-                "Rows rejected by reason, per run",
-                "Run",
-                "Rows",
-                sort=None,  # runs in time order
-                color="reason",
-                elem_id="pipeline-rejected",
-            )
-            quality = table("Rejected and warned rows by reason", 2, max_height=320)
+        # the chart takes the whole width, so its legend's reasons are not cut
+        chart = bar(
+            "run",
+            "rows",
+            "Rows rejected by reason, per run",
+            "Run",
+            "Rows",
+            sort=None,  # runs in time order
+            color="reason",
+            elem_id="pipeline-rejected",
+        )
+        quality = table("Rejected and warned rows by reason", max_height=320)
         recon_title = gr.Markdown()
         recon = table("Reconciliation", elem_id="pipeline-reconciliation")
         gr.Markdown("### Quarantined rows (sample)")
