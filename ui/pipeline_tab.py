@@ -196,14 +196,21 @@ def _rejected_by_run(quality: pl.DataFrame) -> pd.DataFrame:
 
     A run is labelled by its start to the second and the end of its id (a UUIDv7 starts
     with its time, so its head would not tell two runs of one minute apart); rows are
-    summed per run id, never per label.
+    summed per run id, never per label. A reason is named by its head, the text before
+    its first colon (``duplicate key``), so the legend is not cut; the table beside the
+    chart gives each reason whole.
     """
     run = pl.format(
         "{} ·{}", pl.col("started_at").dt.strftime("%m-%d %H:%M:%S"), pl.col("run_id").str.slice(-4)
     )
     return (
         quality.filter(pl.col("kind") == "rejected")
-        .with_columns(run.alias("run"), pl.format("{}: {}", "table", "reason").alias("reason"))
+        .with_columns(
+            run.alias("run"),
+            pl.format("{}: {}", "table", pl.col("reason").str.split(":").list.first()).alias(
+                "reason"
+            ),
+        )
         .group_by("run_id", "started_at", "run", "reason")
         .agg(pl.col("rows").sum())
         .sort("started_at", "run_id", "reason")
@@ -224,7 +231,13 @@ def build_pipeline_tab(h: PipelineHandlers, source: gr.Radio, on_load: list[Any]
     with gr.Tab("Pipeline", id="pipeline", elem_id="tab-pipeline"):
         status = gr.HTML(elem_id="pipeline-status")
         gr.Markdown("### Runs")
-        runs = table("Last runs, newest first", elem_id="pipeline-runs")
+        # widths for the columns of RUN_COLUMNS, so the table fits 1280 px and rows by
+        # stage (the longest text) wraps instead of pushing the others out of view
+        runs = table(
+            "Last runs, newest first",
+            elem_id="pipeline-runs",
+            column_widths=["12%", "9%", "11%", "14%", "7%", "27%", "12%", "8%"],
+        )
         # the chart takes the whole width, so its legend's reasons are not cut
         chart = bar(
             "run",

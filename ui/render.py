@@ -76,7 +76,17 @@ LABELS = {
 #: The field each label stands for (labels are unique per table).
 FIELDS = {label: field for field, label in LABELS.items() if field != "order_count"}
 MONEY = {"total_revenue", "total_spent", "avg_basket", "avg_price"}
-COUNTS = {"total_orders", "order_count", "customers", "recency_days"}
+COUNTS = {
+    "total_orders",
+    "order_count",
+    "customers",
+    "recency_days",
+    "rows",
+    "bronze_rows",
+    "silver_rows",
+    "rejected_rows",
+    "duplicates_removed",
+}
 #: ``UI_CURRENCY`` may be a symbol or an ISO 4217 code; Babel formats by code.
 CURRENCY_CODES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF"}
 LOCALE = "en"

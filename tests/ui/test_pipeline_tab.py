@@ -56,7 +56,7 @@ def test_pipeline_tab_shows_runs_quality_reconciliation_and_freshness(
     assert "Gold built" in status and _gold_run(lake_project)[:8] in status
     history = table(runs)
     built = history.filter(  # Kedro passes the pipeline names in no fixed order
-        pl.col("pipelines").str.split(",").list.sort() == pl.lit(["bronze", "gold", "silver"])
+        pl.col("pipelines").str.split(", ").list.sort() == pl.lit(["bronze", "gold", "silver"])
     )
     assert built.height >= 1, history.select("pipelines", "status").to_dicts()
     assert built["status"][0] == "succeeded"

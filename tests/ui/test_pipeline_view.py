@@ -18,7 +18,7 @@ def test_two_runs_of_one_minute_are_two_bars() -> None:
     first, second = "019afb1c-0000-7000-8000-00000000aaaa", "019afb1c-0000-7000-8000-00000000bbbb"
     rows = [
         {"run_id": run, "started_at": T0 + timedelta(seconds=s), "table": "orders",
-         "kind": kind, "reason": "bad amount", "rows": n}
+         "kind": kind, "reason": "bad amount: not a decimal", "rows": n}
         for run, s, kind, n in [(first, 0, "rejected", 3), (second, 40, "rejected", 5),
                                 (second, 40, "warning", 7)]
     ]  # fmt: skip

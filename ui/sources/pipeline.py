@@ -164,7 +164,7 @@ class LakePipeline:
         rows = [
             {
                 **run,
-                "pipelines": ",".join(run.get("pipelines") or []),
+                "pipelines": ", ".join(run.get("pipelines") or []),
                 "rows_by_stage": _stage_text(list(stage_rows(run.get("nodes") or []))),
             }
             for run in self._history(last).iter_rows(named=True)
@@ -240,7 +240,7 @@ class ApiPipeline:
         rows = [
             {
                 **_snake(run),
-                "pipelines": ",".join(run["pipelines"]),
+                "pipelines": ", ".join(run["pipelines"]),
                 "started_at": _utc(run["startedAt"]),
                 "rows_by_stage": _stage_text([_snake(stage) for stage in run["stages"]]),
             }
