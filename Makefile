@@ -1,5 +1,5 @@
 # medallion-kedro: the usual commands. See README.md.
-.PHONY: setup up down test lint typecheck viz notebook screenshots bench bench-export bench-api bench-ui schema
+.PHONY: setup up down s3 test lint typecheck viz notebook screenshots bench bench-export bench-api bench-ui schema
 
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
@@ -14,8 +14,11 @@ setup:        ## create .venv and install the project
 up:           ## main job on the embedded default: data, pipelines, MongoDB, API, app
 	bash scripts/up.sh
 
-down:         ## stop the app, the API and the local MongoDB-compatible server
+down:         ## stop the app, the API, the S3 server and the local MongoDB-compatible server
 	bash scripts/down.sh
+
+s3:           ## S3 without Docker: moto's server on 127.0.0.1:$${S3_PORT:-9000}, bucket lake
+	bash scripts/s3.sh
 
 test:         ## install and run the whole test suite
 	bash scripts/test.sh

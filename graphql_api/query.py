@@ -207,7 +207,7 @@ class Query:
         if store.failure is not None:
             raise store.failure
         if store.manifest is None:
-            raise DataNotExported("No export manifest: run `kedro run --pipeline export`.")
+            raise DataNotExported("No export manifest: run `kedro run --pipelines export`.")
         return Dataset.from_manifest(store.manifest)
 
     @strawberry.field(

@@ -92,7 +92,7 @@ start ui "$UI_PORT" "http://127.0.0.1:$UI_PORT/" "$BIN/medallion-ui"
 cat <<MSG
 
 medallion-kedro is running on the embedded default:
-  lake (Parquet)     data/lake/{landing,bronze,silver,quality,gold}/
+  lake (Delta Lake)  data/lake/{landing,bronze,silver,quality,gold}/
   MongoDB            $MONGO_URI  (database ${MONGO_DB:-medallion})
   GraphQL + GraphiQL http://127.0.0.1:$API_PORT/graphql
   web app            http://127.0.0.1:$UI_PORT/

@@ -7,6 +7,7 @@ loopback ports, never the defaults.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -14,6 +15,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import httpx
 import pytest
 
@@ -65,6 +67,7 @@ def test_up_twice_reports_what_runs_then_down_stops_it(project: Path) -> None:
     first = _script(project, "up")
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-3000:]
     assert f"http://127.0.0.1:{ports['API_PORT']}/graphql" in first.stdout
+    assert "lake (Delta Lake)  data/lake/" in first.stdout and "lake (Parquet)" not in first.stdout
     kpis = httpx.post(
         f"http://127.0.0.1:{ports['API_PORT']}/graphql",
         json={"query": "{ kpis { totalOrders } }"},
@@ -97,3 +100,41 @@ def test_a_taken_port_is_named_with_the_variable_to_change(project: Path, variab
     assert f"error: port {ports[variable]} is taken by another program" in result.stderr
     assert f"{variable}=<free port> make up" in result.stderr
     assert "kedro run" not in result.stdout, "the clash must be reported before any work"
+
+
+def test_make_s3_gives_a_bucket_the_minio_env_runs_on(project: Path) -> None:
+    """S3 without Docker: `make s3` starts moto's server from the venv with the bucket, and
+    the commands it prints build the lake there; `make down` stops it."""
+    shutil.copy(ROOT / "Makefile", project)
+    ports.update(MONGO_PORT=str(free_port()), S3_PORT=str(free_port()))
+    env = {**_env(ports), "S3_PORT": ports["S3_PORT"]}
+    started = subprocess.run(
+        ["make", "-s", "s3"], cwd=project, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert started.returncode == 0, started.stdout + started.stderr
+    endpoint = f"http://127.0.0.1:{ports['S3_PORT']}"
+    assert f"S3 (moto) on {endpoint}, bucket lake" in started.stdout
+    lines = [line.strip() for line in started.stdout.splitlines()]
+    (exports,) = [line for line in lines if line.startswith("export AWS_ACCESS_KEY_ID=")]
+    run_env = {**env, **dict(pair.split("=", 1) for pair in exports.split()[1:])}
+    runs = [line for line in lines if line.startswith("kedro run --env minio")]
+    assert runs == [
+        "kedro run --env minio --pipelines generate",
+        "kedro run --env minio --pipelines bronze,silver,gold",
+    ]
+    for line in runs:
+        extra = ["--params", "n_customers=200,n_orders=2000"] if "generate" in line else []
+        kedro = [str(ROOT / ".venv/bin/kedro"), *line.split()[1:], *extra]
+        result = subprocess.run(kedro, cwd=project, env=run_env, capture_output=True, text=True,
+                                timeout=300)  # fmt: skip
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing",
+                      aws_secret_access_key="testing", region_name="us-east-1")  # fmt: skip
+    record = json.loads(s3.get_object(Bucket="lake", Key="_lake.json")["Body"].read())
+    assert {"bronze.orders", "silver.orders", "gold.kpis"} <= set(record["tables"])
+
+    down = subprocess.run(["make", "-s", "down"], cwd=project, env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert "stopped s3" in down.stdout, down.stdout
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", int(ports["S3_PORT"]))) != 0

@@ -94,6 +94,22 @@ def test_kedro_jupyter_lab_opens_the_project_notebook(tmp_path: Path) -> None:
         specs = httpx.get(f"{base}/api/kernelspecs", headers=headers, timeout=10).json()
         assert specs["default"] == "kedro_medallion_kedro"
         assert "kedro_medallion_kedro" in specs["kernelspecs"]
+        # the notebook names that kernel, so Jupyter opens it with the project's
+        kernel = content.json()["content"]["metadata"]["kernelspec"]
+        assert kernel["name"] == specs["default"]
+        assert (
+            kernel["display_name"] == specs["kernelspecs"][kernel["name"]]["spec"]["display_name"]
+        )
     finally:
         stop_process_group(process)
         log.close()
+
+
+def test_jupyter_checkpoints_are_not_tracked() -> None:
+    """``make notebook`` leaves ``notebooks/.ipynb_checkpoints/``: git ignores it."""
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "notebooks/.ipynb_checkpoints/explore_gold-checkpoint.ipynb"],
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert ignored.returncode == 0

@@ -1,8 +1,9 @@
-"""Every command the README shows is run somewhere: by a named test or by `.ci/run`.
+"""Every command the README and the guide show is run somewhere: by a named test or by
+`.ci/run`.
 
-The README's shell blocks and inline commands are extracted; each must match one entry of
-``COVERED`` (which names the tests that run it, checked to exist) or of ``NOT_RUN`` (which
-says why not). A new command in the README fails this test until it is covered.
+The shell blocks and inline commands of ``DOCS`` are extracted; each must match one entry
+of ``COVERED`` (which names the tests that run it, checked to exist) or of ``NOT_RUN``
+(which says why not). A new command in one of them fails this test until it is covered.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: The documents whose commands a reader runs: the README and the guide it points to.
+DOCS = ("README.md", "docs/guide.md")
+README = "\n".join((ROOT / doc).read_text(encoding="utf-8") for doc in DOCS)
 
 #: (pattern matching a README command, where it runs: "<test file>::<test>" or ".ci/run").
 COVERED: list[tuple[str, list[str]]] = [
     (r"make test|bash scripts/test\.sh", [".ci/run"]),
-    (r"make (lint|typecheck)", [".ci/run"]),
+    (r"make (lint|typecheck)( typecheck)?", [".ci/run"]),
     (
         r"(\w+=\S+ )*make up",
         [
@@ -50,7 +53,12 @@ COVERED: list[tuple[str, list[str]]] = [
             "tests/ui/test_browser.py::test_click_through_every_tab_with_both_sources",
             "tests/graphql_api/test_graphiql.py::test_graphiql_runs_a_query_with_the_network_blocked",
             "tests/test_viz.py::test_lineage_renders_offline_with_a_screenshot",
+            "tests/ui/test_pipeline_tab.py::test_pipeline_tab_in_chromium",
         ],
+    ),
+    (
+        r"make s3|kedro run --env minio --pipelines (generate|bronze,silver,gold)",
+        ["tests/test_make_up.py::test_make_s3_gives_a_bucket_the_minio_env_runs_on"],
     ),
     (
         r"make schema",
@@ -109,7 +117,10 @@ COVERED: list[tuple[str, list[str]]] = [
     ),
     (
         r"export AWS_ACCESS_KEY_ID=.*",
-        ["tests/test_session_minio.py::test_minio_env_builds_the_same_gold_as_local"],
+        [
+            "tests/test_session_minio.py::test_minio_env_builds_the_same_gold_as_local",
+            "tests/test_make_up.py::test_make_s3_gives_a_bucket_the_minio_env_runs_on",
+        ],
     ),
     (r"export KEDRO_DISABLE_TELEMETRY=1|source \.venv/bin/activate", [".ci/run"]),
     (
@@ -187,6 +198,16 @@ def _exists(where: str) -> bool:
 def test_readme_has_commands() -> None:
     commands = readme_commands()
     assert "make up" in commands and "kedro run" in commands, commands
+
+
+def test_the_readme_first_screen_has_the_two_commands() -> None:
+    """A newcomer's first screen: what it is, `make up` and `make test`, and where next."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_screen = "\n".join(readme.splitlines()[:45])
+    assert "make up" in first_screen and "make test" in first_screen
+    assert "docs/guide.md" in readme and len(readme) < 8_000
+    for picture in re.findall(r"\]\((docs/[^)]+\.png)\)", readme):
+        assert (ROOT / picture).exists(), picture
 
 
 @pytest.mark.parametrize("command", readme_commands())

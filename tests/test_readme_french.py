@@ -1,4 +1,4 @@
-"""The README's French-layout example, run as written: its commands, read from the README."""
+"""The guide's French-layout example, run as written: its commands, read from the guide."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from medallion_kedro.lake import read_table
 from tests.servers import BIN, mongo_server
 
 ROOT = Path(__file__).resolve().parents[1]
+GUIDE = "docs/guide.md"
 SECTION = "### Another source layout: `conf/fr_layout`"
 FR_SOURCES = yaml.safe_load(
     (ROOT / "conf/fr_layout/parameters_bronze.yml").read_text(encoding="utf-8")
@@ -26,9 +27,9 @@ FR_SOURCES = yaml.safe_load(
 
 
 def readme_commands() -> list[list[str]]:
-    """The ``kedro`` command lines of the README's French-layout section, in order."""
-    text = (ROOT / "README.md").read_text()
-    assert SECTION in text, f"the README has no section {SECTION!r}"
+    """The ``kedro`` command lines of the guide's French-layout section, in order."""
+    text = (ROOT / GUIDE).read_text()
+    assert SECTION in text, f"{GUIDE} has no section {SECTION!r}"
     section = re.split(r"\n#{2,6} ", text.split(SECTION, 1)[1], maxsplit=1)[0]
     blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
     lines = (line.split(" #")[0].strip() for block in blocks for line in block.splitlines())
@@ -97,10 +98,27 @@ def test_readme_commands_are_read_from_the_section(
     readme: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The reader finds the section's commands, and only those (so the test above follows
-    the README)."""
-    (tmp_path / "README.md").write_text(
-        f"# x\n{SECTION}\n\n{readme}\n## Next\n```bash\nkedro x\n```\n"
-    )
+    the guide)."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / GUIDE).write_text(f"# x\n{SECTION}\n\n{readme}\n## Next\n```bash\nkedro x\n```\n")
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
     expected = [["kedro", "run", "--env", "fr_layout"]] if "kedro" in readme else []
     assert readme_commands() == expected
+
+
+def test_fr_layout_has_a_lake_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kedro run --env fr_layout`` writes ``data/lake_fr``, never the default lake."""
+    from medallion_kedro import settings
+
+    monkeypatch.delenv("LAKE_PATH", raising=False)
+
+    def lake(env: str) -> str:
+        conf = str(ROOT / "conf")
+        loader = settings.CONFIG_LOADER_CLASS(conf, env=env, **settings.CONFIG_LOADER_ARGS)
+        return str(loader["globals"]["lake"])
+
+    assert lake("local") == "data/lake"
+    assert lake("fr_layout") == "data/lake_fr"
+    conf = str(ROOT / "conf")
+    fr = settings.CONFIG_LOADER_CLASS(conf, env="fr_layout", **settings.CONFIG_LOADER_ARGS)
+    assert fr["catalog"]["landing.customers"]["folder"] == "data/lake_fr/landing/clients"

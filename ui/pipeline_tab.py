@@ -89,7 +89,7 @@ def mismatch(lake: Provenance, api: Provenance) -> str | None:
         f"{short(lake.gold_run)} (committed {_when(lake.gold_committed_at)}); the API serves "
         f"export {short(api.export_run)}, made from gold run {short(api.gold_run)} "
         f"(committed {_when(api.gold_committed_at)}). The two sources can show different "
-        "numbers until `kedro run --pipeline export` publishes the lake's gold to MongoDB."
+        "numbers until `kedro run --pipelines export` publishes the lake's gold to MongoDB."
     )
 
 
@@ -192,16 +192,29 @@ class PipelineHandlers(SourceHandlers):
 
 
 def _rejected_by_run(quality: pl.DataFrame) -> pd.DataFrame:
-    """Rejected rows by run and ``table: reason``, for the bar chart."""
+    """Rejected rows by run and ``table: reason``, for the bar chart, oldest run first.
+
+    A run is labelled by its start to the second and the end of its id (a UUIDv7 starts
+    with its time, so its head would not tell two runs of one minute apart); rows are
+    summed per run id, never per label. A reason is named by its head, the text before
+    its first colon (``duplicate key``), so the legend is not cut; the table beside the
+    chart gives each reason whole.
+    """
     run = pl.format(
-        "{} {}", pl.col("started_at").dt.strftime("%m-%d %H:%M"), pl.col("run_id").str.slice(0, 8)
+        "{} ·{}", pl.col("started_at").dt.strftime("%m-%d %H:%M:%S"), pl.col("run_id").str.slice(-4)
     )
     return (
         quality.filter(pl.col("kind") == "rejected")
-        .with_columns(run.alias("run"), pl.format("{}: {}", "table", "reason").alias("reason"))
-        .group_by("run", "reason")
+        .with_columns(
+            run.alias("run"),
+            pl.format("{}: {}", "table", pl.col("reason").str.split(":").list.first()).alias(
+                "reason"
+            ),
+        )
+        .group_by("run_id", "started_at", "run", "reason")
         .agg(pl.col("rows").sum())
-        .sort("run")
+        .sort("started_at", "run_id", "reason")
+        .select("run", "reason", "rows")
         .to_pandas()
     )
 
@@ -218,19 +231,25 @@ def build_pipeline_tab(h: PipelineHandlers, source: gr.Radio, on_load: list[Any]
     with gr.Tab("Pipeline", id="pipeline", elem_id="tab-pipeline"):
         status = gr.HTML(elem_id="pipeline-status")
         gr.Markdown("### Runs")
-        runs = table("Last runs, newest first", elem_id="pipeline-runs")
-        with gr.Row():
-            chart = bar(
-                "run",
-                "rows",
-                "Rows rejected by reason, per run",
-                "Run",
-                "Rows",
-                sort=None,  # runs in time order
-                color="reason",
-                elem_id="pipeline-rejected",
-            )
-            quality = table("Rejected and warned rows by reason", 2, max_height=320)
+        # widths for the columns of RUN_COLUMNS, so the table fits 1280 px and rows by
+        # stage (the longest text) wraps instead of pushing the others out of view
+        runs = table(
+            "Last runs, newest first",
+            elem_id="pipeline-runs",
+            column_widths=["12%", "9%", "11%", "14%", "7%", "27%", "12%", "8%"],
+        )
+        # the chart takes the whole width, so its legend's reasons are not cut
+        chart = bar(
+            "run",
+            "rows",
+            "Rows rejected by reason, per run",
+            "Run",
+            "Rows",
+            sort=None,  # runs in time order
+            color="reason",
+            elem_id="pipeline-rejected",
+        )
+        quality = table("Rejected and warned rows by reason", max_height=320)
         recon_title = gr.Markdown()
         recon = table("Reconciliation", elem_id="pipeline-reconciliation")
         gr.Markdown("### Quarantined rows (sample)")

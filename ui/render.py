@@ -76,7 +76,17 @@ LABELS = {
 #: The field each label stands for (labels are unique per table).
 FIELDS = {label: field for field, label in LABELS.items() if field != "order_count"}
 MONEY = {"total_revenue", "total_spent", "avg_basket", "avg_price"}
-COUNTS = {"total_orders", "order_count", "customers", "recency_days"}
+COUNTS = {
+    "total_orders",
+    "order_count",
+    "customers",
+    "recency_days",
+    "rows",
+    "bronze_rows",
+    "silver_rows",
+    "rejected_rows",
+    "duplicates_removed",
+}
 #: ``UI_CURRENCY`` may be a symbol or an ISO 4217 code; Babel formats by code.
 CURRENCY_CODES = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "CHF": "CHF"}
 LOCALE = "en"
@@ -113,11 +123,36 @@ def table_view(frame: pl.DataFrame | pd.DataFrame, currency: str) -> Styler:
     shown = data.rename(columns={f: label(f) for f in fields})
     formats: dict[str, Any] = {}
     for field in fields:
+        column = data[field]
         if field in MONEY:
             formats[label(field)] = lambda v, c=currency: money_cell(v, c)
         elif field in COUNTS:
             formats[label(field)] = _count_cell
+        elif pd.api.types.is_float_dtype(column):
+            formats[label(field)] = _number_cell
+        elif pd.api.types.is_datetime64_any_dtype(column):
+            formats[label(field)] = _time_format(column)
     return shown.style.format(formats, na_rep="–").hide(axis="index")
+
+
+def _number_cell(value: Any) -> str:
+    """A measure (seconds, milliseconds): grouped, one to three decimals."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    return str(format_decimal(Decimal(str(round(value, 3))), "#,##0.0##", locale=LOCALE))
+
+
+def _time_format(column: pd.Series) -> Any:
+    """Times as ``YYYY-MM-DD HH:MM:SS``; a column of days (every value at midnight, as the
+    order times of the source data are) as ``YYYY-MM-DD``, not an invented midnight."""
+    values = column.dropna()
+    days = bool((values == values.dt.normalize()).all())
+    pattern = "%Y-%m-%d" if days else "%Y-%m-%d %H:%M:%S"
+
+    def cell(value: Any) -> str:
+        return "–" if value is None or pd.isna(value) else value.strftime(pattern)
+
+    return cell
 
 
 def money(value: float | None, currency: str) -> str:

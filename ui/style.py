@@ -35,6 +35,11 @@ CSS = """
 .customer-grid span { display: block; font-size: 0.8rem; opacity: 0.7; text-transform: uppercase; }
 .customer-grid b { font-size: 1.3rem; }
 
+/* table headers break between words, never inside one ("Custome/r"), in a slightly
+   smaller type so an 11-column table still fits 1280 px */
+th .wrap, th span { word-break: normal !important; overflow-wrap: normal !important; }
+th { font-size: 0.82em; }
+
 table.compare { width: 100%; border-collapse: collapse; margin-top: 0.5rem; }
 table.compare th, table.compare td { border: 1px solid var(--border-color-primary);
   padding: 0.45rem 0.6rem; text-align: left; vertical-align: top; }

@@ -13,6 +13,7 @@ import strawberry
 
 from graphql_api.manifest import Manifest
 from graphql_api.store import Document
+from medallion_kedro.run_stages import stage_rows
 
 
 def _utc(value: Any) -> datetime | None:
@@ -135,24 +136,17 @@ class NodeRun:
 @strawberry.type(description="Rows in and out and seconds of the nodes of one stage.")
 class StageRows:
     stage: str = strawberry.field(description="`bronze`, `silver`, `gold`, `export`...")
-    rows_in: int | None = strawberry.field(description="Sum of its nodes' rows in.")
-    rows_out: int | None = strawberry.field(description="Sum of its nodes' rows out.")
+    rows_in: int | None = strawberry.field(
+        description="Rows of the datasets it read that none of its nodes wrote, each once."
+    )
+    rows_out: int | None = strawberry.field(
+        description="Rows of the lake tables (and other outputs) it wrote, each once."
+    )
     seconds: float = strawberry.field(description="Sum of its nodes' seconds.")
 
 
-def _stages(nodes: list[NodeRun]) -> list[StageRows]:
-    stages: dict[str, StageRows] = {}
-    for node in nodes:
-        stage = stages.setdefault(
-            node.stage or "other", StageRows(stage=node.stage or "other", rows_in=None,
-                                             rows_out=None, seconds=0.0)
-        )  # fmt: skip
-        if node.rows_in is not None:
-            stage.rows_in = (stage.rows_in or 0) + node.rows_in
-        if node.rows_out is not None:
-            stage.rows_out = (stage.rows_out or 0) + node.rows_out
-        stage.seconds = round(stage.seconds + (node.seconds or 0.0), 3)
-    return list(stages.values())
+def _stages(docs: list[Document]) -> list[StageRows]:
+    return [StageRows(**stage) for stage in stage_rows(docs)]
 
 
 @strawberry.type(description="One `kedro run`, as recorded in the lake (`quality.runs`).")
@@ -177,7 +171,8 @@ class PipelineRun:
 
     @classmethod
     def from_document(cls, doc: Document) -> PipelineRun:
-        nodes = [NodeRun.from_document(n) for n in doc.get("nodes") or []]
+        docs = list(doc.get("nodes") or [])
+        nodes = [NodeRun.from_document(n) for n in docs]
         return cls(
             run_id=str(doc["run_id"]),
             status=str(doc.get("status")),
@@ -193,7 +188,7 @@ class PipelineRun:
             error=doc.get("error"),
             export_run_id=doc.get("export_run_id"),
             nodes=nodes,
-            stages=_stages(nodes),
+            stages=_stages(docs),
         )
 
 

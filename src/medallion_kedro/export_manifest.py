@@ -15,7 +15,7 @@ LEASES = "_export_leases"
 #: Version of the manifest document's shape.
 FORMAT = 1
 #: How to create the gold collections when nothing was exported yet.
-EXPORT_HINT = "run `kedro run --pipeline export` (after the gold pipeline)"
+EXPORT_HINT = "run `kedro run --pipelines export` (after the gold pipeline)"
 
 
 def manifest_id(database: str) -> str:

@@ -152,7 +152,9 @@ class LakePreflightHooks:
             log.info("lake: run %s on %s", run_id, lake.uri)
 
     @hook_impl
-    def after_node_run(self, node: Node) -> None:
+    def after_dataset_saved(self, dataset_name: str) -> None:
+        # after each save, not after_node_run: Kedro calls that before the node's outputs
+        # are saved, so a stage's last table would wait for the next node to be published
         transaction = self._transaction
         if transaction is None:
             return

@@ -245,7 +245,7 @@ def test_parquet_table_reads_the_single_file_of_older_releases(tmp_path: Path) -
 def test_parquet_table_not_built_says_which_pipeline(tmp_path: Path) -> None:
     ds = ParquetTableDataset(filepath=str(tmp_path / "quality" / "t"), file_format="parquet")
     with pytest.raises(
-        DatasetError, match=r"quality\.t has no published version .*--pipeline silver"
+        DatasetError, match=r"quality\.t has no published version .*--pipelines silver"
     ):
         ds.load()
 
@@ -300,3 +300,15 @@ def test_landing_takes_kedro_datasets_csv_arguments(tmp_path: Path) -> None:
     loaded = ds.load()
     assert loaded.get_column("name").to_list() == ["a,b", "c", None, "d"]
     assert loaded.get_column("_malformed").to_list() == [False, False, True, True]
+
+
+@pytest.mark.parametrize("end", [b"\r", b"\r\n", b"\n"])
+def test_landing_reads_every_line_ending(tmp_path: Path, end: bytes) -> None:
+    """A file whose lines end with CR alone (old Mac exports) holds rows like any other."""
+    path = tmp_path / "ends.csv"
+    lines = [b"a,b", *(f"{i},x{i}".encode() for i in range(20))]
+    path.write_bytes(end.join(lines) + end)
+    loaded = LandingCSVDataset(filepath=str(path)).load()
+    assert loaded.height == 20
+    assert loaded.get_column("a").to_list() == [str(i) for i in range(20)]
+    assert not loaded.get_column("_malformed").any()

@@ -60,10 +60,10 @@ def test_health_and_queries_before_any_export(mongo: MongoServer, mongo_db_name:
         assert health.status_code == 503
         body = health.json()
         assert body["status"] == "not_exported" and body["mongo"]["ok"] is True
-        assert "kedro run --pipeline export" in body["export"]["reason"]
+        assert "kedro run --pipelines export" in body["export"]["reason"]
         result = api.post("/graphql", json={"query": "{ kpis { totalOrders } }"}).json()
         assert result["errors"][0]["extensions"]["code"] == "DATA_NOT_EXPORTED"
-        assert "kedro run --pipeline export" in result["errors"][0]["message"]
+        assert "kedro run --pipelines export" in result["errors"][0]["message"]
 
 
 def test_credentials_the_server_cannot_negotiate_give_a_503_with_the_reason(

@@ -53,7 +53,8 @@ PROBE = """{ dataset { runId pipelineRunId lakeVersion exportedAt ageSeconds
 
 
 def _runs(tag: str, minutes: int, rejected: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A history of two runs: an earlier silver run with quality counts, then this export."""
+    """A history of three runs: a silver run with quality counts, a failed gold run, then
+    this export, still running (so left out of what the export publishes)."""
     at = T0 + timedelta(minutes=minutes)
     recon = [{"table": "orders", "bronze_rows": 100, "silver_rows": 100 - rejected,
               "rejected_rows": rejected, "duplicates_removed": 0, "balanced": True}]  # fmt: skip
@@ -64,6 +65,9 @@ def _runs(tag: str, minutes: int, rejected: int) -> tuple[pl.DataFrame, pl.DataF
         {**base, "run_id": f"silver-{tag}", "status": "succeeded", "updated_at": at,
          "started_at": at, "finished_at": at + timedelta(seconds=3), "seconds": 3.0,
          "pipelines": ["silver"], "reconciliation": recon, "quality": quality},
+        {**base, "run_id": f"gold-{tag}", "status": "failed", "updated_at": at,
+         "started_at": at + timedelta(seconds=5), "finished_at": at + timedelta(seconds=6),
+         "seconds": 1.0, "pipelines": ["gold"], "error": "ValueError: x"},
         {**base, "run_id": f"export-{tag}", "status": "running", "updated_at": at,
          "started_at": at + timedelta(seconds=10), "pipelines": ["export"]},
     ])  # fmt: skip
@@ -125,7 +129,7 @@ def test_dataset_runs_and_quality_name_the_export_and_its_lake_version(
     assert tables["customer_metrics"] == {"table": "customer_metrics", "documents": 120,
                                           "lakeVersion": "lake-one"}  # fmt: skip
     assert tables["runs"]["documents"] == 2 and tables["runs"]["lakeVersion"] is None
-    assert [r["runId"] for r in data["runs"]] == ["export-one", "silver-one"]  # newest first
+    assert [r["runId"] for r in data["runs"]] == ["gold-one", "silver-one"]  # newest first
     silver = data["runs"][1]
     assert silver["stages"] == [{"stage": "silver", "rowsIn": 100, "rowsOut": 88}]
     assert data["dataQuality"] == [
@@ -186,7 +190,7 @@ def test_second_export_is_served_within_a_second_and_never_mixed(
         # customer 150 exists only in the second export (cached per run, absent or not)
         assert (data["customer"] is not None) == (customers >= 150)
         assert data["dataset"]["lakeVersion"] == f"lake-{tag}"
-        assert data["runs"][0]["runId"] == f"export-{tag}"
+        assert data["runs"][0]["runId"] == f"gold-{tag}"
         assert data["dataQuality"][0]["runId"] == f"silver-{tag}"
     assert served_after < 1.0
     with pymongo.MongoClient[dict[str, Any]](mongo.uri) as client:

@@ -56,7 +56,7 @@ def test_pipeline_tab_shows_runs_quality_reconciliation_and_freshness(
     assert "Gold built" in status and _gold_run(lake_project)[:8] in status
     history = table(runs)
     built = history.filter(  # Kedro passes the pipeline names in no fixed order
-        pl.col("pipelines").str.split(",").list.sort() == pl.lit(["bronze", "gold", "silver"])
+        pl.col("pipelines").str.split(", ").list.sort() == pl.lit(["bronze", "gold", "silver"])
     )
     assert built.height >= 1, history.select("pipelines", "status").to_dicts()
     assert built["status"][0] == "succeeded"
@@ -104,7 +104,7 @@ def test_the_app_says_when_the_lake_and_the_api_serve_different_runs(
             line = client.predict(source, api_name="/provenance")
             assert DIFFERENT in line, line
             assert _gold_run(project)[:8] in line and _gold_run(lake_project)[:8] in line
-            assert "kedro run --pipeline export" in line
+            assert "kedro run --pipelines export" in line
     finally:
         server.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import polars as pl
@@ -49,3 +50,23 @@ def test_table_view_labels_columns_formats_money_and_keeps_raw_values() -> None:
 def test_every_label_maps_back_to_one_field() -> None:
     for field, label in render.LABELS.items():
         assert render.FIELDS[label] in {field, "total_orders"}, label
+
+
+def test_table_view_shows_durations_and_days_as_written() -> None:
+    frame = pl.DataFrame(
+        {
+            "seconds": [1.8, 12.25],
+            "last_order": [datetime(2026, 10, 31), None],  # order days: no time of day
+            "started_at": [datetime(2026, 12, 8, 0, 34, 12), datetime(2026, 12, 8, 0, 35)],
+        }
+    )
+    html = render.table_view(frame, "€").to_html()
+    assert ">1.8<" in html and ">12.25<" in html and "1.800000" not in html
+    assert ">2026-10-31<" in html and "00:00:00" not in html.split("2026-10-31")[1][:20]
+    assert ">2026-12-08 00:34:12<" in html and ">2026-12-08 00:35:00<" in html
+
+
+def test_one_time_of_day_keeps_the_times_of_the_whole_column() -> None:
+    frame = pl.DataFrame({"at": [datetime(2026, 10, 31), datetime(2026, 11, 1, 9, 30)]})
+    html = render.table_view(frame, "€").to_html()
+    assert ">2026-10-31 00:00:00<" in html and ">2026-11-01 09:30:00<" in html

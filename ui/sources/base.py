@@ -1,6 +1,6 @@
 """The one interface the app reads through, its result types and its errors.
 
-Two implementations: :class:`ui.sources.lake.LakeSource` (gold Parquet through the Kedro
+Two implementations: :class:`ui.sources.lake.LakeSource` (gold Delta tables through the Kedro
 catalog) and :class:`ui.sources.graphql.GraphQLSource` (the GraphQL API). Frames are
 polars, with the gold column names of ``medallion_kedro.schemas.GOLD`` whichever source
 they come from, so the app and the Sources tab can compare them value by value.

@@ -9,12 +9,14 @@ the header draw them the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import polars as pl
 
+from medallion_kedro.run_stages import stage_rows
 from medallion_kedro.runs.records import history, latest
 from ui.sources.base import DataSource, SourceError, SourceUnavailableError
 from ui.sources.graphql import GraphQLSource
@@ -100,25 +102,11 @@ def _utc(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _stage_text(stages: list[dict[str, Any]]) -> str:
+def _stage_text(stages: Sequence[Mapping[str, Any]]) -> str:
     def rows(n: Any) -> str:
         return "?" if n is None else f"{int(n):,}"
 
     return "; ".join(f"{s['stage']} {rows(s['rows_in'])} → {rows(s['rows_out'])}" for s in stages)
-
-
-def _stages(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for node in nodes:
-        tags = node.get("tags") or []
-        stage = out.setdefault(
-            tags[0] if tags else "other",
-            {"stage": tags[0] if tags else "other", "rows_in": None, "rows_out": None},
-        )
-        for key in ("rows_in", "rows_out"):
-            if node.get(key) is not None:
-                stage[key] = (stage[key] or 0) + int(node[key])
-    return list(out.values())
 
 
 def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
@@ -176,8 +164,8 @@ class LakePipeline:
         rows = [
             {
                 **run,
-                "pipelines": ",".join(run.get("pipelines") or []),
-                "rows_by_stage": _stage_text(_stages(run.get("nodes") or [])),
+                "pipelines": ", ".join(run.get("pipelines") or []),
+                "rows_by_stage": _stage_text(list(stage_rows(run.get("nodes") or []))),
             }
             for run in self._history(last).iter_rows(named=True)
         ]
@@ -252,7 +240,7 @@ class ApiPipeline:
         rows = [
             {
                 **_snake(run),
-                "pipelines": ",".join(run["pipelines"]),
+                "pipelines": ", ".join(run["pipelines"]),
                 "started_at": _utc(run["startedAt"]),
                 "rows_by_stage": _stage_text([_snake(stage) for stage in run["stages"]]),
             }

@@ -17,7 +17,8 @@ class LakeRecordDataset(AbstractDataset[None, dict[str, Any]]):
 
     ``load()`` returns ``{"<layer>.<table>": {version, run_id, rows, committed_at, ...}}``
     for every table of ``layer`` that has a published version (a version the running
-    session staged but has not committed yet counts too: it is what this run reads). The
+    session staged but has not committed yet counts too: it is what this run reads; once
+    committed, the record's entry is returned, with its ``committed_at``). The
     export uses it to record in the MongoDB manifest which lake versions it published.
 
     Example catalog entry::
@@ -51,7 +52,9 @@ class LakeRecordDataset(AbstractDataset[None, dict[str, Any]]):
         tables: dict[str, Any] = dict(self._lake.read_record().get("tables", {}))
         transaction = _commit.active(self._lake)
         if transaction is not None:
-            tables.update(transaction.staged)
+            tables.update(
+                {k: e for k, e in transaction.staged.items() if k not in transaction.committed}
+            )
         prefix = f"{self._layer}."
         return {key: dict(entry) for key, entry in sorted(tables.items()) if key.startswith(prefix)}
 

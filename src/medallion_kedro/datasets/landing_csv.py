@@ -173,11 +173,15 @@ class LandingCSVDataset(CSVDataset):
             )
 
     def load(self) -> pl.DataFrame:
-        self._check_text(self._read_bytes(_SNIFF_BYTES))
+        head = self._read_bytes(_SNIFF_BYTES)
+        self._check_text(head)
         # local files are memory-mapped by polars; remote ones are read once into memory
         source: Any = (
             str(self._filepath) if self._protocol == "file" else io.BytesIO(self._read_bytes())
         )
+        if b"\r" in head and b"\n" not in head:
+            # lines ended by CR alone (old Mac exports): polars ends lines at LF only
+            source = io.BytesIO(self._read_bytes().replace(b"\r", b"\n"))
         # A strict parse refuses a row with too many fields. When it passes, only rows
         # whose last field is null can have too few, so a clean file is read just once.
         df, separators = self._parse(source, ragged=False), None

@@ -232,6 +232,40 @@ class MongoExportDataset(AbstractDataset[ExportBatch | Mapping[str, Frame], dict
         )
         return run_id
 
+    def refresh(self, run_id: str, tables: Mapping[str, Frame]) -> bool:
+        """Bring ``tables`` of export run ``run_id`` to these frames, if that run is served.
+
+        For the collections that describe the runs rather than hold gold (the run history
+        and data quality): the ``kedro run`` that exported finishes after its save, and its
+        final state replaces the documents published while it ran. Documents are replaced
+        by ``_id`` and those no longer in a frame are removed; the manifest's ``documents``
+        and ``checksum`` of each collection are updated. Returns ``False`` (and writes
+        nothing) when the manifest no longer names ``run_id``.
+        """
+        plans = self._plans(tables)
+        with self._driver_errors(f"refreshing {sorted(plans)} of export run {run_id}"):
+            db = self._db()
+            manifest = mm.read_manifest(db)
+            if manifest is None or manifest["run_id"] != run_id:
+                return False
+            missing = sorted(set(plans) - set(manifest["collections"]))
+            if missing:
+                raise DatasetError(
+                    f"Export run {run_id} in {self._database} has no collections {missing}: "
+                    "only the collections it published can be refreshed."
+                )
+            update: dict[str, Any] = {}
+            for table, plan in plans.items():
+                target = db[manifest["collections"][table]["name"]]
+                docs = plan.frame.to_dicts()
+                for doc in docs:
+                    target.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+                target.delete_many({"_id": {"$nin": [doc["_id"] for doc in docs]}})
+                update[f"collections.{table}.documents"] = target.count_documents({})
+                update[f"collections.{table}.checksum"] = mw.collection_checksum(target)
+            db[mm.MANIFEST].update_one({"_id": manifest["_id"], "run_id": run_id}, {"$set": update})
+        return True
+
     def current_manifest(self) -> dict[str, Any] | None:
         """The manifest readers use now (``None`` when nothing was exported yet)."""
         with self._driver_errors(f"reading the export manifest of {self._database}"):

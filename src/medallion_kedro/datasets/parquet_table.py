@@ -78,7 +78,7 @@ class ParquetTableDataset(LazyPolarsDataset):
         if path is None:
             raise DatasetError(
                 f"Lake table {self.key} has no published version in {self.lake.uri}: build "
-                f"it with `kedro run --pipeline {BUILT_BY.get(self.layer, self.layer)}`."
+                f"it with `kedro run --pipelines {BUILT_BY.get(self.layer, self.layer)}`."
             )
         if self._protocol == "file":
             return pl.scan_parquet(path, **self._load_args)

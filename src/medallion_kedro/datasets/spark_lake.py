@@ -125,7 +125,7 @@ class SparkLakeTableDataset(DeltaTableDataset):
         if entry is None:
             raise DatasetError(
                 f"Lake table {self.key} has no published version in {self.lake.uri}: build "
-                f"it with `kedro run --pipeline {BUILT_BY.get(self.layer, self.layer)}`."
+                f"it with `kedro run --pipelines {BUILT_BY.get(self.layer, self.layer)}`."
             )
         if session_has_delta(spark) and is_delta(entry):
             from medallion_kedro.datasets import _spark_delta

@@ -11,7 +11,9 @@ Timeline of one run (sequential runner):
   run keeps the nodes that finished) and its own OpenLineage START/COMPLETE pair is sent.
 * ``after_pipeline_run`` / ``on_pipeline_error``: the final row (``succeeded``, or ``failed``
   with the error) with the reconciliation counts and the quarantined rows by reason, and the
-  run's COMPLETE or FAIL event with its inputs, outputs and row counts.
+  run's COMPLETE or FAIL event with its inputs, outputs and row counts. A run that exported
+  (or kept the export current) then refreshes the run history that export serves, so the
+  API shows this run's final state (:func:`~medallion_kedro.runs.provenance.publish_history`).
 
 Writing the history never fails a run: a record that cannot be written is logged as an
 error and the run's own outcome stands.
@@ -40,7 +42,12 @@ from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
 from medallion_kedro.mongo_auth import redact
 from medallion_kedro.public_errors import public_text
 from medallion_kedro.runs.counting import cheap_rows, is_table, rows_by_reason, table_parts
-from medallion_kedro.runs.provenance import git_commit, process_gone, project_version
+from medallion_kedro.runs.provenance import (
+    git_commit,
+    process_gone,
+    project_version,
+    publish_history,
+)
 from medallion_kedro.runs.records import (
     FAILED,
     KILLED,
@@ -129,6 +136,8 @@ class _Run:
     part_rows: dict[str, dict[str, int | None]] = field(default_factory=dict)
     #: The MongoDB export run this run published (the manifest's ``run_id``), if any.
     export_run_id: str | None = None
+    #: (dataset, export run) serving this run's history: the run it published or kept.
+    served_export: tuple[str, str] | None = None
 
     def is_persisted(self, name: str) -> bool:
         if name not in self.persisted:
@@ -218,6 +227,7 @@ class RunRecordHooks:
             record.error = record.error or (_describe_error(error) if error else None)
             self._node_done(record)
         self._write_run(status, finished_at=ended, error=error)
+        self._publish_history()
         state = RunState.COMPLETE if status == SUCCEEDED else RunState.FAIL
         run.lineage.emit(
             state, run_id=run.run_id, job=run.job, at=ended,
@@ -337,9 +347,13 @@ class RunRecordHooks:
         """An export dataset names the export run it published: the run record keeps it."""
         assert self._run is not None
         try:
-            published = getattr(self._run.catalog.get(name), "published_run_id", None)
+            dataset = self._run.catalog.get(name)
         except Exception:  # noqa: BLE001 - not a dataset of the catalog: nothing to record
             return
+        published = getattr(dataset, "published_run_id", None)
+        served = published or getattr(dataset, "kept_run_id", None)
+        if isinstance(served, str):
+            self._run.served_export = (name, served)
         if isinstance(published, str):
             self._run.export_run_id = published
             log.info("run %s published export run %s (%s)", self._run.run_id, published, name)
@@ -371,6 +385,21 @@ class RunRecordHooks:
             self._save(NODE_RUNS_DATASET, node_runs_frame(run.run_id, run.done))
 
     # -- writing ----------------------------------------------------------------------
+
+    def _publish_history(self) -> None:
+        run = self._run
+        assert run is not None
+        if run.served_export is None or os.getpid() != run.base["pid"]:
+            return
+        name, export_run = run.served_export
+        try:
+            publish_history(run.catalog, name, export_run)
+        except Exception as exc:  # noqa: BLE001 - the history must not fail the run
+            log.error(
+                "could not refresh the run history of export run %s (%s); the API shows it "
+                "as of the export. The next export publishes it again.",
+                export_run, _describe_error(exc),
+            )  # fmt: skip
 
     def _write_run(
         self,

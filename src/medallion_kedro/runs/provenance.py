@@ -1,13 +1,21 @@
-"""Where a run comes from: project version, git commit, and whether its process still lives."""
+"""Where a run comes from (project version, git commit, whether its process still lives),
+and the run history an export serves once the run that exported has ended."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import psutil
+
+log = logging.getLogger(__name__)
+
+#: The lake's run history, read back once a run that exported has ended.
+RUNS_DATASET, NODE_RUNS_DATASET = "quality.runs", "quality.node_runs"
 
 
 def git_commit(project_path: Path) -> tuple[str | None, bool | None]:
@@ -44,3 +52,22 @@ def process_gone(pid: int | None, started_at: datetime | None) -> bool:
     except psutil.AccessDenied:
         return False
     return started_at is not None and created > started_at  # the PID was reused since
+
+
+def publish_history(catalog: Any, dataset_name: str, export_run_id: str) -> bool:
+    """Refresh the run history export run ``export_run_id`` serves with the lake's, now.
+
+    Called once the ``kedro run`` that saved ``dataset_name`` (a ``MongoExportDataset``)
+    has recorded its final state: the API then serves that state (``succeeded``, its
+    seconds, nodes and data quality) and the same history as the lake. Returns ``False``
+    when another export is served by then (that export's history stays as it is).
+    """
+    from medallion_kedro.pipelines.export.nodes import history_tables
+
+    runs, node_runs = catalog.load(RUNS_DATASET), catalog.load(NODE_RUNS_DATASET)
+    refreshed: bool = catalog.get(dataset_name).refresh(
+        export_run_id, history_tables(runs, node_runs)
+    )
+    if refreshed:
+        log.info("export run %s now serves the run history as the lake has it", export_run_id)
+    return refreshed

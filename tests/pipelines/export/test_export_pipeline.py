@@ -155,8 +155,18 @@ def test_kedro_run_pipeline_export(
     manifest = mm.read_manifest(_db(server, mongo_env))
     assert manifest is not None and manifest["pipeline_run_id"] == run["run_id"]
     assert manifest["lake_id"] == (tmp_path / "_lake_id").read_text().strip()
+    # once the run ended, the export serves its final state, as the lake records it
     published = _db(server, mongo_env)[manifest["collections"]["runs"]["name"]]
-    assert published.find_one({"_id": run["run_id"]})["status"] == "running"  # while exporting
+    doc = published.find_one({"_id": run["run_id"]})
+    assert (doc["status"], doc["nodes_done"], doc["export_run_id"]) == (
+        "succeeded",
+        run["nodes_done"],
+        export_run,
+    )
+    assert doc["seconds"] == run["seconds"] > 0
+    entry = manifest["collections"]["runs"]
+    assert entry["documents"] == published.count_documents({})
+    assert entry["checksum"] == mw.collection_checksum(published)
 
 
 def _gold_lake(root: Path, n_customers: int) -> Path:

@@ -4,7 +4,10 @@ The writing itself (run-specific collections, indexes, the manifest switch, logg
 documents and time per collection) is done by ``MongoExportDataset`` when Kedro saves the
 node's output to ``mongo.gold``: all tables are published together or not at all. The run
 history (``quality.runs``/``quality.node_runs``) and the data quality of the last runs go
-in the same batch, so readers switch to them together with the gold tables.
+in the same batch, so readers switch to them together with the gold tables. Runs still
+``running`` are left out (the run exporting is one of them): once the exporting run has
+ended, its hook refreshes both collections with its final state
+(:func:`medallion_kedro.runs.provenance.publish_history`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from medallion_kedro.datasets.export_batch import ExportBatch
-from medallion_kedro.runs.records import NODE_RUNS, conform, history, latest
+from medallion_kedro.runs.records import NODE_RUNS, RUNNING, conform, history, latest
 from medallion_kedro.schemas import GOLD, check_schema
 
 #: Runs published with each export (newest first); older ones stay in the lake.
@@ -63,17 +66,24 @@ def lake_version(versions: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _ended(runs: pl.DataFrame) -> pl.DataFrame:
+    """The current state of each run that has ended (not ``running``), newest first."""
+    current = latest(runs)
+    return current.filter(pl.col("status") != RUNNING)
+
+
 def run_documents(runs: pl.DataFrame, node_runs: pl.DataFrame) -> pl.DataFrame:
-    """The last ``HISTORY_RUNS`` runs, one row per run with its nodes nested (``nodes``)."""
+    """The last ``HISTORY_RUNS`` runs that ended, one row per run with its nodes nested
+    (``nodes``)."""
     nodes = conform(node_runs, NODE_RUNS) if node_runs.width else node_runs
-    frame = history(runs, nodes, last=HISTORY_RUNS)
+    frame = history(_ended(runs), nodes, last=HISTORY_RUNS)
     return frame.drop([c for c in _PRIVATE if c in frame.columns])
 
 
 def quality_documents(runs: pl.DataFrame) -> pl.DataFrame:
-    """Per run that checked data: its reconciliation counts and rejected rows by reason."""
-    current = latest(runs)
-    checked = current.filter(
+    """Per run that ended and checked data: its reconciliation counts and rejected rows by
+    reason."""
+    checked = _ended(runs).filter(
         (pl.col("reconciliation").list.len() > 0) | (pl.col("quality").list.len() > 0)
     )
     return checked.head(HISTORY_RUNS).select(
@@ -85,6 +95,14 @@ def quality_documents(runs: pl.DataFrame) -> pl.DataFrame:
         "reconciliation",
         pl.col("quality").alias("rejected"),
     )
+
+
+def history_tables(runs: pl.DataFrame, node_runs: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The run-history collections an export publishes: runs and data quality."""
+    return {
+        RUNS_COLLECTION: run_documents(runs, node_runs),
+        QUALITY_COLLECTION: quality_documents(runs),
+    }
 
 
 def to_export(
@@ -102,11 +120,7 @@ def to_export(
         name: source_facts(frame, gold_versions.get(f"gold.{name}"))
         for name, frame in checked.items()
     }
-    published: dict[str, pl.DataFrame] = {
-        **checked,
-        RUNS_COLLECTION: run_documents(runs, node_runs),
-        QUALITY_COLLECTION: quality_documents(runs),
-    }
+    published: dict[str, pl.DataFrame] = {**checked, **history_tables(runs, node_runs)}
     return ExportBatch(
         tables=published,
         sources=sources,

@@ -28,5 +28,6 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                 outputs="mongo.gold",
                 name="export_gold",
             )
-        ]
+        ],
+        tags="export",
     )
