@@ -18,8 +18,7 @@ import pytest
 import s3fs
 from deltalake import DeltaTable
 
-from medallion_kedro.datasets.delta_table import delta_storage_options
-from medallion_kedro.lake import read_table
+from medallion_kedro.lake import delta_storage_options, read_table
 from tests.fault_run import fault_run, paused_run
 from tests.kedro_run import kedro_run
 from tests.servers import S3Server, free_port, wait_for_port

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import psutil
+from medallion_kedro import processes
 
 
 def git_commit(project_path: Path) -> tuple[str | None, bool | None]:
@@ -35,12 +35,4 @@ def project_version() -> str | None:
 
 def process_gone(pid: int | None, started_at: datetime | None) -> bool:
     """True when ``pid`` no longer runs the process that started at ``started_at``."""
-    if pid is None:
-        return True
-    try:
-        created = datetime.fromtimestamp(psutil.Process(pid).create_time(), UTC)
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
-        return True
-    except psutil.AccessDenied:
-        return False
-    return started_at is not None and created > started_at  # the PID was reused since
+    return not processes.alive(pid, started_by=started_at.timestamp() if started_at else None)
