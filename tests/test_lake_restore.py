@@ -139,7 +139,7 @@ def test_an_outside_delta_reader_sees_published_data_after_a_killed_run(lake: Pa
     published = read_table(str(lake), "silver", "orders")
     killed_silver(lake)
 
-    ok(kedro(lake, "lake", "history"))  # any command puts the tables back
+    ok(kedro(lake, "lake", "show", "gold.kpis"))  # any command puts the tables back
 
     outside = pl.from_arrow(DeltaTable(str(lake / "silver" / "orders")).to_pyarrow_table())
     assert isinstance(outside, pl.DataFrame)
@@ -160,8 +160,10 @@ def test_the_restore_example_ends_in_a_lake_kedro_run_builds(lake: Path) -> None
     assert re.search(r"^\s*version\s+written \(UTC\)\s+operation", history, re.M)
     refused = kedro(lake, "lake", "restore", "silver.orders", "--version", "0")
     assert refused.returncode != 0
-    command = re.search(r"`(kedro lake restore --run \S+)`", refused.stderr)
+    command = re.search(r"`(kedro lake restore --run (\S+))`", refused.stderr)
     assert command is not None, refused.stderr
+    commits = ok(kedro(lake, "lake", "history"))  # the lake's commits name that run
+    assert re.search(rf"^{command.group(2)}\s+\S+\s+run\s+.*silver\.orders v0", commits, re.M)
     restored = ok(kedro(lake, *command.group(1).split()[1:]))
     assert "in one commit" in restored
     assert read_table(str(lake), "silver", "orders").height != built.height  # batch A only
