@@ -39,7 +39,7 @@ _PLAIN_TYPES = (
 
 
 def is_delta(entry: Entry | None) -> bool:
-    """Whether a commit record entry names a Delta version (not a Parquet file)."""
+    """Whether a commit record entry names a Delta version."""
     return entry is not None and entry.get("format") == "delta"
 
 
@@ -55,11 +55,12 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
     one table at once, under the lake lock.
 
     A Delta version that the record does not name (a killed or failed run wrote it) is
-    never read, and the next ``append`` or ``merge`` first restores the table to the named
-    version, so it is never built upon either. ``vacuum`` removes its files.
+    never read, and the next command puts the table back to the published version
+    (``medallion_kedro.lake.realign``), so it is never built upon either.
 
     ``load_args``: ``version`` (an int) or ``as_of`` (an ISO timestamp or datetime) read
-    that version of the table directly (time travel), outside the record; ``missing:
+    that version through the lake's published history (time travel: a version no commit
+    published is refused); ``missing:
     empty`` reads a table that has no published version yet as an empty frame (the
     incremental stages' "what is there already"). An ``append`` or ``merge`` of no rows
     writes nothing: the run publishes the same Delta version. ``save_args``:
