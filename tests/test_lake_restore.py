@@ -13,17 +13,19 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+import s3fs
 from deltalake import DeltaTable
 
-from medallion_kedro.lake import read_table
+from medallion_kedro.lake import delta_storage_options, read_table
 from tests.fault_run import fault_run
 from tests.kedro_run import PROJECT_ROOT, kedro_run
-from tests.servers import MongoServer
+from tests.servers import MongoServer, S3Server
 
 pytestmark = pytest.mark.slow
 LAKEHOUSE = ["bronze", "silver", "gold"]
@@ -35,17 +37,14 @@ def record(lake: Path) -> dict[str, Any]:
     return dict(json.loads((lake / "_lake.json").read_text()))
 
 
-def kedro(lake: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``kedro ARGS`` typed in the project folder, on the lake at ``lake``."""
+def kedro(lake: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
+    """``kedro ARGS`` typed in the project folder, on the lake at ``lake`` (else the one
+    the environment names)."""
+    where = {"LAKE_PATH": str(lake)} if lake is not None else {}
     return subprocess.run(
         [sys.executable, "-m", "kedro", *args],
         cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            "LAKE_PATH": str(lake),
-            "KEDRO_DISABLE_TELEMETRY": "1",
-            "COLUMNS": "400",
-        },  # fmt: skip
+        env={**os.environ, **where, "KEDRO_DISABLE_TELEMETRY": "1", "COLUMNS": "400"},
         capture_output=True,
         text=True,
         timeout=600,
@@ -188,3 +187,41 @@ def test_kedro_lake_rollback_undoes_the_last_run(lake: Path) -> None:
     assert read_table(str(lake), "gold", "kpis").equals(before)
     ok(kedro(lake, "run"))  # and the lake builds again
     assert read_table(str(lake), "quality", "reconciliation")["balanced"].all()
+
+
+def test_rollback_and_restore_on_s3(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same commands on the S3 lake (`--env minio`), each in a process of its own:
+    delta-rs' restore holds the GIL, which would block this process's S3 server."""
+    bucket = f"lake-{uuid.uuid4().hex[:8]}"
+    s3fs.S3FileSystem(**s3.credentials(), skip_instance_cache=True).mkdir(bucket)
+    for key, value in s3.env(bucket).items():
+        monkeypatch.setenv(key, value)
+    uri = f"s3://{bucket}"
+
+    def gold() -> pl.DataFrame:
+        return read_table(uri, "gold", "kpis", s3.credentials())
+
+    kedro_run(["generate"], env="minio", params=BATCH_A)
+    kedro_run(LAKEHOUSE, env="minio")
+    first, first_run = gold(), record_s3(s3, bucket)["tables"]["gold.kpis"]["run_id"]
+    kedro_run(["generate"], env="minio", params=BATCH_B)
+    kedro_run(LAKEHOUSE, env="minio")
+    second = gold()
+    assert not second.equals(first)
+
+    ok(kedro(None, "lake", "rollback", "--env", "minio"))
+    assert gold().equals(first)
+    ok(kedro(None, "lake", "restore", "--run", record_s3(s3, bucket)["history"][-2]
+             ["run_id"], "--env", "minio"))  # fmt: skip
+    assert gold().equals(second)
+    ok(kedro(None, "lake", "restore", "--run", first_run, "--env", "minio"))
+    assert gold().equals(first)
+    for key, entry in record_s3(s3, bucket)["tables"].items():
+        table = DeltaTable(f"{uri}/{key.replace('.', '/', 1)}",
+                           storage_options=delta_storage_options(s3.credentials()))  # fmt: skip
+        assert table.version() == entry["version"], key
+
+
+def record_s3(s3: S3Server, bucket: str) -> dict[str, Any]:
+    fs = s3fs.S3FileSystem(**s3.credentials(), skip_instance_cache=True)
+    return dict(json.loads(fs.cat_file(f"{bucket}/_lake.json")))
