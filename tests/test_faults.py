@@ -23,7 +23,7 @@ import pytest
 from deltalake import DeltaTable
 
 from medallion_kedro.datasets import DeltaTableDataset
-from medallion_kedro.lake import read_table, rollback
+from medallion_kedro.lake import lake_at, read_table, rollback
 from medallion_kedro.schemas import GOLD as GOLD_SCHEMAS
 from tests.fault_run import fault_run, paused_run
 from tests.kedro_run import PROJECT_ROOT, kedro_run
@@ -230,7 +230,7 @@ def test_gold_refuses_silver_tables_of_different_runs(lake: Path) -> None:
     with pytest.raises(
         Exception,
         match=r"silver tables this run reads come from different runs \(silver\.customers from "
-        r"run \S+; silver\.orders from run \S+\).*kedro run --pipeline silver",
+        r"run \S+; silver\.orders from run \S+\).*kedro run --pipelines silver",
     ):
         kedro_run(["gold"])
     assert record(lake) == before
@@ -244,7 +244,7 @@ def test_silver_refuses_bronze_tables_of_different_runs(lake: Path) -> None:
     with pytest.raises(
         Exception,
         match=r"bronze tables this run reads come from different runs \(.*bronze\.orders from "
-        r"run \S+\).*kedro run --pipeline bronze",
+        r"run \S+\).*kedro run --pipelines bronze",
     ):
         kedro_run(["silver", "gold"])
     assert record(lake) == before
@@ -342,56 +342,23 @@ def test_full_disk_while_committing_keeps_the_previous_record(
     assert leftovers(lake) == []
 
 
-def test_rollback_makes_the_previous_gold_current_again(lake: Path) -> None:
-    gold_a = gold(lake)
+def test_rollback_makes_the_previous_lake_current_again(lake: Path) -> None:
+    before, gold_a = record(lake), gold(lake)
     kedro_run(["generate"], params=BATCH_B)
     kedro_run(LAKEHOUSE)
     gold_b = gold(lake)
     assert not gold_b["kpis"].equals(gold_a["kpis"])
 
-    assert rollback(str(lake), ["gold"]) == [f"gold.{t}" for t in sorted(GOLD)]
+    done = rollback(lake_at(str(lake)))
 
+    assert set(done.published) == set(before["tables"])  # every table, in one commit
     assert_same_gold(gold(lake), gold_a)
+    for key in before["tables"]:
+        assert published(lake, key)["run_id"] == before["tables"][key]["run_id"], key
     assert not (lake / "_lock.json").exists()
-    rollback(str(lake), ["gold"])  # a second rollback undoes the first
+    rollback(lake_at(str(lake)))  # a second rollback undoes the first
     assert_same_gold(gold(lake), gold_b)
-    before = record(lake)
-    with pytest.raises(Exception, match=r"no previous version of \['gold\.extra'\]"):
-        extra = DeltaTableDataset(filepath=str(lake / "gold" / "extra"))
-        extra.save(pl.DataFrame({"k": [1]}))
-        rollback(str(lake), ["gold"])  # one gold table has no previous version: refused
-    assert record(lake)["tables"]["gold.kpis"] == before["tables"]["gold.kpis"]
-
-
-def test_a_lake_of_single_files_from_older_releases_is_read_and_checked(
-    tmp_path: Path, built_lake: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """No commit record yet: the single files are read, and their batches still checked."""
-    old = tmp_path / "old"
-    for table, batch in (("customers", "batch1"), ("orders", "batch2")):
-        frame = read(built_lake, "bronze", table).with_columns(_batch_id=pl.lit(batch))
-        (old / "bronze").mkdir(parents=True, exist_ok=True)
-        frame.write_parquet(old / "bronze" / f"{table}.parquet")
-    monkeypatch.setenv("LAKE_PATH", str(old))
-    with pytest.raises(
-        Exception,
-        match=r"different ingestions \(bronze\.customers holds batch batch1; bronze\.orders "
-        r"holds batch batch2\)",
-    ):
-        kedro_run(["silver"])
-    assert sorted(p.name for p in old.rglob("*")) == [
-        "bronze",
-        "customers.parquet",
-        "orders.parquet",
-    ]
-
-    orders = pl.read_parquet(old / "bronze" / "orders.parquet").with_columns(
-        _batch_id=pl.lit("batch1")
-    )
-    orders.write_parquet(old / "bronze" / "orders.parquet")
-    kedro_run(["silver", "gold"])  # one batch: accepted, and the result is published
-    assert_gold_matches_silver(old)
-    assert (old / "bronze" / "orders.parquet").exists()  # bronze was only read
+    assert leftovers(lake) == []
 
 
 def test_thread_runner_publishes_each_stage_whole(lake: Path) -> None:

@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 import s3fs
 
-from medallion_kedro.datasets._commit import Lake
-from medallion_kedro.lake import lake_at
-from medallion_kedro.lake_lock import LakeLock, LakeLockedError, process_start
+from medallion_kedro.lake import Lake, LakeLock, LakeLockedError, lake_at
+from medallion_kedro.processes import started_at
 from tests.servers import S3Server
 
 
@@ -31,8 +30,7 @@ def _dead_pid() -> int:
 
 HOLD = """
 import json, sys, time
-from medallion_kedro.lake import lake_at
-from medallion_kedro.lake_lock import LakeLock
+from medallion_kedro.lake import LakeLock, lake_at
 uri, credentials, seconds = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
 with LakeLock(lake_at(uri, credentials or None), "run-a"):
     print("HELD", flush=True)
@@ -137,9 +135,10 @@ def test_s3_stale_lock_is_taken_over_but_never_a_fresh_one(s3_lake: Lake) -> Non
 
 def test_a_lock_whose_pid_was_reused_is_taken_over(tmp_path: Path) -> None:
     """After a crash the pid may belong to another process (containers reuse low pids)."""
-    if process_start(os.getpid()) is None:
-        pytest.skip("no /proc here: only the pid is checked")
-    reused = {"pid": os.getpid(), "pid_start": "another-boot:1", "host": socket.gethostname(),
+    started = started_at(os.getpid())
+    assert started is not None
+    # the lock's process started an hour before the one that now has its pid
+    reused = {"pid": os.getpid(), "pid_start": started - 3600, "host": socket.gethostname(),
               "run_id": "crashed", "started_ts": time.time()}  # fmt: skip
     (tmp_path / "_lock.json").write_text(json.dumps(reused))
     with LakeLock(lake_at(str(tmp_path)), "run-b"):

@@ -14,8 +14,7 @@ from kedro.io.core import DatasetError
 
 from medallion_kedro.datasets.delta_table import DeltaTableDataset
 from medallion_kedro.errors import TRACEBACK_VARIABLE, expected_error
-from medallion_kedro.lake import lake_at
-from medallion_kedro.lake_lock import LakeLockedError
+from medallion_kedro.lake import LakeLockedError, lake_at
 from medallion_kedro.pipelines.bronze.nodes import SourceLayoutError
 from tests import handmade as hm
 from tests.kedro_run import PROJECT_ROOT

@@ -21,13 +21,9 @@ class UserError(Exception):
 
 def expected_error(exc: BaseException) -> BaseException | None:
     """``exc``, or the error it was raised from, when a user caused it; else ``None``."""
-    from medallion_kedro.lake import LakeMixedError, LakeUnavailableError
-    from medallion_kedro.lake_lock import LakeLockedError
-
-    kinds = (UserError, LakeMixedError, LakeUnavailableError, LakeLockedError)
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, kinds):
+        if isinstance(seen, UserError):
             return seen
         seen = seen.__cause__
     return None

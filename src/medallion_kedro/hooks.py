@@ -4,6 +4,7 @@ gate and commits."""
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
@@ -12,22 +13,18 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol
 from kedro.pipeline import Node, Pipeline
 
-from medallion_kedro.datasets import _commit, is_a
-from medallion_kedro.lake import check_consistent, check_lake, lake_at
-from medallion_kedro.lake_lock import LakeLock
+import medallion_kedro.lake as lakes
+from medallion_kedro.datasets import is_a
 from medallion_kedro.schemas import check_schema, contract_of
 
 if TYPE_CHECKING:
-    from medallion_kedro.datasets.delta_table import DeltaTableDataset
-    from medallion_kedro.datasets.parquet_table import ParquetTableDataset
-
-    LakeTable = ParquetTableDataset | DeltaTableDataset
+    from medallion_kedro.datasets.delta_table import DeltaTableDataset as LakeTable
 
 log = logging.getLogger(__name__)
 
 #: The dataset types that are lake tables published through the commit record (by name:
-#: see ``datasets.is_a``).
-LAKE_TABLES = ("ParquetTableDataset", "DeltaTableDataset")
+#: see ``datasets.is_a``; ``SparkLakeTableDataset`` is a ``DeltaTableDataset``).
+LAKE_TABLES = ("DeltaTableDataset",)
 
 
 def _commit_units(pipeline: Pipeline, tables: dict[str, LakeTable]) -> list[set[str]]:
@@ -70,18 +67,24 @@ class LakePreflightHooks:
     """Guard every run that touches the lake.
 
     Before the first node: check the lake is reachable and writable; take the lake lock
-    when the run writes to the lake (a second run fails cleanly); remove what killed runs
-    left (temporary files, unpublished versions); refuse input tables that do not belong
-    together (bronze of different batches, silver or gold of different runs). During the
-    run: publish each stage's tables together once all are saved. On error: publish
-    nothing more, remove the unpublished versions. Always: release the lock.
+    when the run writes to the lake (a second run fails cleanly); put every table a killed
+    or failed run left unpublished versions in back to its published version (a run that
+    only reads does so when no run holds the lake); refuse input tables that do not belong
+    together. During the run: note the Delta version of every lake table each node reads,
+    and publish each stage's tables together once all are saved, naming the versions they
+    were built from (``sources``). On error: publish nothing more and put the tables back.
+    Always: release the lock.
     """
 
     def __init__(self) -> None:
         self._context: KedroContext | None = None
-        self._lock: LakeLock | None = None
-        self._transaction: _commit.Transaction | None = None
+        self._lock: lakes.LakeLock | None = None
+        self._transaction: lakes.Transaction | None = None
         self._units: list[set[str]] = []
+        self._pipeline: Pipeline | None = None
+        self._tables: dict[str, LakeTable] = {}
+        self._reads: dict[str, dict[str, int]] = {}
+        self._reads_mutex = threading.Lock()
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
@@ -102,7 +105,7 @@ class LakePreflightHooks:
         if self._context is None:
             return
         uri, credentials = self._lake_root()
-        check_lake(uri, credentials)
+        lakes.check_lake(uri, credentials)
         if "ParallelRunner" in str(run_params.get("runner", "")):
             raise RuntimeError(
                 "The lake's commit protocol needs the runs' nodes in one process: use the "
@@ -115,41 +118,50 @@ class LakePreflightHooks:
         )
         if not tables and not writes_lake:
             return
-        lake = lake_at(uri, credentials)
-        run_id = _commit.new_run_id()
+        lake = lakes.lake_at(uri, credentials)
+        run_id = lakes.new_run_id()
         if writes_lake:
-            self._lock = LakeLock(lake, run_id)
+            self._lock = lakes.LakeLock(lake, run_id)
             self._lock.acquire()
         try:
-            record = lake.read_record()
             if writes_lake:
-                known = set(record.get("tables", {})) | {t.key for t in tables.values()}
-                lake.prune(known, record, keep=set())
-                restored = [
-                    cast("DeltaTableDataset", table).restore_named(record)
-                    for table in tables.values()
-                    if is_a(table, "DeltaTableDataset")
-                ]
-                if any(restored):
-                    lake.write_record(record)
+                lake.remove_temps()
+                lakes.realign(lake)
+            else:
+                lakes.realign_if_needed(lake)
+            record = lake.read_record()
             inputs = {tables[n].key: tables[n] for n in pipeline.inputs() if n in tables}
-            check_consistent(inputs, record)
+            lakes.check_consistent(inputs, record)
         except BaseException:
             self._release()
             raise
         if tables:
-            # the version of every lake table the run reads: committed, or its own
-            read = {tables[n].key for node in pipeline.nodes for n in node.inputs if n in tables}
-            sources = {
-                key: str(record["tables"].get(key, {}).get("version", "single file"))
-                if key in inputs
-                else run_id
-                for key in sorted(read)
-            }
-            self._transaction = _commit.Transaction(lake, run_id, sources)
+            self._transaction = lakes.Transaction(lake, run_id)
             self._units = _commit_units(pipeline, tables)
-            _commit.begin(self._transaction)
+            self._pipeline, self._tables, self._reads = pipeline, tables, {}
+            lakes.begin(self._transaction)
             log.info("lake: run %s on %s", run_id, lake.uri)
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str, node: Node) -> None:
+        table = self._tables.get(dataset_name)
+        if self._transaction is None or table is None or table.last_read is None:
+            return
+        with self._reads_mutex:
+            self._reads.setdefault(node.name, {})[table.key] = table.last_read
+
+    def _sources(self, unit: set[str]) -> lakes.Sources:
+        """The Delta version of every lake table read on the way to ``unit``'s tables (the
+        newest, when the run read a table before and after writing it)."""
+        assert self._pipeline is not None
+        names = [n for n, t in self._tables.items() if t.key in unit]
+        outputs = [n for n in names if n in self._pipeline.all_outputs()]
+        sources: lakes.Sources = {}
+        with self._reads_mutex:
+            for node in self._pipeline.to_outputs(*outputs).nodes if outputs else []:
+                for key, version in self._reads.get(node.name, {}).items():
+                    sources[key] = max(version, sources.get(key, version))
+        return dict(sorted(sources.items()))
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str) -> None:
@@ -158,14 +170,15 @@ class LakePreflightHooks:
         transaction = self._transaction
         if transaction is None:
             return
-        transaction.commit_complete(self._units)
+        transaction.commit_complete(self._units, self._sources)
 
     @hook_impl
     def after_pipeline_run(self) -> None:
         transaction = self._transaction
         try:
             if transaction is not None and transaction.pending():
-                transaction.commit(transaction.pending())
+                pending = transaction.pending()
+                transaction.commit(pending, self._sources(pending))
         finally:
             self._release()
 
@@ -179,8 +192,9 @@ class LakePreflightHooks:
 
     def _release(self) -> None:
         if self._transaction is not None:
-            _commit.end(self._transaction.lake)
+            lakes.end(self._transaction.lake)
             self._transaction = None
+        self._tables, self._reads, self._pipeline = {}, {}, None
         if self._lock is not None:
             self._lock.release()
             self._lock = None

@@ -34,9 +34,10 @@ WITHHELD = "details are in the run's console log only (they may quote data)"
 #: read from a landing file: published as they are.
 SAFE_CLASSES = frozenset(
     {
-        "medallion_kedro.lake.LakeMixedError",
-        "medallion_kedro.lake.LakeUnavailableError",
-        "medallion_kedro.lake_lock.LakeLockedError",
+        "medallion_kedro.lake.checks.LakeMixedError",
+        "medallion_kedro.lake.checks.LakeUnavailableError",
+        "medallion_kedro.lake.history.LakeHistoryError",
+        "medallion_kedro.lake.lock.LakeLockedError",
         "medallion_kedro.pipelines.gold.nodes.UnreconciledSilverError",
         "medallion_kedro.pipelines.silver.nodes.ReconciliationError",
         "medallion_kedro.pipelines.silver.nodes.RejectShareError",

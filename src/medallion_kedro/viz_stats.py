@@ -51,15 +51,10 @@ def _names(data: pl.DataFrame | pl.LazyFrame) -> list[str]:
 
 
 def _file_of(dataset: Any) -> tuple[Any | None, str | None]:
-    """The filesystem and file of a file-backed dataset (kedro-datasets' private names).
-
-    A lake table is a folder of versions: its file is the version the run reads or wrote.
-    """
+    """The filesystem and file of a file-backed dataset (kedro-datasets' private names)."""
     fs, filepath = getattr(dataset, "_fs", None), getattr(dataset, "_filepath", None)
     if fs is None or filepath is None:
         return None, None
-    if is_a(dataset, "ParquetTableDataset"):
-        return fs, dataset.current_path()
     return fs, str(PurePosixPath(str(filepath)))
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,8 @@ import pytest
 import s3fs
 from kedro.io.core import DatasetError
 
-from medallion_kedro.datasets import LandingCSVDataset, ParquetTableDataset
-from medallion_kedro.datasets._files import replace_whole, upload_whole
+from medallion_kedro.datasets import LandingCSVDataset
+from medallion_kedro.lake.files import replace_whole, upload_whole
 from tests.servers import S3Server
 
 
@@ -153,101 +152,6 @@ def test_landing_other_parse_errors_quote_a_short_excerpt() -> None:
     text = "x" * 5000
     assert len(excerpt(text)) < 240 and excerpt(text).startswith("x" * 200)
     assert excerpt("a\nb") == "a\\nb"
-
-
-def _record(lake: Path) -> dict[str, Any]:
-    return dict(json.loads((lake / "_lake.json").read_text()))
-
-
-def test_parquet_table_saves_a_version_and_commits_it(tmp_path: Path) -> None:
-    lake = tmp_path / "lake"
-    ds = ParquetTableDataset(filepath=str(lake / "gold" / "t"), file_format="parquet")
-    assert not ds.exists()
-    frame = pl.DataFrame({"k": list(range(20)), "v": [float(i) for i in range(20)]})
-    ds.save(frame.lazy())
-    assert isinstance(ds.load(), pl.LazyFrame)
-    assert ds.load().collect().equals(frame)
-    preview = ds.preview(3)
-    assert preview["columns"] == ["k", "v"] and len(preview["data"]) == 3
-    entry = _record(lake)["tables"]["gold.t"]
-    assert entry["rows"] == 20
-    assert sorted(p.name for p in (lake / "gold" / "t").iterdir()) == [Path(entry["file"]).name]
-    assert sorted(p.name for p in lake.iterdir()) == ["_lake.json", "gold"]  # no lock left
-
-
-def test_parquet_table_keeps_the_previous_version_and_removes_older(tmp_path: Path) -> None:
-    lake = tmp_path / "lake"
-    ds = ParquetTableDataset(filepath=str(lake / "silver" / "t"), file_format="parquet")
-    for k in (1, 2, 3):
-        ds.save(pl.DataFrame({"k": [k]}))
-    record = _record(lake)
-    current, previous = record["tables"]["silver.t"], record["previous"]["silver.t"]
-    assert pl.read_parquet(lake / current["file"])["k"].to_list() == [3]
-    assert pl.read_parquet(lake / previous["file"])["k"].to_list() == [2]
-    assert sorted(str(p.relative_to(lake)) for p in (lake / "silver" / "t").iterdir()) == sorted(
-        [current["file"], previous["file"]]
-    )
-
-
-def test_cleanup_removes_unpublished_versions_and_never_the_run_history(tmp_path: Path) -> None:
-    """Run history (append-only folders beside the tables) and lineage survive cleanup, even
-    when cleanup is asked about their folders; an unpublished version of a table does not."""
-    from medallion_kedro.datasets._commit import new_run_id
-    from medallion_kedro.lake import lake_at
-
-    lake = tmp_path / "lake"
-    ds = ParquetTableDataset(filepath=str(lake / "quality" / "t"), file_format="parquet")
-    ds.save(pl.DataFrame({"k": [1]}))
-    orphan = lake / "quality" / "t" / f"{new_run_id()}.parquet"  # a killed run's version
-    pl.DataFrame({"k": [2]}).write_parquet(orphan)
-    history = [
-        lake / "quality" / "runs" / "01a220bc-bc52-7b54-8ae9-633fcddf9b77.running.parquet",
-        lake / "quality" / "node_runs" / "01a220bc-bc52-7b54-8ae9-633fcddf9b77.parquet",
-    ]
-    for path in history:
-        path.parent.mkdir(parents=True)
-        pl.DataFrame({"run_id": ["r"]}).write_parquet(path)
-    events = lake / "_lineage" / "events.jsonl"
-    events.parent.mkdir()
-    events.write_text("{}\n")
-
-    store = lake_at(str(lake))
-    store.prune({"quality.t", "quality.runs", "quality.node_runs"}, store.read_record(), set())
-    assert not orphan.exists()
-    assert all(path.exists() for path in history) and events.read_text() == "{}\n"
-    assert ds.load().collect()["k"].to_list() == [1]
-
-
-def test_parquet_table_failed_save_keeps_published_version(tmp_path: Path) -> None:
-    lake = tmp_path / "lake"
-    ds = ParquetTableDataset(filepath=str(lake / "gold" / "t"), file_format="parquet")
-    ds.save(pl.DataFrame({"k": [1]}))
-    before = (lake / "_lake.json").read_bytes()
-    failing = pl.LazyFrame({"k": ["x"]}).select(pl.col("k").cast(pl.Int64, strict=True))
-    with pytest.raises(DatasetError):
-        ds.save(failing)
-    assert (lake / "_lake.json").read_bytes() == before
-    assert ds.load().collect()["k"].to_list() == [1]
-    assert len(list((lake / "gold" / "t").iterdir())) == 1
-
-
-def test_parquet_table_reads_the_single_file_of_older_releases(tmp_path: Path) -> None:
-    lake = tmp_path / "lake"
-    (lake / "gold").mkdir(parents=True)
-    pl.DataFrame({"k": [7]}).write_parquet(lake / "gold" / "t.parquet")
-    ds = ParquetTableDataset(filepath=str(lake / "gold" / "t.parquet"), file_format="parquet")
-    assert ds.load().collect()["k"].to_list() == [7]
-    ds.save(pl.DataFrame({"k": [8]}))  # the record now names a version: the old file goes
-    assert ds.load().collect()["k"].to_list() == [8]
-    assert not (lake / "gold" / "t.parquet").exists()
-
-
-def test_parquet_table_not_built_says_which_pipeline(tmp_path: Path) -> None:
-    ds = ParquetTableDataset(filepath=str(tmp_path / "quality" / "t"), file_format="parquet")
-    with pytest.raises(
-        DatasetError, match=r"quality\.t has no published version .*--pipelines silver"
-    ):
-        ds.load()
 
 
 def test_replace_whole_leaves_the_target_as_it_was_when_a_write_fails(tmp_path: Path) -> None:

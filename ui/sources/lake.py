@@ -2,17 +2,24 @@
 
 The catalog is built once per process and per (project, environment), so the app follows
 ``--env minio`` exactly as ``kedro run`` does, and no request pays for a Kedro bootstrap.
+Each call reads every table it needs from one commit record (a snapshot), and
+:meth:`LakeSource.snapshot` holds one for several calls, so a run publishing in between
+never gives the app tables of two commits.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+import medallion_kedro.lake as lakes
 from ui.sources.base import Customer, Kpis, SourceError, SourceUnavailableError
 
 LABEL = "Lake (Parquet)"
@@ -51,6 +58,17 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300]
 
 
+def _one_snapshot(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``method`` with every lake read in it from one commit record."""
+
+    @functools.wraps(method)
+    def wrapper(self: LakeSource, *args: Any, **kwargs: Any) -> Any:
+        with self.snapshot():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class LakeSource:
     """Gold Parquet tables, loaded as ``gold.<table>`` from the Kedro catalog."""
 
@@ -65,6 +83,18 @@ class LakeSource:
     def describe(self) -> str:
         env = self._env or "local"
         return f"gold Parquet of the Kedro project {self._project_path} (env {env})"
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Within the block, every table this source reads comes from one commit record."""
+        catalog = kedro_catalog(self._project_path, self._env)
+        try:
+            lake = catalog.get("gold.kpis").lake
+        except Exception:  # no lake table in this catalog: nothing to pin
+            yield
+            return
+        with lakes.pinned(lake):
+            yield
 
     def _scan(self, table: str) -> pl.LazyFrame:
         """``gold.<table>`` as a LazyFrame, whether the catalog loads it eager or lazy."""
@@ -100,6 +130,7 @@ class LakeSource:
             f"with `{run} --pipelines generate` then `{run}`.{cause}"
         )
 
+    @_one_snapshot
     def kpis(self) -> Kpis:
         frame = self._load("kpis")
         if frame.height != 1:
@@ -108,12 +139,15 @@ class LakeSource:
             )
         return Kpis(**frame.row(0, named=True))
 
+    @_one_snapshot
     def revenue_by_country(self) -> pl.DataFrame:
         return self._load("revenue_by_country")
 
+    @_one_snapshot
     def revenue_by_product(self) -> pl.DataFrame:
         return self._load("revenue_by_product")
 
+    @_one_snapshot
     def monthly_revenue(self) -> pl.DataFrame:
         return self._load("monthly_revenue").sort("month")
 
@@ -121,12 +155,15 @@ class LakeSource:
         found = self._collect("customer_metrics", self._scan("customer_metrics").filter(condition))
         return Customer(**found.row(0, named=True)) if found.height else None
 
+    @_one_snapshot
     def customer_by_id(self, customer_id: int) -> Customer | None:
         return self._one_customer(pl.col("customer_id") == customer_id)
 
+    @_one_snapshot
     def customer_by_email(self, email: str) -> Customer | None:
         return self._one_customer(pl.col("email").str.to_lowercase() == email.strip().lower())
 
+    @_one_snapshot
     def top_customers(
         self, n: int, country: str | None = None, segment: str | None = None
     ) -> pl.DataFrame:
@@ -138,5 +175,6 @@ class LakeSource:
         query = query.sort(["total_spent", "customer_id"], descending=[True, False]).head(n)
         return self._collect("customer_metrics", query)
 
+    @_one_snapshot
     def segments(self) -> pl.DataFrame:
         return self._load("segments")

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from medallion_kedro.datasets.mongo_export_dataset import MongoExportDataset
     from medallion_kedro.datasets.mongodb_dataset import MongoDBDataset
     from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
-    from medallion_kedro.datasets.parquet_table import ParquetTableDataset
     from medallion_kedro.datasets.spark_checkpoint import SparkCheckpointDataset
     from medallion_kedro.datasets.spark_lake import SparkLakeTableDataset
 
@@ -36,7 +35,6 @@ _MODULES = {
     "MongoDBDataset": "mongodb_dataset",
     "MongoExportDataset": "mongo_export_dataset",
     "ParquetFolderDataset": "parquet_folder",
-    "ParquetTableDataset": "parquet_table",
     "SparkCheckpointDataset": "spark_checkpoint",
     "SparkLakeTableDataset": "spark_lake",
 }
@@ -51,7 +49,6 @@ __all__ = [
     "MongoDBDataset",
     "MongoExportDataset",
     "ParquetFolderDataset",
-    "ParquetTableDataset",
     "SparkCheckpointDataset",
     "SparkLakeTableDataset",
     "is_a",
@@ -75,7 +72,7 @@ def is_a(obj: object, *names: str) -> bool:
     """``isinstance(obj, <one of the named classes of this package>)`` without importing a
     class's module: no object of a class whose module was never imported can exist, so
     such a class is skipped (hooks check every catalog entry this way, and importing,
-    say, ``ParquetTableDataset`` would import pandas for nothing)."""
+    say, ``SparkLakeTableDataset`` would import PySpark for nothing)."""
     for name in names:
         module = sys.modules.get(f"{__name__}.{_MODULES[name]}")
         if module is not None and isinstance(obj, getattr(module, name)):

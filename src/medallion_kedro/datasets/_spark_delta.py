@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from medallion_kedro.datasets import _commit
+import medallion_kedro.lake as lakes
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -29,8 +29,8 @@ def write(
     mode: str,
     predicate: str | None,
     run_id: str,
-    before: _commit.Entry | None,
-) -> _commit.Entry:
+    before: lakes.Entry | None,
+) -> lakes.Entry:
     """Write one Delta version of ``uri`` from the executors; return its commit record
     entry (the same fields as the delta-rs path's)."""
     from delta.tables import DeltaTable  # delta-spark, present wherever the session has Delta
@@ -52,12 +52,12 @@ def write(
         writer.save(uri)
     last = DeltaTable.forPath(spark, uri).history(1).collect()[0]
     metrics: dict[str, Any] = dict(last["operationMetrics"] or {})
-    entry: _commit.Entry = {
+    entry: lakes.Entry = {
         "format": "delta",
         "version": int(last["version"]),
         "run_id": run_id,
         "mode": mode,
-        "written_at": _commit.now_iso(),
+        "written_at": lakes.now_iso(),
     }
     previous = int(before.get("rows", 0)) if before is not None else 0
     if mode == "merge":

@@ -21,13 +21,12 @@ from deltalake.transaction import AddAction, create_table_with_add_actions
 from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
 from kedro_datasets._typing import TablePreview
 
-from medallion_kedro.datasets import _commit
+import medallion_kedro.lake as lakes
 from medallion_kedro.datasets._preview import table_preview
+from medallion_kedro.lake import Entry, build_command, delta_storage_options, fs_credentials
 
 log = logging.getLogger(__name__)
 
-#: The pipeline that builds each layer (named in "not built yet" messages).
-BUILT_BY = {"bronze": "bronze", "silver": "silver", "quality": "silver", "gold": "gold"}
 MODES = ("overwrite", "append", "merge")
 
 #: The ``write_deltalake`` options the polars writer honours too.
@@ -39,40 +38,9 @@ _PLAIN_TYPES = (
 )  # fmt: skip
 
 
-def delta_storage_options(credentials: dict[str, Any] | None) -> dict[str, str]:
-    """delta-rs ``storage_options`` from s3fs-style credentials (``key``, ``secret``, endpoint).
-
-    ``conditional_put=etag`` makes delta-rs commit each new log entry with a conditional PUT
-    (``If-None-Match``), so two writers of one table on S3/MinIO cannot both write version N:
-    the loser retries on the new version or fails; no lock service is needed.
-    """
-    creds = dict(credentials or {})
-    options: dict[str, str] = {"conditional_put": "etag", "AWS_REGION": "us-east-1"}
-    if creds.get("key"):
-        options["AWS_ACCESS_KEY_ID"] = str(creds["key"])
-    if creds.get("secret"):
-        options["AWS_SECRET_ACCESS_KEY"] = str(creds["secret"])
-    if creds.get("token"):
-        options["AWS_SESSION_TOKEN"] = str(creds["token"])
-    endpoint = (creds.get("client_kwargs") or {}).get("endpoint_url")
-    if endpoint:
-        options["AWS_ENDPOINT_URL"] = str(endpoint)
-        if str(endpoint).startswith("http://"):
-            options["AWS_ALLOW_HTTP"] = "true"
-    region = (creds.get("client_kwargs") or {}).get("region_name")
-    if region:
-        options["AWS_REGION"] = str(region)
-    options.update({k: str(v) for k, v in (creds.get("storage_options") or {}).items()})
-    return options
-
-
-def is_delta(entry: _commit.Entry | None) -> bool:
-    """Whether a commit record entry names a Delta version (not a Parquet file)."""
+def is_delta(entry: Entry | None) -> bool:
+    """Whether a commit record entry names a Delta version."""
     return entry is not None and entry.get("format") == "delta"
-
-
-def _fs_credentials(credentials: dict[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (credentials or {}).items() if k != "storage_options"}
 
 
 class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFrame]):
@@ -87,11 +55,12 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
     one table at once, under the lake lock.
 
     A Delta version that the record does not name (a killed or failed run wrote it) is
-    never read, and the next ``append`` or ``merge`` first restores the table to the named
-    version, so it is never built upon either. ``vacuum`` removes its files.
+    never read, and the next command puts the table back to the published version
+    (``medallion_kedro.lake.realign``), so it is never built upon either.
 
     ``load_args``: ``version`` (an int) or ``as_of`` (an ISO timestamp or datetime) read
-    that version of the table directly (time travel), outside the record; ``missing:
+    that version through the lake's published history (time travel: a version no commit
+    published is refused); ``missing:
     empty`` reads a table that has no published version yet as an empty frame (the
     incremental stages' "what is there already"). An ``append`` or ``merge`` of no rows
     writes nothing: the run publishes the same Delta version. ``save_args``:
@@ -120,14 +89,14 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
     ) -> None:
         protocol, path = get_protocol_and_path(str(filepath).rstrip("/"))
         self._protocol = protocol
-        self._fs = fsspec.filesystem(protocol, **_fs_credentials(credentials), **(fs_args or {}))
+        self._fs = fsspec.filesystem(protocol, **fs_credentials(credentials), **(fs_args or {}))
         folder = path.removesuffix(".parquet")
         self._filepath = PurePosixPath(folder)
-        self.lake, self.key = _commit.lake_of(protocol, folder, self._fs)
+        self._storage_options = delta_storage_options(credentials) if protocol != "file" else {}
+        self.lake, self.key = lakes.lake_of(protocol, folder, self._fs, self._storage_options)
         self._uri = self.lake.path(self.key.replace(".", "/", 1))
         if protocol != "file":
             self._uri = f"{protocol}://{self._uri}"
-        self._storage_options = delta_storage_options(credentials) if protocol != "file" else {}
         self._load_args = dict(load_args or {})
         self._save_args = dict(save_args or {})
         self._mode = str(self._save_args.pop("mode", "overwrite"))
@@ -149,6 +118,8 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
                 "key columns) or save_args.predicate in the catalog."
             )
         self.metadata = metadata
+        #: The Delta version the last :meth:`load` read (the run's provenance names it).
+        self.last_read: int | None = None
 
     @property
     def layer(self) -> str:
@@ -173,21 +144,12 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
 
     # -- reading ----------------------------------------------------------------------------
 
-    def current_entry(self) -> _commit.Entry | None:
+    def current_entry(self) -> Entry | None:
         """The version this process reads: staged by the running session, else committed."""
-        return _commit.current_entry(self.lake, self.key)
-
-    def _legacy_file(self) -> str | None:
-        """The Parquet file an earlier release published for this table, if any."""
-        entry = self.lake.read_record()["tables"].get(self.key)
-        if entry is not None and "file" in entry:
-            return self.lake.path(entry["file"])
-        legacy = f"{self._filepath}.parquet"
-        return legacy if self._fs.exists(legacy) else None
+        return lakes.current_entry(self.lake, self.key)
 
     def _exists(self) -> bool:
-        entry = self.current_entry()
-        return is_delta(entry) or self._legacy_file() is not None
+        return is_delta(self.current_entry())
 
     def table(self, version: int | None = None) -> DeltaTable:
         """The ``deltalake.DeltaTable`` (at ``version``, else its latest), for maintenance."""
@@ -196,7 +158,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         except TableNotFoundError as exc:
             raise DatasetError(
                 f"Lake table {self.key} has no Delta table at {self._uri}: build it with "
-                f"`kedro run --pipeline {BUILT_BY.get(self.layer, self.layer)}`."
+                f"`{build_command(self.layer)}`."
             ) from exc
 
     def load(self) -> pl.LazyFrame:
@@ -205,47 +167,52 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         if version is not None or as_of is not None:
             return self.load_version(version=version, as_of=as_of)
         entry = self.current_entry()
-        if entry is not None and is_delta(entry):
-            return self._scan(int(entry["version"]))
-        legacy = self._legacy_file()
-        if legacy is None and self._load_args.get("missing") == "empty":
+        if is_delta(entry):
+            assert entry is not None
+            return self._read(int(entry["version"]))
+        if self._load_args.get("missing") == "empty":
             return pl.LazyFrame()  # a table not built yet reads as no rows (load_args.missing)
-        if legacy is None:
-            raise DatasetError(
-                f"Lake table {self.key} has no published version in {self.lake.uri}: build "
-                f"it with `kedro run --pipeline {BUILT_BY.get(self.layer, self.layer)}`."
-            )
-        if self._protocol == "file":
-            return pl.scan_parquet(legacy)
-        with self._fs.open(legacy, "rb") as f:
-            return pl.read_parquet(f).lazy()
+        raise DatasetError(
+            f"Lake table {self.key} has no published version in {self.lake.uri}: build "
+            f"it with `{build_command(self.layer)}`."
+        )
 
     def load_version(
         self, version: int | None = None, as_of: str | dt.datetime | None = None
     ) -> pl.LazyFrame:
-        """The table as it was at Delta ``version`` or at time ``as_of`` (time travel)."""
-        if as_of is not None:
-            return self._scan(self.version_at(as_of))
-        if version is None:
+        """The table as it was published at time ``as_of``, or its published Delta
+        ``version`` (time travel through the lake's published history: a version a run
+        wrote but never published is refused)."""
+        if version is None and as_of is None:
             return self.load()
-        return self._scan(int(version))
+        return self._read(self.published_version(version=version, as_of=as_of))
 
-    def version_at(self, as_of: str | dt.datetime) -> int:
-        """The Delta version that was current at time ``as_of`` (naive times are UTC)."""
-        when = dt.datetime.fromisoformat(as_of) if isinstance(as_of, str) else as_of
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        table = self.table()
+    def published_version(
+        self, version: int | None = None, as_of: str | dt.datetime | None = None
+    ) -> int:
+        """The Delta version readers got at time ``as_of`` (naive times are UTC), or
+        ``version`` once checked to be published; logs which version is used."""
+        record = lakes.record_for_reading(self.lake)
         try:
-            table.load_as_version(when)
-        except DeltaError as exc:
-            raise DatasetError(
-                f"Lake table {self.key} has no version at {when.isoformat()}: {exc}. "
-                f"See `kedro lake history {self.key}`."
-            ) from exc
-        return int(table.version())
+            if as_of is not None:
+                version = lakes.version_at(record, self.key, as_of)
+            else:
+                assert version is not None
+                lakes.check_published(record, self.key, int(version))
+        except lakes.LakeHistoryError as exc:
+            raise DatasetError(f"Lake table {self.key}: {exc}") from exc
+        when = f", the version published at {as_of}" if as_of is not None else ""
+        log.info("lake: reading %s at Delta version %s%s", self.key, version, when)
+        return int(version)
 
-    def _scan(self, version: int) -> pl.LazyFrame:
+    def _read(self, version: int) -> pl.LazyFrame:
+        """:meth:`scan_version`, noting the version for the run's provenance."""
+        self.last_read = version
+        return self.scan_version(version)
+
+    def scan_version(self, version: int) -> pl.LazyFrame:
+        """Delta ``version`` of the table, read lazily (no check that it was published:
+        callers resolve the version through the commit record)."""
         latest = self.latest_version()
         if latest is None or not 0 <= version <= latest:
             raise DatasetError(
@@ -289,70 +256,30 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         except TableNotFoundError:
             return None
 
-    def _align(self, entry: _commit.Entry | None) -> bool:
+    def _align(self, entry: Entry | None) -> bool:
         """Make the Delta table's latest version the one ``entry`` names; False if no table.
 
         Versions after it were written by a run that was killed or failed (never named by
-        the record): an ``append`` or ``merge`` must not build on them.
+        the record): an ``append`` or ``merge`` must not build on them. (Each command
+        realigns the whole lake first: this guards a save outside a command.)
         """
-        latest = self.latest_version()
-        if latest is None:
+        if self.latest_version() is None or not is_delta(entry):
             return False
-        if entry is None or not is_delta(entry):
-            return False
-        self._restore_named(int(entry["version"]), latest)
-        return True
+        assert entry is not None
+        from medallion_kedro.lake.recovery import restore_to
 
-    def _restore_named(self, named: int, latest: int) -> int:
-        """Make a new Delta version with the rows of version ``named`` (if not the latest).
-
-        The rows are rewritten (``overwrite``) rather than ``DeltaTable.restore``d: restore
-        holds Python's GIL during its S3 calls, which hangs against an S3 server running in
-        the same process (the tests' moto server). This happens only after a killed or
-        failed run, for the one table it left a version in.
-        """
-        if latest == named:
-            return named
-        log.info("lake: %s is at Delta version %s, the record names %s: restoring %s",
-                 self.key, latest, named, named)  # fmt: skip
-        rows = self._scan(named).collect()
-        rows.write_delta(
-            self._uri,
-            mode="overwrite",
-            storage_options=self._storage_options or None,
-            delta_write_options={"schema_mode": "overwrite"},
-        )
-        restored = self.latest_version()
-        assert restored is not None
-        return restored
-
-    def restore_named(self, record: dict[str, Any]) -> bool:
-        """Undo Delta versions the record does not name (a killed run's), for this table.
-
-        The table gets a new Delta version with the named version's rows, and ``record``'s
-        entry is changed in place to name it (same rows, run and batches): the caller
-        writes the record. Returns whether it changed anything.
-        """
-        entry = record.get("tables", {}).get(self.key)
-        if entry is None or not is_delta(entry):
-            return False
-        latest = self.latest_version()
-        if latest is None or latest == int(entry["version"]):
-            return False
-        restored = self._restore_named(int(entry["version"]), latest)
-        entry["restored_from"] = entry.get("restored_from", entry["version"])
-        entry["version"] = restored
+        restore_to(self.lake, self.key, int(entry["version"]))
         return True
 
     def save(self, data: pl.DataFrame | pl.LazyFrame) -> None:
         frame = data.collect() if isinstance(data, pl.LazyFrame) else data
-        transaction = _commit.active(self.lake)
+        transaction = lakes.active(self.lake)
         if transaction is not None:
             self._write_and_stage(frame, transaction)
         else:
-            self._commit_alone(frame, _commit.new_run_id())
+            self._commit_alone(frame, lakes.new_run_id())
 
-    def _write_and_stage(self, frame: pl.DataFrame, transaction: _commit.Transaction) -> None:
+    def _write_and_stage(self, frame: pl.DataFrame, transaction: lakes.Transaction) -> None:
         current = self.current_entry()
         if frame.height == 0 and self._mode != "overwrite" and is_delta(current):
             # appending or merging no rows: the same Delta version, published by this run
@@ -365,39 +292,22 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
 
     def _commit_alone(
         self, frame: pl.DataFrame, run_id: str, extra: dict[str, Any] | None = None
-    ) -> _commit.Entry:
+    ) -> Entry:
         """Publish this one table now (a save outside a run), under the lake lock."""
-        from medallion_kedro.lake_lock import LakeLock  # it imports this package
-
-        with LakeLock(self.lake, run_id):
+        with lakes.LakeLock(self.lake, run_id):
             entry = self._write(frame, run_id, self.lake.read_record()["tables"].get(self.key))
             entry.update(extra or {})
-            _commit.commit_entries(self.lake, {self.key: entry}, run_id)
+            lakes.commit_entries(self.lake, {self.key: entry}, run_id)
         return entry
 
     # -- time travel and maintenance (``kedro lake``) ---------------------------------------
 
-    def restore_version(self, version: int) -> _commit.Entry:
-        """Publish the rows of Delta ``version`` as the table's new version (one commit).
-
-        The table's other versions stay (time travel still reaches them); the record's
-        ``previous`` is the version published before, so ``rollback`` undoes the restore.
-        """
-        rows = self._scan(int(version)).collect()
-        overwrite = copy.copy(self)
-        overwrite._mode = "overwrite"
-        return overwrite._commit_alone(rows, _commit.new_run_id(), {"restored_from": version})
-
-    def _aligned(self, run_id: str) -> Any:
-        """Under the lake lock: undo unnamed versions so the latest is the published one."""
-        from medallion_kedro.lake_lock import LakeLock
-
-        lock = LakeLock(self.lake, run_id)
+    def _aligned(self, run_id: str) -> lakes.LakeLock:
+        """The lake lock, taken, with every table's latest version the published one."""
+        lock = lakes.LakeLock(self.lake, run_id)
         lock.acquire()
         try:
-            record = self.lake.read_record()
-            if self.restore_named(record):
-                self.lake.write_record(record)
+            lakes.realign(self.lake)
         except BaseException:
             lock.release()
             raise
@@ -410,7 +320,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         files are never removed. The previous version (for ``rollback``) and older ones
         stay readable only while their files are within the retention period.
         """
-        lock = self._aligned(_commit.new_run_id())
+        lock = self._aligned(lakes.new_run_id())
         try:
             hours = max(0, math.ceil(retention_hours), self._hours_to_keep_previous())
             removed = self.table().vacuum(
@@ -437,7 +347,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
     def compact(self) -> str:
         """Rewrite small files into larger ones: a new Delta version with the same rows,
         published in place of the current one (the record's ``previous`` is unchanged)."""
-        lock = self._aligned(_commit.new_run_id())
+        lock = self._aligned(lakes.new_run_id())
         try:
             record = self.lake.read_record()
             entry = record["tables"].get(self.key)
@@ -446,9 +356,9 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             metrics = self.table().optimize.compact()
             latest = self.latest_version()
             if latest is not None and latest != entry["version"]:
-                entry["compacted_from"] = entry["version"]
-                entry["version"] = latest
-                self.lake.write_record(record)
+                compacted = {**entry, "compacted_from": entry["version"], "version": latest}
+                lakes.commit_entries(self.lake, {self.key: compacted}, lakes.new_run_id(),
+                                     op="compact", record=record)  # fmt: skip
         finally:
             lock.release()
         return (
@@ -456,9 +366,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             f"{metrics.get('numFilesAdded', 0)}"
         )
 
-    def _write(
-        self, frame: pl.DataFrame, run_id: str, entry: _commit.Entry | None
-    ) -> _commit.Entry:
+    def _write(self, frame: pl.DataFrame, run_id: str, entry: Entry | None) -> Entry:
         """Write one Delta version on top of the version ``entry`` names; return its entry."""
         has_table = self._align(entry)
         mode = self._mode if has_table else "overwrite"
@@ -503,13 +411,13 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             ) from exc
         version = self.latest_version()
         assert version is not None
-        new: _commit.Entry = {
+        new: Entry = {
             "format": "delta",
             "version": version,
             "run_id": run_id,
             "mode": mode,
             "rows": frame.height,
-            "written_at": _commit.now_iso(),
+            "written_at": lakes.now_iso(),
         }
         if metrics:
             new["merge"] = {

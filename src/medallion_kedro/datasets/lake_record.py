@@ -9,7 +9,7 @@ from typing import Any
 import fsspec
 from kedro.io.core import AbstractDataset, DatasetError
 
-from medallion_kedro.datasets import _commit
+import medallion_kedro.lake as lakes
 
 
 class LakeRecordDataset(AbstractDataset[None, dict[str, Any]]):
@@ -42,15 +42,15 @@ class LakeRecordDataset(AbstractDataset[None, dict[str, Any]]):
         fs, root = fsspec.core.url_to_fs(path, **options)
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         if protocol in {"file", "local"}:
-            self._lake = _commit.Lake("file", os.path.abspath(root), fs)
+            self._lake = lakes.Lake("file", os.path.abspath(root), fs)
         else:
-            self._lake = _commit.Lake(protocol, root.rstrip("/"), fs)
+            self._lake = lakes.Lake(protocol, root.rstrip("/"), fs)
         self._layer = layer
         self.metadata = metadata
 
     def load(self) -> dict[str, Any]:
-        tables: dict[str, Any] = dict(self._lake.read_record().get("tables", {}))
-        transaction = _commit.active(self._lake)
+        tables: dict[str, Any] = dict(lakes.record_for_reading(self._lake).get("tables", {}))
+        transaction = lakes.active(self._lake)
         if transaction is not None:
             tables.update(
                 {k: e for k, e in transaction.staged.items() if k not in transaction.committed}
@@ -60,7 +60,7 @@ class LakeRecordDataset(AbstractDataset[None, dict[str, Any]]):
 
     def save(self, data: None) -> None:
         raise DatasetError(
-            f"{self._lake.uri}/{_commit.RECORD} is written by the lake's commits, not saved "
+            f"{self._lake.uri}/{lakes.RECORD} is written by the lake's commits, not saved "
             "through this dataset."
         )
 

@@ -14,8 +14,8 @@ from kedro_datasets._typing import TablePreview
 from kedro_datasets.polars import CSVDataset
 
 from medallion_kedro.datasets._csv_text import MALFORMED, _chunked_like, excerpt
-from medallion_kedro.datasets._files import replace_whole, upload_whole
 from medallion_kedro.datasets._preview import table_preview
+from medallion_kedro.lake.files import replace_whole, upload_whole
 from medallion_kedro.public_errors import publishable
 
 _SNIFF_BYTES = 64 * 1024

@@ -51,8 +51,8 @@ from pymongo.database import Database
 from pymongo.errors import CollectionInvalid, DuplicateKeyError
 
 from medallion_kedro.datasets import _mongo_write as mw
-from medallion_kedro.datasets._files import pid_alive
 from medallion_kedro.export_manifest import FORMAT, HISTORY, LEASES, MANIFEST, manifest_id
+from medallion_kedro.processes import alive
 from medallion_kedro.public_errors import public_text, publishable
 
 __all__ = ["FORMAT", "HISTORY", "LEASES", "MANIFEST", "Publisher", "manifest_id", "read_manifest"]
@@ -158,7 +158,7 @@ def lease_is_dead(lease: Document, now: datetime | None = None) -> bool:
     """Expired, or held by a process of this host that no longer exists."""
     if float(lease["expires_at"]) <= (now or _now()).timestamp():
         return True
-    return lease.get("host") == socket.gethostname() and not pid_alive(int(lease["pid"]))
+    return lease.get("host") == socket.gethostname() and not alive(int(lease["pid"]))
 
 
 class Lease:

@@ -13,8 +13,8 @@ import polars as pl
 from kedro.io.core import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 
-from medallion_kedro.datasets._files import replace_whole
 from medallion_kedro.datasets._preview import table_preview
+from medallion_kedro.lake.files import replace_whole
 
 _FIELD = re.compile(r"\{(\w+)\}")
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")

@@ -8,10 +8,9 @@ import polars as pl
 from kedro.io.core import DatasetError
 from kedro_datasets._typing import TablePreview
 
-from medallion_kedro.datasets import _commit
+import medallion_kedro.lake as lakes
 from medallion_kedro.datasets._preview import table_preview
 from medallion_kedro.datasets.delta_table import DeltaTableDataset, is_delta
-from medallion_kedro.datasets.parquet_table import BUILT_BY
 from medallion_kedro.schemas import contract_of
 from medallion_kedro.spark import spark_session
 from medallion_kedro.spark.session import session_has_delta
@@ -117,15 +116,17 @@ class SparkLakeTableDataset(DeltaTableDataset):
           save_args: {mode: merge, keys: [order_id], compression: lz4}
     """
 
-    def load(self) -> DataFrame:  # type: ignore[override]
+    def load(self) -> DataFrame:
         entry = self.read_entry()
+        if entry is not None:
+            self.last_read = int(entry["version"])  # the run's provenance names it
         spark = spark_session()
         if entry is None and self._load_args.get("missing") == "empty":
             return self._no_rows(spark)
         if entry is None:
             raise DatasetError(
                 f"Lake table {self.key} has no published version in {self.lake.uri}: build "
-                f"it with `kedro run --pipelines {BUILT_BY.get(self.layer, self.layer)}`."
+                f"it with `{lakes.build_command(self.layer)}`."
             )
         if session_has_delta(spark) and is_delta(entry):
             from medallion_kedro.datasets import _spark_delta
@@ -160,14 +161,14 @@ class SparkLakeTableDataset(DeltaTableDataset):
 
     def _save_natively(self, frame: DataFrame) -> None:
         """Write ``frame`` with Spark's Delta writer and stage (or commit) its version."""
-        transaction = _commit.active(self.lake)
+        transaction = lakes.active(self.lake)
         if transaction is None:
-            self._commit_alone(frame, _commit.new_run_id())  # type: ignore[arg-type]
+            self._commit_alone(frame, lakes.new_run_id())
             return
         entry = self._write(frame, transaction.run_id, self.current_entry())
         transaction.stage(self.key, entry)
 
-    def _write(self, frame: Any, run_id: str, entry: _commit.Entry | None) -> _commit.Entry:
+    def _write(self, frame: Any, run_id: str, entry: lakes.Entry | None) -> lakes.Entry:
         if not is_spark(frame):
             return super()._write(frame, run_id, entry)
         from medallion_kedro.datasets import _spark_delta
@@ -190,23 +191,19 @@ class SparkLakeTableDataset(DeltaTableDataset):
             return self._predicate
         return " AND ".join(f"s.`{k}` = t.`{k}`" for k in self._keys)
 
-    def published_files(self, entry: _commit.Entry) -> list[str]:
-        """The files holding the version a commit record ``entry`` names: the files of a
-        Delta version, or the Parquet version file of a lake an older release wrote."""
-        if is_delta(entry):
-            version = int(entry["version"])
-            return delta_files(self.table(version), f"{self.uri} version {version}")
-        return [self.lake.path(entry["file"])]
+    def published_files(self, entry: lakes.Entry) -> list[str]:
+        """The files holding the Delta version a commit record ``entry`` names."""
+        version = int(entry["version"])
+        return delta_files(self.table(version), f"{self.uri} version {version}")
 
-    def read_entry(self) -> _commit.Entry | None:
+    def read_entry(self) -> lakes.Entry | None:
         """The version to read: ``load_args`` ``version``/``as_of`` (time travel), else the
         one the commit record names for this process."""
         version = self._load_args.get("version")
         as_of = self._load_args.get("as_of")
-        if as_of is not None:
-            version = self.version_at(as_of)
-        if version is not None:
-            return {"format": "delta", "version": int(version)}
+        if version is not None or as_of is not None:
+            version = self.published_version(version=version, as_of=as_of)
+            return {"format": "delta", "version": version}
         return self.current_entry()
 
     def preview(self, nrows: int = 10) -> TablePreview:

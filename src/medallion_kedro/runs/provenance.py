@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 import subprocess
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import psutil
+from medallion_kedro import processes
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +43,7 @@ def project_version() -> str | None:
 
 def process_gone(pid: int | None, started_at: datetime | None) -> bool:
     """True when ``pid`` no longer runs the process that started at ``started_at``."""
-    if pid is None:
-        return True
-    try:
-        created = datetime.fromtimestamp(psutil.Process(pid).create_time(), UTC)
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
-        return True
-    except psutil.AccessDenied:
-        return False
-    return started_at is not None and created > started_at  # the PID was reused since
+    return not processes.alive(pid, started_by=started_at.timestamp() if started_at else None)
 
 
 def publish_history(catalog: Any, dataset_name: str, export_run_id: str) -> bool:

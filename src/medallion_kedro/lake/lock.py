@@ -24,8 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from medallion_kedro.datasets._commit import Lake
-from medallion_kedro.datasets._files import pid_alive
+from medallion_kedro import processes
+from medallion_kedro.errors import UserError
+from medallion_kedro.lake.record import Lake
 
 LOCK = "_lock.json"
 
@@ -36,21 +37,7 @@ _HELD: dict[str, int] = {}
 _HELD_MUTEX = threading.Lock()
 
 
-def process_start(pid: int) -> str | None:
-    """When process ``pid`` started (boot id and start tick), or None where /proc is absent.
-
-    A pid alone can be reused after a crash (containers restart with the same low pids);
-    a pid with another start is another process.
-    """
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"
-
-
-class LakeLockedError(RuntimeError):
+class LakeLockedError(UserError, RuntimeError):
     """Another run holds the lake lock; the message names it and says what to do."""
 
 
@@ -76,7 +63,7 @@ class LakeLock:
     def _claim(self) -> dict[str, Any]:
         return {
             "pid": os.getpid(),
-            "pid_start": process_start(os.getpid()),
+            "pid_start": processes.started_at(os.getpid()),
             "host": socket.gethostname(),
             "run_id": self.run_id,
             "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -130,12 +117,9 @@ class LakeLock:
                 return True
             return age > 10
         if holder.get("host") == socket.gethostname():
-            pid = int(holder["pid"])
-            if not pid_alive(pid):
-                return True
             started = holder.get("pid_start")
-            if started is not None and process_start(pid) not in (None, started):
-                return True  # the pid now belongs to another process
+            if not processes.alive(int(holder["pid"]), started_by=started):
+                return True  # gone, or the pid now belongs to a process started later
         return time.time() - float(holder.get("started_ts", 0)) > self.stale_after
 
     def acquire(self) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from medallion_kedro.processes import alive
+
 log = logging.getLogger(__name__)
 
 #: ``.<name>.<pid>.tmp``: the temporary file of an unfinished write by process ``pid``.
@@ -51,23 +53,12 @@ def upload_whole(fs: Any, path: str, write: Callable[[Any], object]) -> None:
     f.close()
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether a process ``pid`` runs on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_temps(root: Path) -> list[Path]:
     """Remove temporary files under ``root`` whose writing process is gone; return them."""
     removed = []
     for path in root.rglob(".*.tmp"):
         match = _TEMP.match(path.name)
-        if match and not pid_alive(int(match.group(1))):
+        if match and not alive(int(match.group(1))):
             log.info("lake: removing %s left by a killed run", path)
             path.unlink(missing_ok=True)
             removed.append(path)
