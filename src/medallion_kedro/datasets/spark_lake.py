@@ -116,7 +116,7 @@ class SparkLakeTableDataset(DeltaTableDataset):
           save_args: {mode: merge, keys: [order_id], compression: lz4}
     """
 
-    def load(self) -> DataFrame:
+    def load(self) -> DataFrame:  # type: ignore[override, unused-ignore]
         entry = self.read_entry()
         if entry is not None:
             self.last_read = int(entry["version"])  # the run's provenance names it
@@ -163,7 +163,7 @@ class SparkLakeTableDataset(DeltaTableDataset):
         """Write ``frame`` with Spark's Delta writer and stage (or commit) its version."""
         transaction = lakes.active(self.lake)
         if transaction is None:
-            self._commit_alone(frame, lakes.new_run_id())
+            self._commit_alone(frame, lakes.new_run_id())  # type: ignore[arg-type, unused-ignore]
             return
         entry = self._write(frame, transaction.run_id, self.current_entry())
         transaction.stage(self.key, entry)
