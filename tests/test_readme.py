@@ -73,8 +73,12 @@ COVERED: list[tuple[str, list[str]]] = [
         ],
     ),
     (
-        r"kedro lake (history|show|restore|vacuum|compact)( \S+)*",
-        ["tests/test_lake_cli.py::test_history_show_restore_vacuum"],
+        r"kedro lake (history|show|restore|rollback|vacuum|compact)( \S+)*",
+        [
+            "tests/test_lake_cli.py::test_history_show_restore_vacuum",
+            "tests/test_lake_restore.py::test_the_restore_example_ends_in_a_lake_kedro_run_builds",
+            "tests/test_lake_restore.py::test_kedro_lake_rollback_undoes_the_last_run",
+        ],
     ),
     (
         r"kedro run --pipelines gold --params silver_as_of=\S+",
