@@ -21,7 +21,7 @@ from tests.servers import MongoServer, Server, api_server, free_port, start_serv
 
 PY = sys.executable
 N_CUSTOMERS, N_ORDERS = 1500, 15000
-LAKE_LABEL, API_LABEL = "Lake (Parquet)", "GraphQL API"
+LAKE_LABEL, API_LABEL = "Lake (Delta)", "GraphQL API"
 #: The app's service key for the API; the API knows only its hash.
 SERVICE_KEY = "mk_ui-tests-service-key-0123456789abcdefghij"
 

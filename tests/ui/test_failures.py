@@ -15,7 +15,7 @@ SOURCES = pytest.mark.parametrize("source", [LAKE_LABEL, API_LABEL])
 
 #: What each source's failure must say: what is wrong, and the command that fixes it.
 EXPECTED = {
-    LAKE_LABEL: ("Lake (Parquet) unavailable.", "has no readable gold table", "<code>kedro run"),
+    LAKE_LABEL: ("Lake (Delta) unavailable.", "has no readable gold table", "<code>kedro run"),
     API_LABEL: ("GraphQL API unavailable.", "does not answer", "<code>medallion-api</code>"),
 }
 

@@ -22,7 +22,7 @@ import polars as pl
 import medallion_kedro.lake as lakes
 from ui.sources.base import Customer, Kpis, SourceError, SourceUnavailableError
 
-LABEL = "Lake (Parquet)"
+LABEL = "Lake (Delta)"
 
 _CATALOGS: dict[tuple[Path, str | None], Any] = {}
 _LOCK = threading.Lock()
@@ -70,7 +70,7 @@ def _one_snapshot(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class LakeSource:
-    """Gold Parquet tables, loaded as ``gold.<table>`` from the Kedro catalog."""
+    """Gold Delta tables, loaded as ``gold.<table>`` from the Kedro catalog."""
 
     def __init__(self, project_path: Path, env: str | None = None) -> None:
         self._project_path = project_path
@@ -82,7 +82,7 @@ class LakeSource:
 
     def describe(self) -> str:
         env = self._env or "local"
-        return f"gold Parquet of the Kedro project {self._project_path} (env {env})"
+        return f"gold Delta tables of the Kedro project {self._project_path} (env {env})"
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -102,8 +102,8 @@ class SparkLakeTableDataset(DeltaTableDataset):
     (staged by the running session, else committed); ``missing: empty`` reads a table not
     built yet as no rows with its contract's columns. Without Delta in the session it
     reads exactly that version's files with ``spark.read.parquet``: for a Delta entry
-    (``{"format": "delta", "version": N}``) the files delta-rs lists for version N, for a
-    lake an older release wrote, its Parquet version file. The session comes from
+    (``{"format": "delta", "version": N}``) the files delta-rs lists for version N. The
+    session comes from
     :func:`medallion_kedro.spark.spark_session` (``conf/spark/spark.yml``). ``preview``
     reads with polars, so Kedro-Viz never starts Spark.
 

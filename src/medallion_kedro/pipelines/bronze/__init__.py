@@ -1,4 +1,4 @@
-"""Landing CSV -> bronze Parquet, every value kept as text."""
+"""Landing CSV -> bronze Delta table, every value kept as text."""
 
 from medallion_kedro.pipelines.bronze.pipeline import create_pipeline
 
