@@ -134,6 +134,8 @@ def _export_behind(catalog: Any) -> str | None:
     try:
         return export_behind(catalog)
     except DatasetError as exc:  # e.g. MongoDB unreachable: the export could not run either
+        if expected_error(exc) is not None:  # e.g. another lake's export: its message says it
+            raise
         raise click.ClickException(
             f"Nothing new in landing, but whether MongoDB publishes the lake's gold could not "
             f"be checked: {exc}"

@@ -51,6 +51,7 @@ from pymongo.database import Database
 from pymongo.errors import CollectionInvalid, DuplicateKeyError
 
 from medallion_kedro.datasets import _mongo_write as mw
+from medallion_kedro.errors import UserError
 from medallion_kedro.export_manifest import FORMAT, HISTORY, LEASES, MANIFEST, manifest_id
 from medallion_kedro.processes import alive
 from medallion_kedro.public_errors import public_text, publishable
@@ -98,7 +99,7 @@ class ExportConflict(DatasetError):
 REPLACE_PARAMETER = "replace_other_lake"
 
 
-class OtherLakeError(DatasetError):
+class OtherLakeError(UserError, DatasetError):
     """The database publishes another lake's export; this export wrote nothing."""
 
 
