@@ -11,16 +11,15 @@ from medallion_kedro import settings
 from medallion_kedro.pipelines.generate.nodes import generate_customers, generate_orders, to_landing
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
-GEN = settings.CONFIG_LOADER_CLASS(str(CONF), **settings.CONFIG_LOADER_ARGS)["parameters"][
-    "generator"
-]
+PARAMS = settings.CONFIG_LOADER_CLASS(str(CONF), **settings.CONFIG_LOADER_ARGS)["parameters"]
+GEN, CORRECTIONS = PARAMS["generator"], PARAMS["corrections"]
 
 
 def test_batches_split_every_row_with_late_orders_and_corrections() -> None:
     customers = generate_customers(300, 3, 0.0, GEN)
     orders = generate_orders(3000, 300, 3, 0.0, GEN)
     files_c, files_o = to_landing(customers, orders, 4, 3, {"file": "customers.csv"},
-                                  {"file": "orders.csv"})  # fmt: skip
+                                  {"file": "orders.csv"}, CORRECTIONS)  # fmt: skip
     assert isinstance(files_o, dict) and isinstance(files_c, dict)
     assert list(files_o) == [f"orders_3_000{k}.csv" for k in range(1, 5)]
     every = pl.concat(files_o.values())
@@ -42,7 +41,7 @@ def test_batches_split_every_row_with_late_orders_and_corrections() -> None:
 def test_one_batch_writes_the_single_file_layout() -> None:
     customers = generate_customers(10, 1, 0.0, GEN)
     orders = generate_orders(20, 10, 1, 0.0, GEN)
-    files_c, files_o = to_landing(customers, orders, 0, 1, {}, {})
+    files_c, files_o = to_landing(customers, orders, 0, 1, {}, {}, CORRECTIONS)
     assert isinstance(files_c, pl.DataFrame) and files_o.equals(orders)
     with pytest.raises(ValueError, match="batches must be >= 0"):
-        to_landing(customers, orders, -1, 1, {}, {})
+        to_landing(customers, orders, -1, 1, {}, {}, CORRECTIONS)
