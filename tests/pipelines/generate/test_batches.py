@@ -154,3 +154,14 @@ def test_corrections_settings_are_checked() -> None:
     ):
         with pytest.raises(ValueError, match=match):
             to_landing(customers, orders, 3, 1, {}, {}, {**CORRECTIONS, **wrong})
+
+
+def test_impossible_timestamps_stay_among_their_neighbours() -> None:
+    """Orders are cut by id (ids follow time), so an order whose timestamp is damaged goes
+    out in the file of its time, not all such orders in the last file."""
+    orders = generate_orders(20_000, 500, 7, 0.2, GEN)
+    _, files = to_landing(generate_customers(500, 7, 0.0, GEN), orders, 10, 7, {}, {},
+                          CORRECTIONS)  # fmt: skip
+    assert isinstance(files, dict)
+    impossible = [int(f["order_ts"].str.starts_with("2026-13").sum()) for f in files.values()]
+    assert sum(impossible) > 100 and max(impossible) < 2 * sum(impossible) / len(impossible)

@@ -287,7 +287,7 @@ def _check_corrections(corrections: dict[str, Any]) -> tuple[str, float, int, fl
 
 
 def _days(texts: pl.Series) -> np.ndarray:
-    """Day number of each ``YYYY-MM-DD...`` text of a sorted column; an impossible or
+    """Day number of each ``YYYY-MM-DD...`` text, in an order that follows it; an impossible or
     missing value takes the day of the row before it (the first rows: the first day)."""
     return (
         texts.str.slice(0, 10)
@@ -345,21 +345,23 @@ def _corrected_rows(
 def _exports(
     frame: pl.DataFrame,
     order_by: str,
+    dated_by: str,
     n: int,
     late_share: float,
     fix: tuple[str, pl.Expr],
     corrections: dict[str, Any],
     rng: np.random.Generator,
 ) -> list[pl.DataFrame]:
-    """``frame`` as ``n`` successive export files: consecutive parts by ``order_by`` (text
-    that sorts like its date), ``late_share`` of each part's rows moved to the next file,
-    then each file after the first given corrected copies (``fix``: a column and its new
-    value) of rows of earlier files (:func:`_corrected_rows`)."""
+    """``frame`` as ``n`` successive export files: consecutive parts by ``order_by`` (a
+    column that follows the ``YYYY-MM-DD...`` text of ``dated_by``, so that an impossible
+    date stays among its neighbours), ``late_share`` of each part's rows moved to the next
+    file, then each file after the first given corrected copies (``fix``: a column and its
+    new value) of rows of earlier files (:func:`_corrected_rows`)."""
     rows = frame.with_row_index("_i").sort(order_by, "_i", nulls_last=True).drop("_i")
     bounds = np.arange(n + 1) * rows.height // n
     batch = np.repeat(np.arange(n), np.diff(bounds))
     batch[(rng.random(rows.height) < late_share) & (batch < n - 1)] += 1
-    picked, label = _corrected_rows(_days(rows[order_by]), bounds, batch, corrections, rng)
+    picked, label = _corrected_rows(_days(rows[dated_by]), bounds, batch, corrections, rng)
     column, value = fix
     fixed = rows[picked].with_columns(value.alias(column))
     every = pl.concat(
@@ -396,9 +398,9 @@ def to_landing(
     higher = (pl.col("amount").cast(pl.Float64, strict=False) * 1.1).round(2).cast(amount)
     _check_corrections(corrections)
     parts = {
-        "customers": _exports(customers, "signup_date", n, 0.0, ("email", new_email),
-                              corrections, rng),
-        "orders": _exports(orders, "order_ts", n, _LATE_SHARE,
+        "customers": _exports(customers, "signup_date", "signup_date", n, 0.0,
+                              ("email", new_email), corrections, rng),
+        "orders": _exports(orders, "order_id", "order_ts", n, _LATE_SHARE,  # ids follow time
                            ("amount", pl.coalesce(higher, pl.col("amount"))), corrections, rng),
     }  # fmt: skip
     sources = {"customers": customers_source, "orders": orders_source}
