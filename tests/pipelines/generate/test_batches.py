@@ -154,6 +154,9 @@ def test_corrections_settings_are_checked() -> None:
     ):
         with pytest.raises(ValueError, match=match):
             to_landing(customers, orders, 3, 1, {}, {}, {**CORRECTIONS, **wrong})
+    with pytest.raises(ValueError, match="corrections has no tail_share: set it in"):
+        to_landing(customers, orders, 3, 1, {}, {}, {"mode": "worst", "share": 0.1,
+                                                     "recent_days": 5})  # fmt: skip
 
 
 def test_impossible_timestamps_stay_among_their_neighbours() -> None:

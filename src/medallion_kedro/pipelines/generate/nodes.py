@@ -271,7 +271,10 @@ CORRECTION_MODES = ("realistic", "worst")
 def _check_corrections(corrections: dict[str, Any]) -> tuple[str, float, int, float]:
     """``corrections`` as (mode, share, recent_days, tail_share); a clear error otherwise."""
     where = "conf/base/parameters_generate.yml or --params corrections.mode=worst"
-    mode = str(corrections.get("mode"))
+    missing = sorted({"mode", "share", "recent_days", "tail_share"} - set(corrections))
+    if missing:
+        raise ValueError(f"corrections has no {', '.join(missing)}: set it in {where}")
+    mode = str(corrections["mode"])
     if mode not in CORRECTION_MODES:
         raise ValueError(
             f"corrections.mode must be realistic or worst, got {mode!r}: set it in {where}"
