@@ -1,24 +1,30 @@
 """Benchmark: a full rebuild, a 1% batch and a run with nothing new, on one lake.
 
-Generates ``--orders`` orders as 100 export files per table (``--params batches=100``:
-late orders, corrections of earlier rows), holds the last file of each table back, and
-times, each in a ``kedro run --pipelines bronze,silver,gold`` process of its own (Kedro
-start-up included):
+Generates ``--orders`` orders and ``--customers`` customers as 100 export files per table
+(``--params batches=100``: late orders, corrections of earlier rows placed as
+``--corrections`` says: ``realistic``, mostly recent, or ``worst``, spread over the whole
+history), holds the last file of each table back, and times, each in a
+``kedro run --pipelines bronze,silver,gold`` process of its own (Kedro start-up included):
 
 1. the full rebuild: the 99 first batches into an empty lake;
 2. the 1% batch: the held-back files dropped into landing, bronze -> silver -> gold;
 3. the no-op: the same command again, with nothing new.
 
-Then where the 1% batch's time went: each stage's nodes (their seconds, reads and writes
-included, from the run's ``quality/node_runs``), the rest of the process (Kedro's start-up,
-lake commits, hooks), and every gold node (one per gold table).
+For the 1% batch it prints the rows the run wrote to each silver and gold table, read from
+the Delta log (the ``numRecords`` of the ``add`` actions of the Delta versions the run
+committed), and their ratio to the batch's rows; where its time went: each stage's nodes
+(their seconds, reads and writes included, from the run's ``quality/node_runs``), the rest
+of the process (Kedro's start-up, lake commits, hooks, exit), and every gold node. The
+run's fixed cost is printed twice: the batch's wall time minus its nodes' seconds, and the
+wall time of the no-op run.
 
-    python bench/incremental.py --orders 10000000 [--customers 1000000]
+    python bench/incremental.py --orders 10000000 [--customers 1000000] [--corrections worst]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -32,6 +38,8 @@ import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCHES = 100
+#: The layers whose Delta tables the 1% batch's rows written are counted in.
+WRITTEN_LAYERS = ("silver", "gold")
 
 
 def kedro(args: list[str], lake: str) -> tuple[float, str]:
@@ -59,6 +67,51 @@ def stage_of_nodes() -> dict[str, str]:
     return {n.name: stage for stage, pipe in stages.items() for n in pipe.nodes}
 
 
+def delta_versions(lake: str) -> dict[str, int]:
+    """``<layer>.<table>`` -> the latest Delta version in its ``_delta_log``, for every
+    table of :data:`WRITTEN_LAYERS` in ``lake`` (a local folder)."""
+    versions = {}
+    for layer in WRITTEN_LAYERS:
+        for log in sorted((Path(lake) / layer).glob("*/_delta_log")):
+            commits = [int(f.stem) for f in log.glob("*.json") if f.stem.isdigit()]
+            if commits:
+                versions[f"{layer}.{log.parent.name}"] = max(commits)
+    return versions
+
+
+def rows_written(lake: str, before: dict[str, int]) -> dict[str, int]:
+    """``<layer>.<table>`` -> the rows the Delta versions committed since ``before`` (a
+    :func:`delta_versions` taken before the run) added: the sum of ``numRecords`` of their
+    ``add`` actions, read from the ``_delta_log/<version>.json`` commit files."""
+    written = {}
+    for table, latest in delta_versions(lake).items():
+        layer, name = table.split(".", 1)
+        log = Path(lake) / layer / name / "_delta_log"
+        rows = 0
+        for version in range(before.get(table, -1) + 1, latest + 1):
+            for line in (log / f"{version:020d}.json").read_text().splitlines():
+                add = json.loads(line).get("add") if line.strip() else None
+                if add and add.get("stats"):
+                    rows += int(json.loads(add["stats"]).get("numRecords", 0))
+        written[table] = rows
+    return written
+
+
+def batch_rows(files: list[Path]) -> int:
+    """Data rows of the export files ``files`` (the held-back batch)."""
+    return sum(pl.scan_csv(f, infer_schema=False).select(pl.len()).collect().item() for f in files)
+
+
+def print_rows_written(written: dict[str, int], batch: int) -> None:
+    """Each table's rows written and the total, with their ratio to the batch's rows."""
+    print(f"rows written by the 1% batch (Delta log), batch of {batch:,} rows:")
+    for table, rows in sorted(written.items()):
+        if rows:
+            print(f"  {table:<26} {rows:>12,}  ({rows / max(batch, 1):6.1f}x)")
+    total = sum(written.values())
+    print(f"  {'silver + gold':<26} {total:>12,}  ({total / max(batch, 1):6.1f}x)")
+
+
 def split(lake: str, started: float, wall: float) -> None:
     """Print where the run started at ``started`` spent its ``wall`` seconds: before the
     pipeline (process start-up, the nothing-new check, the Kedro session), each stage's
@@ -84,6 +137,7 @@ def split(lake: str, started: float, wall: float) -> None:
         print(f"  {stage + ' nodes':<26} {seconds.get(stage, 0.0):7.2f} s")
     print(f"  {'commits, hooks':<26} {run['seconds'] - in_nodes:7.2f} s")
     print(f"  {'exit':<26} {wall - before - run['seconds']:7.2f} s")
+    print(f"  {'fixed cost (wall - nodes)':<26} {wall - in_nodes:7.2f} s")
     gold = nodes.filter(pl.col("stage") == "gold").sort("seconds", descending=True)
     for node, took in gold.select("node", "seconds").iter_rows():
         print(f"    gold {node:<21} {took:7.2f} s")
@@ -93,13 +147,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=None, help="default: orders / 10")
+    parser.add_argument(
+        "--corrections",
+        choices=("realistic", "worst"),
+        default="realistic",
+        help="where later batches' corrections land: mostly recent rows (realistic) or "
+        "anywhere in the history (worst)",
+    )
     parser.add_argument("--lake", default=None, help="default: a temporary folder")
     args = parser.parse_args()
     customers = args.customers or max(args.orders // 10, 1)
     lake = args.lake or tempfile.mkdtemp(prefix="medallion-incremental-")
-    print(f"orders={args.orders:,} customers={customers:,} lake={lake} cpus={os.cpu_count()}")
+    print(
+        f"orders={args.orders:,} customers={customers:,} corrections={args.corrections} "
+        f"lake={lake} cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}"
+    )
 
-    params = f"n_orders={args.orders},n_customers={customers},batches={BATCHES}"
+    params = (
+        f"n_orders={args.orders},n_customers={customers},batches={BATCHES},"
+        f"corrections.mode={args.corrections}"
+    )
     wall, _ = kedro(["run", "--pipelines", "generate", "--params", params], lake)
     print(f"{'generate':<28} {wall:7.2f} s")
     held = Path(lake) / "held-back"
@@ -111,16 +178,19 @@ def main() -> None:
     command = ["run", "--pipelines", "bronze,silver,gold"]
     full, _ = kedro(command, lake)
     print(f"{'full rebuild (99 batches)':<28} {full:7.2f} s")
+    held_rows = batch_rows(sorted(held.iterdir()))
     for file in held.iterdir():
         table, name = file.name.split("__", 1)
         shutil.move(file, Path(lake) / "landing" / table / name)
+    versions = delta_versions(lake)
     started = time.time()
     batch, _ = kedro(command, lake)
     print(f"{'1% batch':<28} {batch:7.2f} s  ({batch / full:.0%} of the full rebuild)")
     split(lake, started, batch)
+    print_rows_written(rows_written(lake, versions), held_rows)
     noop, out = kedro(command, lake)
     said = next((line for line in out.splitlines() if line.startswith("Nothing new")), "?")
-    print(f"{'no-op run':<28} {noop:7.2f} s  ({said[:40]}...)")
+    print(f"{'no-op run (fixed cost)':<28} {noop:7.2f} s  ({said[:40]}...)")
 
 
 if __name__ == "__main__":

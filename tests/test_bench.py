@@ -30,10 +30,19 @@ def test_pipeline_benchmark() -> None:
     assert _bench("pipeline", "--orders", "3000", "--repeat", "1").strip()
 
 
-def test_incremental_benchmark() -> None:
-    out = _bench("incremental", "--orders", "3000")
+@pytest.mark.parametrize("corrections", ["realistic", "worst"])
+def test_incremental_benchmark(corrections: str) -> None:
+    out = _bench("incremental", "--orders", "3000", "--customers", "200",
+                 "--corrections", corrections)  # fmt: skip
     assert "full rebuild" in out and "1% batch" in out and "no-op run" in out
     assert "(Nothing new: every landing file is alrea...)" in out
+    assert f"customers=200 corrections={corrections}" in out
+    assert "fixed cost (wall - nodes)" in out and "no-op run (fixed cost)" in out
+    # the rows the batch wrote, read from the Delta log: silver.orders and the total
+    batch = int(re.search(r"batch of ([\d,]+) rows", out)[1].replace(",", ""))  # type: ignore[index]
+    written = dict(re.findall(r"^  (silver\.orders|silver \+ gold) +([\d,]+)", out, re.M))
+    assert 0 < batch < 3200 and set(written) == {"silver.orders", "silver + gold"}
+    assert int(written["silver.orders"].replace(",", "")) > 0
 
 
 def test_export_benchmark() -> None:

@@ -262,34 +262,116 @@ def _stem(source: dict[str, Any], table: str) -> str:
     return str(source.get("file", f"{table}.csv")).rsplit("/", 1)[-1].removesuffix(".csv")
 
 
-def _chunks(frame: pl.DataFrame, order_by: str, n: int) -> list[pl.DataFrame]:
-    """``frame`` in ``n`` consecutive parts by ``order_by`` (text sorts like the date)."""
-    rows = frame.with_row_index("_i").sort(order_by, "_i", nulls_last=True).drop("_i")
-    bounds = [k * rows.height // n for k in range(n + 1)]
-    return [rows.slice(bounds[k], bounds[k + 1] - bounds[k]) for k in range(n)]
+#: Share of each export file's rows that arrive in the next file instead (late orders).
+_LATE_SHARE = 0.02
+#: The kinds of ``corrections.mode``: where later files' corrections land.
+CORRECTION_MODES = ("realistic", "worst")
 
 
-def _late(parts: list[pl.DataFrame], share: float, rng: np.random.Generator) -> list[pl.DataFrame]:
-    """Move ``share`` of each part's rows to the next part: orders that arrive late."""
-    out = list(parts)
-    for k in range(len(out) - 1):
-        late = rng.random(out[k].height) < share
-        mask = pl.Series(late)
-        out[k + 1] = pl.concat([out[k].filter(mask), out[k + 1]])
-        out[k] = out[k].filter(~mask)
-    return out
+def _check_corrections(corrections: dict[str, Any]) -> tuple[str, float, int, float]:
+    """``corrections`` as (mode, share, recent_days, tail_share); a clear error otherwise."""
+    where = "conf/base/parameters_generate.yml or --params corrections.mode=worst"
+    missing = sorted({"mode", "share", "recent_days", "tail_share"} - set(corrections))
+    if missing:
+        raise ValueError(f"corrections has no {', '.join(missing)}: set it in {where}")
+    mode = str(corrections["mode"])
+    if mode not in CORRECTION_MODES:
+        raise ValueError(
+            f"corrections.mode must be realistic or worst, got {mode!r}: set it in {where}"
+        )
+    share, tail = float(corrections["share"]), float(corrections["tail_share"])
+    days = corrections["recent_days"]
+    if not (0.0 <= share <= 1.0 and 0.0 <= tail <= 1.0) or not isinstance(days, int) or days < 1:
+        raise ValueError(
+            "corrections.share and corrections.tail_share must be between 0 and 1 and "
+            f"corrections.recent_days a whole number >= 1, got {corrections!r}: set them in {where}"
+        )
+    return mode, share, days, tail
 
 
-def _corrections(
-    parts: list[pl.DataFrame], column: str, fix: pl.Expr, share: float, rng: np.random.Generator
+def _days(texts: pl.Series) -> np.ndarray:
+    """Day number of each ``YYYY-MM-DD...`` text, in an order that follows it; an impossible or
+    missing value takes the day of the row before it (the first rows: the first day)."""
+    return (
+        texts.str.slice(0, 10)
+        .str.to_date(strict=False)
+        .fill_null(strategy="forward")
+        .fill_null(strategy="backward")
+        .fill_null(dt.date(1970, 1, 1))
+        .dt.epoch("d")
+        .to_numpy()
+    )
+
+
+def _corrected_rows(
+    days: np.ndarray,
+    bounds: np.ndarray,
+    batch: np.ndarray,
+    corrections: dict[str, Any],
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row, batch) of every correction: for each batch ``k`` after the first, ``share`` of
+    the rows exported before it (a binomial draw), without repeats.
+
+    ``worst`` draws them from all those rows alike, so corrections reach anywhere in the
+    history. ``realistic`` draws ``tail_share`` of them (on average) from the rows older
+    than ``recent_days`` before the batch's export date (its latest row) and the others
+    from the rows within those days, or from the latest rows before the batch when those
+    days hold fewer (long batches). Rows are sorted by day, so each range is a slice; a
+    row that arrived late into batch ``k`` or after is not corrected by it.
+    """
+    mode, share, recent_days, tail_share = _check_corrections(corrections)
+    rows, labels = [], []
+    for k in range(1, bounds.size - 1):
+        before = int(bounds[k])
+        count = int(rng.binomial(before, share))
+        if mode == "worst":
+            picked = rng.choice(before, count, replace=False)
+        else:
+            tail = int(rng.binomial(count, tail_share))
+            export_day = days[int(bounds[k + 1]) - 1]
+            recent = int(np.searchsorted(days[:before], export_day - recent_days, "left"))
+            recent = min(recent, before - (count - tail))  # enough recent rows to correct
+            tail = min(tail, recent)
+            picked = np.concatenate(
+                [rng.choice(recent, tail, replace=False),
+                 recent + rng.choice(before - recent, count - tail, replace=False)]
+            )  # fmt: skip
+        picked = np.sort(picked[batch[picked] < k])
+        rows.append(picked)
+        labels.append(np.full(picked.size, k))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(rows), np.concatenate(labels)
+
+
+def _exports(
+    frame: pl.DataFrame,
+    order_by: str,
+    dated_by: str,
+    n: int,
+    late_share: float,
+    fix: tuple[str, pl.Expr],
+    corrections: dict[str, Any],
+    rng: np.random.Generator,
 ) -> list[pl.DataFrame]:
-    """Append to each part after the first corrected copies of ``share`` of earlier rows."""
-    out = list(parts)
-    for k in range(1, len(out)):
-        earlier = pl.concat(parts[:k], rechunk=False)
-        picked = earlier.filter(pl.Series(rng.random(earlier.height) < share))
-        out[k] = pl.concat([out[k], picked.with_columns(fix.alias(column))])
-    return out
+    """``frame`` as ``n`` successive export files: consecutive parts by ``order_by`` (a
+    column that follows the ``YYYY-MM-DD...`` text of ``dated_by``, so that an impossible
+    date stays among its neighbours), ``late_share`` of each part's rows moved to the next
+    file, then each file after the first given corrected copies (``fix``: a column and its
+    new value) of rows of earlier files (:func:`_corrected_rows`)."""
+    rows = frame.with_row_index("_i").sort(order_by, "_i", nulls_last=True).drop("_i")
+    bounds = np.arange(n + 1) * rows.height // n
+    batch = np.repeat(np.arange(n), np.diff(bounds))
+    batch[(rng.random(rows.height) < late_share) & (batch < n - 1)] += 1
+    picked, label = _corrected_rows(_days(rows[dated_by]), bounds, batch, corrections, rng)
+    column, value = fix
+    fixed = rows[picked].with_columns(value.alias(column))
+    every = pl.concat(
+        [rows.with_columns(_batch=pl.Series(batch)), fixed.with_columns(_batch=pl.Series(label))]
+    ).sort("_batch", maintain_order=True)
+    parts = every.partition_by("_batch", as_dict=True, include_key=False)
+    return [parts.get((k,), frame.clear()) for k in range(n)]
 
 
 def to_landing(
@@ -299,12 +381,14 @@ def to_landing(
     seed: int,
     customers_source: dict[str, Any],
     orders_source: dict[str, Any],
+    corrections: dict[str, Any],
 ) -> tuple[pl.DataFrame | dict[str, pl.DataFrame], pl.DataFrame | dict[str, pl.DataFrame]]:
     """The exports in the source layout: one file per table (``batches`` 0 or 1), or
     ``batches`` files per table for the landing folders, as successive exports would come:
     customers by signup date, orders by time, 2% of each batch's orders arriving in the
-    next one (late orders), and from the second batch on corrected copies of 1% of the
-    earlier rows (a new email, an amount 10% higher): the later row wins in silver.
+    next one (late orders), and from the second batch on corrected copies of earlier rows
+    (a new email, an amount 10% higher; the later row wins in silver), as many and as old
+    as ``corrections`` says (:func:`_corrected_rows`).
     """
     if int(batches) < 0:
         raise ValueError(f"batches must be >= 0, got {batches!r}: pass --params batches=N")
@@ -315,11 +399,12 @@ def to_landing(
     new_email = pl.concat_str(pl.lit("fixed."), pl.col("email"))
     amount = orders.schema["amount"]
     higher = (pl.col("amount").cast(pl.Float64, strict=False) * 1.1).round(2).cast(amount)
+    _check_corrections(corrections)
     parts = {
-        "customers": _corrections(_chunks(customers, "signup_date", n), "email", new_email,
-                                  0.01, rng),
-        "orders": _corrections(_late(_chunks(orders, "order_ts", n), 0.02, rng), "amount",
-                               pl.coalesce(higher, pl.col("amount")), 0.01, rng),
+        "customers": _exports(customers, "signup_date", "signup_date", n, 0.0,
+                              ("email", new_email), corrections, rng),
+        "orders": _exports(orders, "order_id", "order_ts", n, _LATE_SHARE,  # ids follow time
+                           ("amount", pl.coalesce(higher, pl.col("amount"))), corrections, rng),
     }  # fmt: skip
     sources = {"customers": customers_source, "orders": orders_source}
     files = {

@@ -49,6 +49,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "orders": "generated_orders",
                     "batches": "params:batches",
                     "seed": "params:seed",
+                    "corrections": "params:corrections",
                     **{f"{table}_source": f"params:bronze.sources.{table}" for table in TABLES},
                 },
                 outputs=[f"landing.{table}" for table in TABLES],
