@@ -6,6 +6,7 @@ Used by the export and MongoDB dataset tests and by the export and API benches.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -126,3 +127,23 @@ def from_contract(table: str) -> pl.DataFrame:
     rows = 1 if GOLD_TABLES[table].key is None else 3
     schema = GOLD[table]
     return pl.DataFrame({c: _VALUES[t.base_type()][:rows] for c, t in schema.items()}).cast(schema)
+
+
+def write_gold_lake(root: Path, n_customers: int = 200) -> Path:
+    """A lake at ``root`` whose only tables are :func:`gold_tables`, Delta tables published
+    together in one commit (what ``kedro run --pipelines gold`` leaves for the export to
+    read). Returns ``root``."""
+    from medallion_kedro import lake as lakes
+    from medallion_kedro.datasets.delta_table import DeltaTableDataset
+
+    lake = lakes.lake_at(str(root))
+    transaction = lakes.Transaction(lake, lakes.new_run_id())
+    lakes.begin(transaction)
+    try:
+        for name, frame in gold_tables(n_customers=n_customers).items():
+            path = str(root / "gold" / name)
+            DeltaTableDataset(filepath=path, save_args={"mode": "overwrite"}).save(frame)
+        transaction.commit(transaction.pending())
+    finally:
+        lakes.end(lake)
+    return root

@@ -14,8 +14,6 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-from pymongo import uri_parser
-from pymongo.errors import InvalidURI
 
 #: A MongoDB URI with credentials in free text: the scheme, then everything up to the last
 #: ``@`` before the next whitespace (a password may hold ``/``, ``@`` or ``:`` unescaped).
@@ -45,6 +43,9 @@ def hosts(uri: str) -> str:
 
     Read by the driver's parser; a URI it refuses gives what precedes the path.
     """
+    from pymongo import uri_parser  # here: error texts redact without importing the driver
+    from pymongo.errors import InvalidURI
+
     scheme, rest = _split(uri)
     if scheme == "mongodb":
         try:

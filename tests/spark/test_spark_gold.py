@@ -85,28 +85,6 @@ def test_the_hook_reads_spark_yml_and_says_what_runs_where(
     configure(TEST_SPARK)
 
 
-def _parquet_lake(lake: Path, table: str, versions: list[pl.DataFrame]) -> None:
-    """Versions of a Parquet lake table; the record publishes the first one."""
-    (lake / "silver" / table).mkdir(parents=True)
-    for i, frame in enumerate(versions):
-        frame.write_parquet(lake / "silver" / table / f"20260101T00000{i}-0000000{i}.parquet")
-    entry = {"file": f"silver/{table}/20260101T000000-00000000.parquet", "version": "v0"}
-    record = {"tables": {f"silver.{table}": entry}, "previous": {}}
-    (lake / "_lake.json").write_text(json.dumps(record))
-
-
-def test_spark_reads_the_published_parquet_version_only(
-    spark: SparkSession, tmp_path: Path
-) -> None:
-    first, second = pl.DataFrame({"id": [1, 2]}), pl.DataFrame({"id": [1, 2, 3]})
-    _parquet_lake(tmp_path, "orders", [first, second])
-    dataset = SparkLakeTableDataset(filepath=str(tmp_path / "silver" / "orders"))
-    loaded = dataset.load()
-    assert isinstance(loaded, DataFrame)
-    assert sorted(r.id for r in loaded.collect()) == [1, 2]
-    assert dataset.preview()  # Kedro-Viz's preview reads with polars
-
-
 def test_spark_reads_exactly_the_delta_version_the_record_names(
     spark: SparkSession, tmp_path: Path
 ) -> None:
@@ -128,6 +106,7 @@ def test_spark_reads_exactly_the_delta_version_the_record_names(
     dataset = SparkLakeTableDataset(filepath=str(folder))
     got = sorted((r.id, r.amount) for r in dataset.load().collect())
     assert got == [(1, 10), (2, 21), (3, 30), (4, 40)]
+    assert dataset.preview()  # Kedro-Viz's preview reads with polars
     # The fault this avoids: the table folder holds the replaced file of version 0 too.
     assert spark.read.parquet(str(folder)).count() > len(got)
     record["tables"]["silver.orders"]["version"] = 0

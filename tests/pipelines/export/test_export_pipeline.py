@@ -24,7 +24,7 @@ from kedro.io.core import DatasetError
 from kedro.runner import SequentialRunner
 from polars.testing import assert_frame_equal
 
-from medallion_dev.gold_samples import gold_tables
+from medallion_dev.gold_samples import gold_tables, write_gold_lake
 from medallion_kedro import settings
 from medallion_kedro.datasets import _mongo_client as mc
 from medallion_kedro.datasets import _mongo_write as mw
@@ -135,9 +135,7 @@ def test_kedro_run_pipeline_export(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     gold = gold_tables(n_customers=150)
-    (tmp_path / "gold").mkdir()
-    for name, frame in gold.items():
-        frame.write_parquet(tmp_path / "gold" / f"{name}.parquet")
+    write_gold_lake(tmp_path, n_customers=150)
     monkeypatch.setenv("LAKE_PATH", str(tmp_path))
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
     bootstrap_project(project_root)
@@ -169,13 +167,6 @@ def test_kedro_run_pipeline_export(
     assert entry["checksum"] == mw.collection_checksum(published)
 
 
-def _gold_lake(root: Path, n_customers: int) -> Path:
-    (root / "gold").mkdir(parents=True)
-    for name, frame in gold_tables(n_customers=n_customers).items():
-        frame.write_parquet(root / "gold" / f"{name}.parquet")
-    return root
-
-
 def _run_export(
     project_root: Path, lake: Path, monkeypatch: pytest.MonkeyPatch, **params: Any
 ) -> None:
@@ -200,7 +191,10 @@ def test_an_export_never_replaces_another_lakes_manifest_unasked(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    first, second = _gold_lake(tmp_path / "first", 40), _gold_lake(tmp_path / "second", 30)
+    first, second = (
+        write_gold_lake(tmp_path / "first", 40),
+        write_gold_lake(tmp_path / "second", 30),
+    )
     _run_export(project_root, first, monkeypatch)
     db = _db(server, mongo_env)
     published = mm.read_manifest(db)

@@ -21,7 +21,7 @@ import httpx
 import pymongo
 import pytest
 
-from medallion_dev.gold_samples import gold_tables
+from medallion_dev.gold_samples import write_gold_lake
 from medallion_kedro.datasets import _mongo_write as mw
 from medallion_kedro.datasets import mongo_manifest as mm
 from tests.servers import MongoServer, api_server, mongo_server
@@ -37,13 +37,6 @@ QUERY = "{ kpis { totalCustomers } customers(first: 20) { totalCount edges { nod
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
     with mongo_server(tmp_path_factory.mktemp("readers") / "readers.db") as srv:
         yield srv
-
-
-def _lake(root: Path, n_customers: int) -> Path:
-    (root / "gold").mkdir(parents=True)
-    for name, frame in gold_tables(n_customers=n_customers).items():
-        frame.write_parquet(root / "gold" / f"{name}.parquet")
-    return root
 
 
 def _export(server: MongoServer, lake: Path) -> subprocess.Popen[bytes]:
@@ -99,7 +92,7 @@ class Reader(threading.Thread):
 def test_concurrent_exports_never_show_readers_mixed_or_empty_data(
     server: MongoServer, tmp_path: Path
 ) -> None:
-    lakes = {n: _lake(tmp_path / f"lake{n}", n) for n in (1500, 2500, 2000)}
+    lakes = {n: write_gold_lake(tmp_path / f"lake{n}", n) for n in (1500, 2500, 2000)}
     first = _export(server, lakes[1500])
     assert first.wait(timeout=300) == 0, first.stdout.read() if first.stdout else ""
     with api_server(server.uri, DB, tmp_path / "api.log") as api:
