@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-
 #: A MongoDB URI with credentials in free text: the scheme, then everything up to the last
 #: ``@`` before the next whitespace (a password may hold ``/``, ``@`` or ``:`` unescaped).
 _WITH_CREDENTIALS = re.compile(r"(mongodb(?:\+srv)?://)(\S*)@")
