@@ -159,3 +159,14 @@ def compact(tables: tuple[str, ...], env: str | None) -> None:
     for dataset in _tables(catalog, tables):
         done = dataset.compact()
         click.echo(f"{dataset.key}: {done}")
+
+
+@lake.command()
+@click.argument("batch")
+@click.option("--undo", is_flag=True, help="Bring a retracted batch back.")
+@env_option
+def retract(batch: str, undo: bool, env: str | None) -> None:
+    """Take BATCH (a batch id or landing file name) back: silver and gold without it."""
+    from medallion_kedro.retract import retract as run_retraction
+
+    click.echo(run_retraction(batch, undo=undo, env=env))
