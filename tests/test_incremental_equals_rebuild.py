@@ -65,7 +65,7 @@ def shop(seed: int, n_files: int = 3) -> Files:
             order = 30 * k + j + 1 if rnd.random() > 0.15 or k == 0 else rnd.randint(1, 30 * k)
             customer = rnd.randint(1, 10 * n_files + 3)  # 3 customers never arrive
             when = start + dt.timedelta(days=150 * k + rnd.randint(0, 150), hours=j)
-            amount = rnd.choice(["10.00", "25.50", "99.99", "-1", "abc", "7.25"])
+            amount = rnd.choice(["10.00", "25.50", "99.99", "-1", "abc", "7.25", "3.10", "42.00"])
             product = rnd.choice(["laptop", "mouse", "", "desk"])
             orders.append(f"{order},{customer},{when:%Y-%m-%d %H:%M:%S},{amount},{product}")
         files.append(("orders", f"orders_{k + 1:04d}.csv", orders))
