@@ -59,6 +59,7 @@ def shop(seed: int, n_files: int = 3) -> Files:
             old = rnd.randint(1, 10 * k)
             customers.append(f"{old},Renamed {old},new{old}@example.com,2024-01-01,Spain")
         customers.append(f"{rnd.randint(1, 10 * n_files)},Bad,not-an-email,2024-01-01,France")
+        customers.append(f"c{k},No id,x{k}@example.com,2024-01-01,France")  # a key not a number
         files.append(("customers", f"customers_{k + 1:04d}.csv", customers))
         orders = []
         for j in range(30):
@@ -67,7 +68,8 @@ def shop(seed: int, n_files: int = 3) -> Files:
             when = start + dt.timedelta(days=150 * k + rnd.randint(0, 150), hours=j)
             amount = rnd.choice(["10.00", "25.50", "99.99", "-1", "abc", "7.25", "3.10", "42.00"])
             product = rnd.choice(["laptop", "mouse", "", "desk"])
-            orders.append(f"{order},{customer},{when:%Y-%m-%d %H:%M:%S},{amount},{product}")
+            key = order if j else f"#{order}"  # the first row's key is not a number
+            orders.append(f"{key},{customer},{when:%Y-%m-%d %H:%M:%S},{amount},{product}")
         files.append(("orders", f"orders_{k + 1:04d}.csv", orders))
     return files
 
@@ -157,6 +159,7 @@ def test_the_generated_data_exercises_every_outcome(
     reasons = set(lake["quality.rejected_orders"]["reason"])
     assert any(r.startswith("unknown customer: still not") for r in reasons)  # expired
     assert "duplicate key: a later row with the same key wins" in reasons
+    assert "invalid order_id: not a whole number" in reasons
     assert lake["quality.waiting_orders"].height > 0
     assert lake["quality.warnings"].height > 0
     counts = {r["table"]: r for r in lake["quality.reconciliation"].iter_rows(named=True)}

@@ -44,7 +44,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             node(
                 record_retraction,
-                inputs=["params:retraction", "previous.bronze_batches"],
+                inputs=["params:retraction", "bronze.batches"],
                 outputs="bronze.retractions",
                 name="record_retraction",
             ),

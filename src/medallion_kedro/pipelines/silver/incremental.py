@@ -210,7 +210,7 @@ def candidate_rows(bronze: IntoFrame, scope: Scope) -> Any:
     rows = frames.lazy(live_rows(bronze, plan))
     if not plan.full:
         keyed = frames.is_in(_keyed(rows, plan.table), _KEY, scope.keys, "_touched")
-        touched = nw.col("_touched") | nw.col(BATCH).is_in(list(plan.new))
+        touched = nw.col("_touched").fill_null(False) | nw.col(BATCH).is_in(list(plan.new))
         rows = keyed.filter(touched).drop(_KEY, "_touched")
     order = [c for c in EXPORT_ORDER if c in rows.collect_schema().names()]
     return frames.in_order(rows, order).to_native()
@@ -220,8 +220,8 @@ def _untouched(previous: nw.LazyFrame[Any], scope: Scope, column: str) -> nw.Laz
     """The previous rows whose key (``column``, typed) the run does not check again."""
     if scope.plan.full:
         return previous.head(0)
-    kept = frames.is_in(previous, column, scope.keys, "_touched").filter(~nw.col("_touched"))
-    return kept.drop("_touched")
+    marked = frames.is_in(previous, column, scope.keys, "_touched")
+    return marked.filter(~nw.col("_touched").fill_null(False)).drop("_touched")
 
 
 def known_customers(silver: IntoFrame) -> Any:
@@ -246,7 +246,7 @@ def _rows_untouched(previous: IntoFrame, schema: pl.Schema, scope: Scope) -> nw.
     if scope.plan.full:
         return keyed.head(0).drop(_KEY)
     marked = frames.is_in(keyed, _KEY, scope.keys.rename({KEYS[table]: _KEY}), "_touched")
-    return marked.filter(~nw.col("_touched")).drop(_KEY, "_touched")
+    return marked.filter(~nw.col("_touched").fill_null(False)).drop(_KEY, "_touched")
 
 
 def _quarantine(previous: IntoFrame, rejected: IntoFrame, scope: Scope) -> nw.LazyFrame[Any]:
