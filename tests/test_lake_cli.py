@@ -54,9 +54,8 @@ def test_history_show_restore_vacuum(lake: dict[str, Any]) -> None:
     lines = [ln for ln in history.output.splitlines() if ln.strip()[:1].isdigit()]
     assert lines[0].split()[0] == "1" and lines[0].endswith("<- published")
     assert lines[1].split()[0] == "0" and lines[1].endswith("<- previous")
-    # the second build merged by order id (written by polars): history reads MERGE
-    assert lines[0].split()[2] == "MERGE", lines[0]
-    assert f"rows written {lake['second'].height} " in lines[0]
+    # the second build wrote silver whole (it is a function of the live batches)
+    assert "CREATE OR REPLACE TABLE" in lines[0], lines[0]
 
     shown = lake_cmd("show", "silver.orders", "--version", "0", "--rows", "3")
     assert f"silver.orders: {lake['first'].height} rows" in shown.output
