@@ -177,6 +177,9 @@ def test_retracting_a_batch_builds_the_lake_without_it_and_undo_brings_it_back(
             hm.drop_batch(lake, table, name, rows)
         kedro_run(LAKEHOUSE)
 
+    unknown = _kedro(lake, "lake", "retract", "nosuch.csv", check=False)
+    assert unknown.returncode == 1
+    assert "No batch 'nosuch.csv' in the lake" in unknown.stderr
     _kedro(lake, "lake", "retract", "c2.csv")  # the orders of customers 3 and 4 wait again
     assert sorted(read_table(str(lake), "quality", "waiting_orders")["order_id"]) == ["11", "12"]
     assert_same_lake(snapshot(lake), without_c2)

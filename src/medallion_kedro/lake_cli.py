@@ -169,4 +169,7 @@ def retract(batch: str, undo: bool, env: str | None) -> None:
     """Take BATCH (a batch id or landing file name) back: silver and gold without it."""
     from medallion_kedro.retract import retract as run_retraction
 
-    click.echo(run_retraction(batch, undo=undo, env=env))
+    try:
+        click.echo(run_retraction(batch, undo=undo, env=env))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -11,8 +11,11 @@ retracted.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from medallion_kedro.pipelines.bronze.ledger import retraction
 
 #: The pipelines a retraction runs: the record, then everything that reads bronze.
 PIPELINES = ["bronze", "silver", "gold"]
@@ -27,7 +30,10 @@ def retract(target: str, *, undo: bool = False, env: str | None = None) -> str:
     project = Path.cwd()
     bootstrap_project(project)
     params: dict[str, Any] = {"retraction": {"target": target, "undo": undo}}
-    with KedroSession.create(project_path=project, env=env, runtime_params=params) as session:
+    with KedroSession.create(project_path=project, env=env, runtime_params=params) as opened:
+        session = cast("KedroSession", opened)
+        ledger = session.load_context().catalog.load("previous.bronze_batches")
+        retraction(ledger, target, undo, dt.datetime.now())  # an unknown batch: no run
         session.run(pipeline_names=PIPELINES)
     if undo:
         return f"Batch {target} is back in the lake: silver and gold include it again."
