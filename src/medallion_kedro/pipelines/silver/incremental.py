@@ -90,6 +90,13 @@ def _or_empty(frame: IntoFrame, schema: pl.Schema) -> nw.LazyFrame[Any]:
     return nw.from_native(pl.LazyFrame(schema=schema))
 
 
+def _previous(frame: IntoFrame, like: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """A lake table as read, or, when it is not built yet, no rows of ``like`` (the run's
+    rows of that table, so every frame of a step is on one engine)."""
+    lazy = frames.lazy(frame)
+    return lazy if lazy.collect_schema().names() else like.head(0)
+
+
 def _applied(applied: IntoFrame) -> dict[str, set[str]]:
     rows = frames.collect(applied)
     out: dict[str, set[str]] = {}
@@ -234,26 +241,29 @@ def _merged_silver(previous: IntoFrame, valid: IntoFrame, scope: Scope) -> Any:
     run's check (each key at most once), by key (native)."""
     table = scope.plan.table
     columns = SILVER[table].names()
-    kept = _untouched(_or_empty(previous, SILVER[table]), scope, KEYS[table])
-    merged = nw.concat([kept.select(columns), frames.lazy(valid).select(columns)])
+    now = frames.lazy(valid).select(columns)
+    kept = _untouched(_previous(previous, now), scope, KEYS[table])
+    merged = nw.concat([kept.select(columns), now])
     return frames.to_native(merged.sort(KEYS[table]))
 
 
-def _rows_untouched(previous: IntoFrame, schema: pl.Schema, scope: Scope) -> nw.LazyFrame[Any]:
-    """The previous quarantine or waiting rows whose parsed key is not checked again."""
+def _rows_untouched(
+    previous: IntoFrame, like: nw.LazyFrame[Any], scope: Scope
+) -> nw.LazyFrame[Any]:
+    """The previous quarantine or waiting rows (columns of ``like``, this run's rows)
+    whose parsed key is not checked again."""
     table = scope.plan.table
-    keyed = _keyed(_or_empty(previous, schema), table)
     if scope.plan.full:
-        return keyed.head(0).drop(_KEY)
+        return like.head(0)
+    keyed = _keyed(_previous(previous, like).select(like.collect_schema().names()), table)
     marked = frames.is_in(keyed, _KEY, scope.keys.rename({KEYS[table]: _KEY}), "_touched")
     return marked.filter(~nw.col("_touched").fill_null(False)).drop(_KEY, "_touched")
 
 
 def _quarantine(previous: IntoFrame, rejected: IntoFrame, scope: Scope) -> nw.LazyFrame[Any]:
     """The previous rejections of the keys not checked again, and this run's."""
-    schema = quarantine_schema(scope.plan.table)
-    kept = _rows_untouched(previous, schema, scope).select(schema.names())
-    return nw.concat([kept, frames.lazy(rejected).select(schema.names())])
+    now = frames.lazy(rejected).select(quarantine_schema(scope.plan.table).names())
+    return nw.concat([_rows_untouched(previous, now, scope), now])
 
 
 def merge_customers(
@@ -321,7 +331,7 @@ def merge_orders(  # noqa: PLR0913
     unknown = nw.col(REASON).str.starts_with(UNKNOWN_CUSTOMER) | (nw.col(REASON) == EXPIRED_REASON)
     unresolved = nw.concat(
         [
-            _rows_untouched(previous_waiting, waiting_schema(), scope).select(columns),
+            _rows_untouched(previous_waiting, quarantine.select(columns), scope),
             quarantine.filter(unknown).select(columns),
         ]
     )
@@ -352,7 +362,8 @@ def merge_warnings(
 ) -> Any:  # fmt: skip
     """``quality.warnings``: the previous warnings of the keys not checked again, and this
     run's, of both tables."""
-    rows = _or_empty(previous, WARNINGS)
+    columns = WARNINGS.names()
+    rows = _previous(previous, frames.lazy(customers).select(columns))
     kept = []
     for scope in (customers_scope, orders_scope):
         table = scope.plan.table
@@ -361,7 +372,6 @@ def merge_warnings(
         )
         keys = scope.keys.rename({KEYS[table]: _KEY})
         kept.append(_untouched(mine, Scope(scope.plan, keys), _KEY).drop(_KEY))
-    columns = WARNINGS.names()
     merged = nw.concat(
         [*(k.select(columns) for k in kept),
          frames.lazy(customers).select(columns), frames.lazy(orders).select(columns)]
