@@ -305,7 +305,11 @@ def _clock(expiry: Expiry, silver: IntoFrame, unresolved: nw.LazyFrame[Any]) -> 
         return dt.datetime.combine(parse_as_of(expiry.as_of), dt.time())
     latest = frames.collect(frames.lazy(silver).select(nw.col("order_ts").max())).item()
     waiting = frames.collect(unresolved.select(nw.col("_ts").max())).item()
-    found = [t for t in (latest, waiting) if isinstance(t, dt.datetime)]
+    found = [  # Spark gives its times in UTC, with the zone: silver's times have none
+        t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
+        for t in (latest, waiting)
+        if isinstance(t, dt.datetime)
+    ]
     return max(found) if found else None
 
 
