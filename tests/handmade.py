@@ -116,12 +116,13 @@ SILVER_ORDERS = [
 REJECTED_ORDERS = {
     "105": "invalid amount",
     "106": "invalid amount",
-    "108": "unknown customer",
     "109": "invalid order_ts",
     "110": "invalid customer_id",
     "111": "invalid amount",
     "abc": "invalid order_id",
 }
+#: Orders whose customer is not known: they wait in quality.waiting_orders.
+WAITING_ORDERS = ["108"]
 DUPLICATE_ORDERS = 1
 
 

@@ -74,8 +74,9 @@ def test_run_events_carry_the_run_id_and_the_tables_with_their_row_counts(built:
     counts = row_counts(complete["outputs"])
     expected_tables = {
         "landing/customers", "landing/orders", "bronze/customers", "bronze/orders",
-        "bronze/batches", "quality/batch_reconciliation", "silver/customers", "silver/orders",
-        "quality/rejected_customers",
+        "bronze/batches", "bronze/retractions", "quality/batch_reconciliation",
+        "silver/customers", "silver/orders", "quality/rejected_customers",
+        "quality/waiting_orders",
         "quality/rejected_orders", "quality/reconciliation", "quality/warnings",
         "quality/country_mappings", "gold/customer_metrics",
         "gold/monthly_revenue", "gold/revenue_by_country", "gold/revenue_by_product",
@@ -98,12 +99,15 @@ def test_node_events_are_children_of_the_run(built: Path) -> None:
     assert set(by_job) == {f"medallion_kedro.{n}" for n in nodes_run["node"]}
     assert all(types == ["START", "COMPLETE"] for types in by_job.values())
 
-    reconcile = next(
-        e for e in nodes if e["job"]["name"] == "medallion_kedro.merge_batches"
-        and e["eventType"] == "COMPLETE"
-    )  # fmt: skip
-    assert {d["name"] for d in reconcile["inputs"]} == {"bronze/customers", "bronze/orders"}
-    assert row_counts(reconcile["outputs"])["silver/orders"] == table_rows(built, "silver/orders")
+    def complete(node: str) -> dict[str, Any]:
+        return next(
+            e for e in nodes if e["job"]["name"] == f"medallion_kedro.{node}"
+            and e["eventType"] == "COMPLETE"
+        )  # fmt: skip
+
+    assert {d["name"] for d in complete("candidate_orders")["inputs"]} == {"bronze/orders"}
+    merged = complete("merge_orders")["outputs"]
+    assert row_counts(merged)["silver/orders"] == table_rows(built, "silver/orders")
 
 
 def test_a_partial_run_names_what_it_read(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -123,10 +123,10 @@ def test_node_rows_match_the_tables(built: tuple[Path, dict[str, Any]]) -> None:
     assert rows("generate_orders", "outputs") == {"generated_orders": landing_orders}
     assert rows("to_landing", "outputs")["landing.orders"] == landing_orders
     assert rows("publish_bronze", "outputs")["bronze.orders"] == height["bronze.orders"]
-    reconcile_out = rows("merge_batches", "outputs")
-    assert reconcile_out["silver.orders"] == height["silver.orders"]
-    assert reconcile_out["quality.rejected_orders"] == height["quality.rejected_orders"]
-    assert rows("merge_batches", "inputs")["bronze.orders"] == height["bronze.orders"]
+    merged = rows("merge_orders", "outputs")
+    assert merged["silver.orders"] == height["silver.orders"]
+    assert merged["quality.rejected_orders"] == height["quality.rejected_orders"]
+    assert rows("candidate_orders", "inputs")["bronze.orders"] == height["bronze.orders"]
     assert rows("customer_metrics", "outputs") == {
         "gold.customer_metrics": height["gold.customer_metrics"]
     }
@@ -159,7 +159,8 @@ def test_each_node_logs_rows_and_seconds(lake: Path, caplog: pytest.LogCaptureFi
     assert read_table(str(lake), "bronze", "orders").height == before + 3
     assert "bronze.orders=3," in publish
     assert re.search(r", \d+\.\d\d s$", publish)
-    assert sum(line.startswith("node ") for line in lines) == 4  # start, 2 ingests, publish
+    # start, 2 ingests, publish, record_retraction
+    assert sum(line.startswith("node ") for line in lines) == 5
 
 
 def _break_orders_landing(lake: Path) -> None:
@@ -178,7 +179,7 @@ FAILURES = {
                  "dirty_share must be between 0 and 0.5", WITHHELD_TEXT),
     "bronze": (["bronze"], {}, _break_orders_landing, "ingest_orders", r"orders\.csv",
                r"orders\.csv"),
-    "silver": (["silver"], {}, _break_bronze, "new_orders", "out of specification",
+    "silver": (["silver"], {}, _break_bronze, "candidate_orders", "out of specification",
                WITHHELD_TEXT),
     "gold": (["gold"], {"as_of": "yesterday"}, None, None, r"as_of='yesterday' is not a date",
              WITHHELD_TEXT),

@@ -56,6 +56,8 @@ def test_handmade_lake_builds_expected_gold(lake: Path) -> None:
     for order_id, reason in hm.REJECTED_ORDERS.items():
         assert reasons[order_id].startswith(reason), (order_id, reasons[order_id])
     assert rejected.filter(pl.col("reason").str.starts_with("duplicate")).height == 1
+    waiting = _read(lake, "quality", "waiting_orders")
+    assert waiting["order_id"].to_list() == hm.WAITING_ORDERS
     rejected_customers = _read(lake, "quality", "rejected_customers")
     reasons = dict(
         zip(rejected_customers["customer_id"], rejected_customers["reason"], strict=True)
@@ -68,12 +70,14 @@ def test_handmade_lake_builds_expected_gold(lake: Path) -> None:
     assert recon["orders"]["silver_rows"] == len(hm.SILVER_ORDERS)
     assert recon["orders"]["rejected_rows"] == len(hm.REJECTED_ORDERS)
     assert recon["orders"]["duplicates_removed"] == hm.DUPLICATE_ORDERS
+    assert recon["orders"]["waiting_rows"] == len(hm.WAITING_ORDERS)
     assert recon["customers"]["duplicates_removed"] == hm.DUPLICATE_CUSTOMERS
     # counted independently from the files each table was written to
     for table in ("customers", "orders"):
         written = _read(lake, "silver", table).height
         quarantined = _read(lake, "quality", f"rejected_{table}").height
-        assert _read(lake, "bronze", table).height == written + quarantined, table
+        waits = waiting.height if table == "orders" else 0
+        assert _read(lake, "bronze", table).height == written + quarantined + waits, table
         assert recon[table]["silver_rows"] == written
     warnings = _read(lake, "quality", "warnings")
     got_warnings = {
@@ -166,8 +170,8 @@ def test_generate_then_lakehouse_reconciles_dirty_data(lake: Path) -> None:
         bronze = _read(lake, "bronze", table).height
         silver = _read(lake, "silver", table).height
         rejected = _read(lake, "quality", f"rejected_{table}")
-        assert bronze == silver + rejected.height
         row = recon[table]
+        assert bronze == silver + rejected.height + row["waiting_rows"]
         assert (row["bronze_rows"], row["silver_rows"]) == (bronze, silver)
         assert row["rejected_rows"] + row["duplicates_removed"] == rejected.height
         assert row["duplicates_removed"] > 0 and row["rejected_rows"] > 0
@@ -303,7 +307,9 @@ def test_an_all_dirty_orders_file_fails_and_writes_no_silver(lake: Path) -> None
     )
     hm.write_landing(lake, orders=dirty)
     with pytest.raises(
-        Exception, match=r"silver.orders: 6 of 6 bronze rows \(100%\) were rejected"
+        Exception,
+        match=r"silver.orders: 6 of 6 rows of batch (\w+) \(100%\) were rejected.*"
+        r"`kedro lake retract \1`",
     ):
         kedro_run(LAKEHOUSE)
     published = json.loads((lake / "_lake.json").read_text())["tables"]

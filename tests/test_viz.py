@@ -120,8 +120,8 @@ def test_every_lake_dataset_is_in_its_layer_with_a_preview(viz: str) -> None:
     kpis = httpx.get(f"{viz}/api/nodes/{data['gold.kpis']['id']}", timeout=10).json()
     assert "total_revenue" in kpis["preview"]["columns"]
     edges = {(e["source"], e["target"]) for e in main["edges"]}
-    new_rows = next(n["id"] for n in main["nodes"] if n["name"] == "new_orders")
-    assert (data["bronze.orders"]["id"], new_rows) in edges
+    candidates = next(n["id"] for n in main["nodes"] if n["name"] == "candidate_orders")
+    assert (data["bronze.orders"]["id"], candidates) in edges
 
 
 def test_layers_are_drawn_in_lake_order(viz: str) -> None:

@@ -192,13 +192,18 @@ class PipelineRun:
         )
 
 
-@strawberry.type(description="The reconciliation of one table: bronze = silver + rejected + dupes.")
+@strawberry.type(
+    description="The reconciliation of one table: bronze = silver + rejected + dupes + waiting."
+)
 class Reconciliation:
     table: str
     bronze_rows: int
     silver_rows: int
     rejected_rows: int
     duplicates_removed: int
+    waiting_rows: int = strawberry.field(
+        description="Orders whose customer is not in silver yet (quality.waiting_orders)."
+    )
     balanced: bool
 
 
@@ -231,6 +236,7 @@ class RunQuality:
                     silver_rows=int(r["silver_rows"] or 0),
                     rejected_rows=int(r["rejected_rows"] or 0),
                     duplicates_removed=int(r["duplicates_removed"] or 0),
+                    waiting_rows=int(r.get("waiting_rows") or 0),
                     balanced=bool(r["balanced"]),
                 )
                 for r in doc.get("reconciliation") or []

@@ -28,8 +28,10 @@ from narwhals.typing import IntoFrame
 
 #: The physical row number of a polars frame (bronze rows come in ingestion order).
 ROW_NUMBER = "_row_number"
-#: The columns that give bronze rows their ingestion order and identify a row.
-LINEAGE = ("_ingested_at", "_source_file", "_source_row")
+#: The columns that give bronze rows their export order (landing file name, row in the
+#: file) and identify a row (a file name's earlier batches are no longer live, see
+#: ``pipelines/bronze/ledger.py``; the ingestion time tells them apart).
+LINEAGE = ("_source_file", "_source_row", "_ingested_at")
 
 
 def lazy(frame: IntoFrame) -> nw.LazyFrame[Any]:

@@ -274,4 +274,15 @@ def compact(tables: tuple[str, ...], env: str | None) -> None:
         click.echo(f"{dataset.key}: {done}")
 
 
-# More ``kedro lake`` commands register below (``lake.add_command(...)``).
+@lake.command()
+@click.argument("batch")
+@click.option("--undo", is_flag=True, help="Bring a retracted batch back.")
+@env_option
+def retract(batch: str, undo: bool, env: str | None) -> None:
+    """Take BATCH (a batch id or landing file name) back: silver and gold without it."""
+    from medallion_kedro.retract import retract as run_retraction
+
+    try:
+        click.echo(run_retraction(batch, undo=undo, env=env))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -214,8 +214,24 @@ RECONCILIATION = _schema(
         "silver_rows": pl.Int64,
         "rejected_rows": pl.Int64,
         "duplicates_removed": pl.Int64,
+        "waiting_rows": pl.Int64,
         "warning_rows": pl.Int64,
         "balanced": pl.Boolean,
+    }
+)
+
+#: One row per live batch (landing file) of each table, with where its rows went.
+BATCH_RECONCILIATION = _schema(
+    {
+        "batch_id": pl.String,
+        "table": pl.String,
+        "source_file": pl.String,
+        "bronze_rows": pl.Int64,
+        "silver_rows": pl.Int64,
+        "rejected_rows": pl.Int64,
+        "duplicates_removed": pl.Int64,
+        "waiting_rows": pl.Int64,
+        "applied_at": pl.Datetime("us"),
     }
 )
 
@@ -486,6 +502,7 @@ def check_schema(df: F, expected: pl.Schema, what: str) -> F:
 #: source's text columns).
 QUALITY: dict[str, pl.Schema] = {
     "reconciliation": RECONCILIATION,
+    "batch_reconciliation": BATCH_RECONCILIATION,
     "warnings": WARNINGS,
     "country_mappings": COUNTRY_MAPPINGS,
 }

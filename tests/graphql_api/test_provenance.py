@@ -49,15 +49,17 @@ PROBE = """{ dataset { runId pipelineRunId lakeVersion exportedAt ageSeconds
              kpis { totalCustomers } customers(first: 1) { totalCount }
              customer(customerId: 150) { customerId }
              runs(last: 5) { runId status exportRunId stages { stage rowsIn rowsOut } }
-             dataQuality(last: 5) { runId rejected { reason rows } } }"""
+             dataQuality(last: 5) { runId rejected { reason rows }
+                                    reconciliation { bronzeRows silverRows waitingRows } } }"""
 
 
 def _runs(tag: str, minutes: int, rejected: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A history of three runs: a silver run with quality counts, a failed gold run, then
     this export, still running (so left out of what the export publishes)."""
     at = T0 + timedelta(minutes=minutes)
-    recon = [{"table": "orders", "bronze_rows": 100, "silver_rows": 100 - rejected,
-              "rejected_rows": rejected, "duplicates_removed": 0, "balanced": True}]  # fmt: skip
+    recon = [{"table": "orders", "bronze_rows": 100, "silver_rows": 100 - rejected - 3,
+              "rejected_rows": rejected, "duplicates_removed": 0, "waiting_rows": 3,
+              "balanced": True}]  # fmt: skip
     quality = [{"table": "orders", "kind": "rejected", "reason": f"bad amount {tag}",
                 "rows": rejected}]  # fmt: skip
     base = {"host": "h", "pid": 1, "env": "base", "nodes_total": 1}
@@ -133,8 +135,9 @@ def test_dataset_runs_and_quality_name_the_export_and_its_lake_version(
     silver = data["runs"][1]
     assert silver["stages"] == [{"stage": "silver", "rowsIn": 100, "rowsOut": 88}]
     assert data["dataQuality"] == [
-        {"runId": "silver-one", "rejected": [{"reason": "bad amount one", "rows": 12}]}
-    ]
+        {"runId": "silver-one", "rejected": [{"reason": "bad amount one", "rows": 12}],
+         "reconciliation": [{"bronzeRows": 100, "silverRows": 85, "waitingRows": 3}]}
+    ]  # fmt: skip
     health = api.get("/health").json()["export"]
     assert health["run_id"] == first and health["pipeline_run_id"] == "export-one"
     assert health["lake_version"] == "lake-one" and health["age_seconds"] >= 0

@@ -25,6 +25,7 @@ from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from medallion_kedro import frames  # noqa: E402
 from medallion_kedro.frames import ROW_NUMBER  # noqa: E402
 from medallion_kedro.lake import read_table  # noqa: E402
+from medallion_kedro.pipelines.bronze.ledger import live_batches  # noqa: E402
 from medallion_kedro.pipelines.silver import incremental, nodes  # noqa: E402
 from medallion_kedro.schemas import DUPLICATE_REASON, KEYS, REASON, TABLES  # noqa: E402
 from tests.kedro_run import PROJECT_ROOT  # noqa: E402
@@ -43,7 +44,9 @@ LAKE_TABLES = (
     "quality.rejected_customers",
     "quality.rejected_orders",
     "quality.warnings",
+    "quality.waiting_orders",
     "quality.batch_reconciliation",
+    "quality.reconciliation",
 )
 
 
@@ -73,38 +76,39 @@ def _rules() -> dict[str, Any]:
     return dict(yaml.safe_load(text)["silver"])
 
 
-def _reconcile(lake: dict[str, pl.DataFrame], frame: Any, countries: pl.DataFrame) -> Any:
-    """``reconcile`` of the lake's first run, every table given through ``frame``."""
-    return nodes.reconcile(
-        *(
-            frame(lake[f"first.{key}"])
-            for table in TABLES
-            for key in (
-                f"bronze.{table}",
-                f"silver.{table}",
-                f"quality.rejected_{table}",
-                f"warnings.{table}",
-            )
-        ),
-        countries,
-        {**_rules(), "max_reject_share": 1},
+def _plan(lake: dict[str, pl.DataFrame], table: str) -> incremental.Plan:
+    """Every live batch of ``table``, none of them new (the gate is left out)."""
+    live = live_batches(lake["bronze.batches"], pl.LazyFrame())[table]
+    return incremental.Plan(table, tuple(live), (), full=False)
+
+
+def _counts(lake: dict[str, pl.DataFrame], frame: Any, table: str) -> dict[str, pl.DataFrame]:
+    """``count_table`` of the lake's ``table``, every table given through ``frame``."""
+    waiting = {"waiting": frame(lake["quality.waiting_orders"])} if table == "orders" else {}
+    return nodes.count_table(
+        _plan(lake, table),
+        frame(lake[f"bronze.{table}"]),
+        frame(lake[f"silver.{table}"]),
+        frame(lake[f"quality.rejected_{table}"]),
+        frame(lake["quality.warnings"]),
+        _rules(),
+        **waiting,
     )
 
 
-def test_reconciliation_on_spark_equals_polars(
+def test_counts_on_spark_equal_polars(
     spark: SparkSession, lake: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    countries = nodes.match_countries(lake["first.bronze.customers"], _rules())
-    on_polars = _reconcile(lake, lambda t: t, countries)
     plans = _record_spark_plans(monkeypatch)
-    on_spark = _reconcile(lake, lambda t: _spark(spark, t), countries)
-    report = on_polars[4]
-    assert report.filter(pl.col("table") == "orders")["rejected_rows"].item() > 0
-    assert report["warning_rows"].sum() > 0  # the dirt was really counted
-    assert on_spark[4].equals(report)
-    assert isinstance(on_spark[5], DataFrame)  # warnings stay on Spark
-    assert frames.collect(on_spark[5]).equals(on_polars[5])
-    assert len(plans) >= 10
+    for table in TABLES:
+        on_polars = _counts(lake, lambda t: t, table)
+        on_spark = _counts(lake, lambda t: _spark(spark, t), table)
+        assert on_polars["counts"]["balanced"].item()
+        assert on_spark["counts"].equals(on_polars["counts"])
+        assert on_spark["batches"].equals(on_polars["batches"])
+    report = _counts(lake, lambda t: t, "orders")["counts"]
+    assert report["rejected_rows"].item() > 0  # the dirt was really counted
+    assert len(plans) >= 4
     for plan in plans:
         assert single_partition_funnels(plan) == [], plan
 
@@ -112,15 +116,11 @@ def test_reconciliation_on_spark_equals_polars(
 def test_the_reject_share_check_names_the_same_causes_on_spark(
     spark: SparkSession, lake: dict[str, pl.DataFrame]
 ) -> None:
-    row = {"table": "orders", "bronze_rows": 100, "rejected_rows": 50}
     rejected = lake["quality.rejected_orders"]
-    messages = []
-    for frame in (rejected, _spark(spark, rejected)):
-        with pytest.raises(nodes.RejectShareError) as caught:
-            nodes._check_reject_share(row, frame, 0.1)
-        messages.append(str(caught.value))
-    assert messages[0] == messages[1]
-    assert "Main reasons: " in messages[0] and " x 'invalid" in messages[0]
+    batch = rejected["_batch_id"][0]
+    causes = [nodes._top_reasons(f, batch) for f in (rejected, _spark(spark, rejected))]
+    assert causes[0] == causes[1]
+    assert " x 'invalid" in causes[0]
 
 
 def test_country_matches_on_spark_equal_polars(
@@ -132,52 +132,33 @@ def test_country_matches_on_spark_equal_polars(
     assert nodes.match_countries(_spark(spark, customers), _rules()).equals(on_polars)
 
 
-def test_batch_counts_and_known_customers_on_spark_equal_polars(
+def test_known_customers_on_spark_equal_polars(
     spark: SparkSession, lake: dict[str, pl.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plans = _record_spark_plans(monkeypatch)
-    bronze, rejected = lake["bronze.orders"], lake["quality.rejected_orders"]
-    on_polars = incremental._per_batch(bronze, rejected, "orders", NOW)
-    published = lake["quality.batch_reconciliation"].filter(pl.col("table") == "orders")
-    published = published.sort("applied_at")
-    assert on_polars.height == 2  # the two batches, applied by two runs
-    assert on_polars.drop("applied_at").equals(published.drop("applied_at"))
-    assert on_polars["duplicates_removed"].sum() > 0
-    on_spark = incremental._per_batch(_spark(spark, bronze), _spark(spark, rejected), "orders", NOW)
-    assert on_spark.equals(on_polars)
     silver = lake["silver.customers"]
-    new = silver.head(5).with_columns(pl.col("customer_id") + 10**9)
-    on_polars = incremental.known_customers(silver, new).sort("customer_id")
-    assert on_polars.height == silver.height + 5
-    on_spark = incremental.known_customers(_spark(spark, silver), _spark(spark, new))
+    on_polars = incremental.known_customers(silver).sort("customer_id")
+    assert on_polars.height == silver.height
+    on_spark = incremental.known_customers(_spark(spark, silver))
     assert isinstance(on_spark, DataFrame)  # the keys stay on Spark for the orphan join
     assert frames.collect(on_spark).sort("customer_id").equals(on_polars)
     for plan in plans:
         assert single_partition_funnels(plan) == [], plan
 
 
-def test_pending_batches_on_spark_equal_polars(
+def test_the_plan_on_spark_equals_polars(
     spark: SparkSession, lake: dict[str, pl.DataFrame]
 ) -> None:
     ledger, applied = lake["bronze.batches"], lake["quality.batch_reconciliation"]
+    counted = lake["quality.reconciliation"]
     bronze = [lake[f"bronze.{t}"] for t in TABLES]
-    on_spark = [_spark(spark, f) for f in bronze]
-    none: dict[str, list[str]] = {"customers": [], "orders": []}
-    assert incremental.pending_batches(ledger, applied, *bronze) == none
-    assert (
-        incremental.pending_batches(_spark(spark, ledger), _spark(spark, applied), *on_spark)
-        == none
-    )
-    # Bronze of an older release (no ledger): the batch ids of its rows in ingestion order.
-    nothing = pl.LazyFrame()
-    legacy = incremental.pending_batches(nothing, nothing, *bronze)
-    ids = {
-        t: lake[f"bronze.{t}"].sort("_ingested_at")["_batch_id"].unique(maintain_order=True)
-        for t in TABLES
-    }
-    ids = {t: batch_ids.to_list() for t, batch_ids in ids.items()}
-    assert legacy == ids and len(ids["orders"]) == 2
-    assert incremental.pending_batches(nothing, nothing, *on_spark) == legacy
+    on_polars = incremental.plan_batches(ledger, pl.LazyFrame(), applied, counted, *bronze)
+    assert not any(p.new or p.full for p in on_polars.values())  # the lake is up to date
+    on_spark = incremental.plan_batches(
+        _spark(spark, ledger), pl.LazyFrame(), _spark(spark, applied), _spark(spark, counted),
+        *(_spark(spark, f) for f in bronze),
+    )  # fmt: skip
+    assert on_spark == on_polars
 
 
 def test_duplicate_losers_on_spark_equal_polars(

@@ -61,19 +61,23 @@ def _polars(frame: Any, like: pl.Schema | None = None) -> pl.DataFrame:
 def _silver_run(bronze: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
     """The silver nodes of one run over every batch of ``bronze``, as the pipeline wires
     them (outputs on the engine of ``bronze``)."""
-    pending = {
-        t: frames.collect(frames.lazy(bronze[t]).select("_batch_id").unique())
-        .get_column("_batch_id")
-        .to_list()
+    batches = {
+        t: tuple(
+            frames.collect(frames.lazy(bronze[t]).select("_batch_id").unique())
+            .get_column("_batch_id")
+            .sort()
+        )
         for t in TABLES
     }
-    new = {t: incremental.new_rows(bronze[t], pending, t) for t in TABLES}
+    whole = {t: incremental.Scope(incremental.Plan(t, batches[t], batches[t], full=True),
+                                  pl.DataFrame()) for t in TABLES}  # fmt: skip
+    new = {t: incremental.candidate_rows(bronze[t], whole[t]) for t in TABLES}
     out: dict[str, Any] = {"new": new}
     countries = nodes.match_countries(new["customers"], rules)
     out["flagged.customers"] = nodes.flag_customers(new["customers"], countries, rules)
     split = nodes.split_flagged(out["flagged.customers"], new["customers"], "customers", rules)
     out["silver.customers"], out["rejected.customers"], out["warnings.customers"] = split
-    known = incremental.known_customers(pl.LazyFrame(), out["silver.customers"])  # a first run
+    known = incremental.known_customers(out["silver.customers"])
     out["flagged.orders"] = nodes.flag_orders(new["orders"], known, rules, AS_OF)
     split = nodes.split_flagged(out["flagged.orders"], new["orders"], "orders", rules)
     out["silver.orders"], out["rejected.orders"], out["warnings.orders"] = split
@@ -144,14 +148,11 @@ def test_silver_quarantine_and_warnings_on_spark_equal_polars(
     assert _polars(spark[f"warnings.{table}"]).equals(warnings)
 
 
-def test_reconciliation_of_spark_outputs_equals_polars(runs: dict[str, Any]) -> None:
+def test_batch_counts_of_spark_outputs_equal_polars(runs: dict[str, Any]) -> None:
     def report(run: dict[str, Any]) -> pl.DataFrame:
-        tables = [
-            run[f"{part}.{t}"] if part != "new" else run["new"][t]
-            for t in TABLES
-            for part in ("new", "silver", "rejected", "warnings")
-        ]
-        return nodes.reconcile(*tables, run["countries"], runs["rules"])[4]
+        return pl.concat(
+            nodes._per_batch(frames.lazy(run["new"][t]), run[f"rejected.{t}"], None) for t in TABLES
+        )
 
     on_polars = report(runs["polars"])
     assert on_polars["duplicates_removed"].sum() > 0
@@ -296,12 +297,15 @@ def test_bronze_without_lineage_is_refused_on_spark(
         nodes.flag_customers(_spark(spark, older), countries, _rules())
 
 
-def test_no_pending_batch_gives_no_rows_on_the_engine_of_bronze(
+def test_no_row_to_check_gives_no_rows_on_the_engine_of_bronze(
     spark: SparkSession, bronze: dict[str, pl.DataFrame]
 ) -> None:
     """A table with nothing new still hands the next nodes a frame of bronze's engine (a
     polars frame there would meet Spark frames in the same node)."""
     on_spark = _spark(spark, bronze["orders"].head(50))
-    nothing = incremental.new_rows(on_spark, {"orders": []}, "orders")
+    batches = tuple(bronze["orders"]["_batch_id"].unique())
+    plan = incremental.Plan("orders", batches, (), full=False)
+    scope = incremental.Scope(plan, pl.DataFrame(schema={"order_id": pl.Int64}))
+    nothing = incremental.candidate_rows(on_spark, scope)
     assert isinstance(nothing, DataFrame)
     assert nothing.count() == 0 and nothing.columns == bronze["orders"].columns

@@ -71,7 +71,9 @@ def test_pipeline_tab_shows_runs_quality_reconciliation_and_freshness(
     for row in counts.iter_rows(named=True):
         assert row["bronze_rows"] == (
             row["silver_rows"] + row["rejected_rows"] + row["duplicates_removed"]
-        )
+            + row["waiting_rows"]
+        )  # fmt: skip
+    assert counts.filter(pl.col("table") == "orders")["waiting_rows"].item() > 0
     quarantined = table(sample)
     if source == LAKE_LABEL:
         assert quarantined.height and quarantined["reason"].str.len_chars().min() > 0

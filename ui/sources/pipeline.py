@@ -50,6 +50,7 @@ RECONCILIATION_SCHEMA: dict[str, Any] = {
     "silver_rows": _COUNT,
     "rejected_rows": _COUNT,
     "duplicates_removed": _COUNT,
+    "waiting_rows": _COUNT,  # orders whose customer is not in silver yet
     "balanced": pl.Boolean,
 }
 RUN_COLUMNS = tuple(RUN_SCHEMA)
@@ -214,7 +215,9 @@ class LakePipeline:
 _RUNS_QUERY = """query($last: Int!) { runs(last: $last) { runId status pipelines startedAt
   seconds exportRunId error stages { stage rowsIn rowsOut } } }"""
 _QUALITY_QUERY = """query($last: Int!) { dataQuality(last: $last) { runId startedAt
-  reconciliation { table bronzeRows silverRows rejectedRows duplicatesRemoved balanced }
+  reconciliation {
+    table bronzeRows silverRows rejectedRows duplicatesRemoved waitingRows balanced
+  }
   rejected { table kind reason rows } } }"""
 _DATASET_QUERY = """{ dataset { runId exportedAt pipelineRunId lakeVersion lakeCommittedAt } }"""
 

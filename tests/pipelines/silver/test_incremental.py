@@ -1,4 +1,5 @@
-"""Incremental silver helpers: pending batches and the rows of a batch in ingestion order."""
+"""Incremental silver helpers: the live batches, what a run applies, and the rows it checks
+again, in export order."""
 
 from __future__ import annotations
 
@@ -7,38 +8,77 @@ import datetime as dt
 import polars as pl
 
 from medallion_kedro.pipelines.bronze.batches import LEDGER
-from medallion_kedro.pipelines.silver.incremental import new_rows, pending_batches
+from medallion_kedro.pipelines.bronze.ledger import RETRACTIONS, live_batches
+from medallion_kedro.pipelines.silver.incremental import (
+    Plan,
+    Scope,
+    candidate_rows,
+    plan_batches,
+)
 
 T0 = dt.datetime(2026, 11, 1, 10)
+LATER = T0 + dt.timedelta(hours=1)
 
 
-def _bronze(rows: list[tuple[str, dt.datetime, str, int]]) -> pl.DataFrame:
+def _ledger(rows: list[tuple[str, str, str, dt.datetime]]) -> pl.DataFrame:
+    """Ledger rows (table, batch, file, ingested at)."""
     return pl.DataFrame(
-        rows, schema=["order_id", "_ingested_at", "_source_file", "_source_row"], orient="row"
-    ).with_columns(_batch_id=pl.col("_source_file"))
+        [(t, b, f, 1, 0.0, 1, at) for t, b, f, at in rows], schema=LEDGER, orient="row"
+    )
 
 
-def test_new_rows_are_in_ingestion_order_whatever_the_scan_order() -> None:
-    later = T0 + dt.timedelta(hours=1)
-    rows = [("c", later, "b.csv", 1), ("b", T0, "a.csv", 2), ("a", T0, "a.csv", 1),
-            ("x", T0, "z.csv", 1)]  # fmt: skip
-    got = new_rows(_bronze(rows), {"orders": ["a.csv", "b.csv"]}, "orders").collect()
-    assert got["order_id"].to_list() == ["a", "b", "c"]
-    in_order = _bronze([rows[2], rows[1], rows[0]])
-    assert new_rows(in_order, {"orders": ["a.csv", "b.csv"]}, "orders").collect().equals(in_order)
+def _bronze(rows: list[tuple[str, str, int]]) -> pl.DataFrame:
+    """Bronze order rows (order_id, file, row in file); the batch is the file's name."""
+    return pl.DataFrame(
+        rows, schema=["order_id", "_source_file", "_source_row"], orient="row"
+    ).with_columns(_batch_id=pl.col("_source_file"), _ingested_at=pl.lit(T0))
 
 
-def test_pending_batches_are_the_ledger_minus_the_applied_ones() -> None:
-    ledger = pl.DataFrame(
-        [("orders", "b2", "o2.csv", 1, 0.0, 1, T0), ("orders", "b1", "o1.csv", 1, 0.0, 1, T0),
-         ("customers", "c1", "c1.csv", 1, 0.0, 1, T0)],
-        schema=LEDGER, orient="row",
+def test_live_batches_are_the_latest_of_each_file_name_in_name_order() -> None:
+    ledger = _ledger([("orders", "b2", "o2.csv", T0), ("orders", "b1", "o1.csv", LATER),
+                      ("orders", "b0", "o1.csv", T0),
+                      ("customers", "c1", "c1.csv", T0)])  # fmt: skip
+    assert live_batches(ledger, pl.LazyFrame()) == {"orders": ["b1", "b2"], "customers": ["c1"]}
+    taken_back = pl.DataFrame(
+        [("orders", "b2", "o2.csv", True, T0), ("orders", "b1", "o1.csv", True, T0),
+         ("orders", "b1", "o1.csv", False, LATER)],
+        schema=RETRACTIONS, orient="row",
     )  # fmt: skip
-    applied = pl.DataFrame({"batch_id": ["b1"]})
+    assert live_batches(ledger, taken_back)["orders"] == ["b1"]  # b1's retraction undone
+
+
+def test_a_run_checks_a_table_again_whole_when_an_applied_batch_is_no_longer_live() -> None:
+    ledger = _ledger([("orders", "b1", "o1.csv", T0), ("orders", "b2", "o2.csv", LATER),
+                      ("customers", "c1", "c1.csv", T0)])  # fmt: skip
+    applied = pl.DataFrame({"table": ["orders", "customers"], "batch_id": ["b1", "c1"]})
+    counted = pl.LazyFrame(schema={"table": pl.String, "waiting_rows": pl.Int64})
     empty = pl.LazyFrame()
-    assert pending_batches(ledger, applied, empty, empty) == {
-        "customers": ["c1"],
-        "orders": ["b2"],
-    }
-    legacy = _bronze([("a", T0, "a.csv", 1)])  # bronze of an older release: no ledger rows
-    assert pending_batches(pl.LazyFrame(), pl.LazyFrame(), legacy, legacy)["orders"] == ["a.csv"]
+    plans = plan_batches(ledger, empty, applied, counted, empty, empty)
+    assert plans["orders"] == Plan("orders", ("b1", "b2"), ("b2",), full=False)
+    assert plans["customers"] == Plan("customers", ("c1",), (), full=False)
+
+    replaced = pl.concat([ledger, _ledger([("orders", "b3", "o1.csv", LATER)])])
+    plans = plan_batches(replaced, empty, applied, counted, empty, empty)
+    assert plans["orders"] == Plan("orders", ("b3", "b2"), ("b3", "b2"), full=True)
+    assert not plans["customers"].full
+
+    gone = pl.DataFrame([("customers", "c1", "c1.csv", True, LATER)], schema=RETRACTIONS,
+                        orient="row")  # fmt: skip
+    plans = plan_batches(ledger, gone, applied, counted, empty, empty)
+    assert plans["customers"].full and plans["orders"].full  # known customers may shrink
+
+
+def test_candidates_are_every_live_row_of_the_touched_keys_in_export_order() -> None:
+    bronze = _bronze([("7", "o2.csv", 1), ("5", "o2.csv", 2), ("x", "o3.csv", 1),
+                      ("5", "o1.csv", 2), ("6", "o1.csv", 1), ("5", "o0.csv", 1)])  # fmt: skip
+    plan = Plan("orders", ("o1.csv", "o2.csv", "o3.csv"), ("o3.csv",), full=False)
+    scope = Scope(plan, pl.DataFrame({"order_id": [5]}))
+    got = candidate_rows(bronze, scope).lazy().collect()
+    # o0.csv is not live; o3.csv is new (its unparsable key too); key 5 is touched
+    assert got.select("order_id", "_source_file").rows() == [
+        ("5", "o1.csv"), ("5", "o2.csv"), ("x", "o3.csv")
+    ]  # fmt: skip
+    whole = candidate_rows(bronze, Scope(Plan("orders", plan.live, (), full=True), scope.keys))
+    assert whole.lazy().collect()["_source_file"].to_list() == [
+        "o1.csv", "o1.csv", "o2.csv", "o2.csv", "o3.csv"
+    ]  # fmt: skip

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from medallion_kedro.pipelines.silver import nodes
+from medallion_kedro.pipelines.silver.incremental import Plan
 from medallion_kedro.schemas import BRONZE_META, DUPLICATE_REASON, RAW_COLUMNS
 from tests import handmade as hm
 
@@ -147,9 +148,7 @@ def test_products_are_cleaned_once_per_spelling_and_looked_up_per_row() -> None:
         assert flagged["reason"].null_count() == len(spellings)  # kept, null when unusable
 
 
-def _reconcile(
-    bronze: pl.DataFrame, rules: dict[str, Any] = RULES, orders: pl.DataFrame | None = None
-) -> Any:
+def _checked(bronze: pl.DataFrame, rules: dict[str, Any] = RULES) -> Any:
     countries = nodes.match_countries(bronze, rules)
     silver, rejected, warnings = _split(
         nodes.flag_customers(bronze, countries, rules), bronze, "customers"
@@ -157,34 +156,31 @@ def _reconcile(
     return (silver, rejected, warnings), countries
 
 
-def test_reconcile_passes_tables_through_and_counts() -> None:
+def _count(
+    table: str, bronze: pl.DataFrame, checked: Any, rules: dict[str, Any] = RULES
+) -> dict[str, pl.DataFrame]:
+    silver, rejected, warnings = checked
+    plan = Plan(table, ("b1",), ("b1",), full=True)
+    waiting = {"waiting": rejected.head(0).drop("reason")} if table == "orders" else {}
+    return nodes.count_table(plan, bronze, silver, rejected, warnings, rules, **waiting)
+
+
+def test_counts_of_a_table_as_written() -> None:
     bronze = _customers()
-    (silver, rejected, warnings), countries = _reconcile(bronze)
-    out = nodes.reconcile(
-        bronze,
-        silver,
-        rejected,
-        warnings,
-        bronze.lazy(),
-        silver,
-        rejected,
-        warnings,
-        countries,
-        RULES,
-    )
-    assert out[0] is silver and out[1] is rejected
-    report = out[4]
-    assert report.row(0, named=True) == {
+    checked, countries = _checked(bronze)
+    out = _count("customers", bronze, checked)
+    assert out["counts"].row(0, named=True) == {
         "table": "customers",
         "bronze_rows": 4,
         "silver_rows": 2,
         "rejected_rows": 1,
         "duplicates_removed": 1,
+        "waiting_rows": 0,
         "warning_rows": 1,
         "balanced": True,
     }
-    assert out[5].height == 2  # the customers' warning, once per table passed in
-    mappings = {r["raw_value"]: r for r in out[6].iter_rows(named=True)}
+    assert out["batches"].select("batch_id", "bronze_rows", "silver_rows").rows() == [("b1", 4, 2)]
+    mappings = {r["raw_value"]: r for r in nodes.country_mappings(countries).iter_rows(named=True)}
     assert set(mappings) == {" u.k. ", "narnia", "FRANCE"}  # "France" is exact: not listed
     assert (mappings[" u.k. "]["canonical"], mappings[" u.k. "]["how"]) == (
         "United Kingdom",
@@ -193,25 +189,14 @@ def test_reconcile_passes_tables_through_and_counts() -> None:
     assert (mappings["narnia"]["canonical"], mappings["narnia"]["how"]) == (None, "unknown")
 
 
-def test_reconcile_fails_the_run_when_rows_are_lost() -> None:
+def test_counts_fail_the_run_when_rows_are_lost() -> None:
     bronze = _customers()
-    (silver, rejected, warnings), countries = _reconcile(bronze)
+    (silver, rejected, warnings), _ = _checked(bronze)
     with pytest.raises(
         nodes.ReconciliationError,
         match=r"silver.customers does not reconcile: bronze has 4 rows but silver 2 ",
     ):
-        nodes.reconcile(
-            bronze,
-            silver,
-            rejected.head(0),
-            warnings,
-            bronze,
-            silver,
-            rejected,
-            warnings,
-            countries,
-            RULES,
-        )
+        _count("customers", bronze, (silver, rejected.head(0), warnings))
 
 
 def _orders(rows: list[tuple[str | None, ...]]) -> pl.DataFrame:
@@ -303,33 +288,50 @@ def test_control_characters_in_a_number_reject_the_row() -> None:
     assert got["1"].startswith("invalid amount")
 
 
-def _reconcile_orders(bronze_orders: pl.DataFrame, rules: dict[str, Any] = RULES) -> Any:
-    customers_bronze = _bronze([("1", "A", "a@x.io", "2024-01-01", "France")], CUSTOMER_COLS)
-    (c_silver, c_rejected, c_warn), countries = _reconcile(customers_bronze)
-    o = _split(
-        nodes.flag_orders(bronze_orders, c_silver, rules, "2026-11-01"), bronze_orders, "orders"
+def _count_orders(bronze_orders: pl.DataFrame, rules: dict[str, Any] = RULES) -> Any:
+    customers = pl.DataFrame({"customer_id": [1]})
+    checked = _split(
+        nodes.flag_orders(bronze_orders, customers, rules, "2026-11-01"), bronze_orders, "orders"
     )
-    return nodes.reconcile(
-        customers_bronze, c_silver, c_rejected, c_warn, bronze_orders, *o, countries, rules
-    )
+    return _count("orders", bronze_orders, checked, rules)
 
 
 def test_an_all_dirty_orders_file_fails_instead_of_giving_an_empty_silver() -> None:
     bronze = _orders([(str(i), "1", "2026-01-01 10:00:00", "abc", "mouse") for i in range(10)])
     with pytest.raises(
-        nodes.RejectShareError, match=r"10 of 10 bronze rows \(100%\).*10 x 'invalid amount"
+        nodes.RejectShareError,
+        match=r"10 of 10 rows of batch b1 \(100%\).*10 x 'invalid amount.*"
+        r"`kedro lake retract b1`",
     ):
-        _reconcile_orders(bronze)
+        _count_orders(bronze)
 
 
 def test_reject_share_at_the_threshold_passes_and_above_it_fails() -> None:
     rows = [
         (str(i), "1", "2026-01-01 10:00:00", "abc" if i < 5 else "5", "mouse") for i in range(10)
     ]
-    report = _reconcile_orders(_orders(rows))[4]
-    assert report.filter(pl.col("table") == "orders")["rejected_rows"].item() == 5
+    report = _count_orders(_orders(rows))["counts"]
+    assert report["rejected_rows"].item() == 5
     with pytest.raises(nodes.RejectShareError, match="max_reject_share=0.4"):
-        _reconcile_orders(_orders(rows), {**RULES, "max_reject_share": 0.4})
+        _count_orders(_orders(rows), {**RULES, "max_reject_share": 0.4})
+
+
+def test_orders_whose_customer_is_unknown_are_not_counted_by_the_reject_share_gate() -> None:
+    rows = [(str(i), "1" if i < 3 else "9", "2026-01-01 10:00:00", "5", "mouse") for i in range(10)]
+    bronze = _orders(rows)
+    silver, rejected, warnings = _split(
+        nodes.flag_orders(bronze, pl.DataFrame({"customer_id": [1]}), RULES, "2026-11-01"),
+        bronze,
+        "orders",
+    )
+    unknown = rejected["reason"].str.starts_with("unknown customer")
+    waiting = rejected.filter(unknown).drop("reason")
+    plan = Plan("orders", ("b1",), ("b1",), full=True)
+    out = nodes.count_table(
+        plan, bronze, silver, rejected.filter(~unknown), warnings, RULES, waiting=waiting
+    )
+    counts = out["counts"].row(0, named=True)
+    assert (counts["silver_rows"], counts["rejected_rows"], counts["waiting_rows"]) == (3, 0, 7)
 
 
 def test_countries_are_matched_on_distinct_values_with_row_counts() -> None:

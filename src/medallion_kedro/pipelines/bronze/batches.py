@@ -2,9 +2,10 @@
 
 A landing file is a batch; its id is the hash of its content (see
 :class:`~medallion_kedro.datasets.LandingFolderDataset`), so a file dropped again with the
-same content is skipped and a changed file is a new batch. ``bronze.batches`` is the
-ledger of ingested batches; it is appended to in the same commit as the bronze rows, so a
-batch is either in both or in neither.
+same content is skipped and a changed file is a new batch (which replaces the earlier batch
+of its name, see :mod:`.ledger`). ``bronze.batches`` is the ledger of ingested batches; it
+is appended to in the same commit as the bronze rows, so a batch is either in both or in
+neither.
 """
 
 from __future__ import annotations
@@ -77,21 +78,20 @@ def new_files(
 ) -> list[tuple[LandingFile, str]]:
     """The landing files of ``table`` not ingested yet, with their batch ids, in order.
 
-    A file whose name, size and modification time are in the ledger is not read again;
-    another file is hashed, and skipped when its content was already ingested (under any
-    name) or appears twice in this listing.
+    Every file is hashed: its content decides, whatever its size and modification time
+    (a file changed in place is a new batch, which replaces the earlier batch of that
+    name). A content already ingested, under any name, is skipped, as is a content that
+    appears twice in this listing; so is a retracted batch's content, until the retraction
+    is undone (``kedro lake retract <batch> --undo``).
     """
     done = _ledger(ledger).filter(pl.col("table") == table)
-    stamps = set(done.select("source_file", "size", "modified").iter_rows())
     known = set(done.get_column("batch_id"))
     fresh: list[tuple[LandingFile, str]] = []
     for name, file in files.items():
-        if (name, file.size, file.modified) in stamps:
-            continue
         batch_id = file.digest()
         if batch_id in known:
-            log.info("bronze.%s: %s was already ingested (batch %s): skipped", table, name,
-                     batch_id)  # fmt: skip
+            log.debug("bronze.%s: %s is already in the ledger (batch %s): skipped", table, name,
+                      batch_id)  # fmt: skip
             continue
         known.add(batch_id)
         fresh.append((file, batch_id))

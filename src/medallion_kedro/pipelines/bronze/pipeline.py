@@ -1,4 +1,5 @@
-"""``kedro run --pipelines bronze``: the new landing batches appended to bronze."""
+"""``kedro run --pipelines bronze``: the new landing batches appended to bronze, and the
+retraction ``kedro lake retract`` asks for recorded."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from functools import partial, update_wrapper
 from kedro.pipeline import Node, Pipeline, node
 
 from medallion_kedro.pipelines.bronze.batches import ingest_batches, publish_batches
+from medallion_kedro.pipelines.bronze.ledger import record_retraction
 from medallion_kedro.pipelines.bronze.nodes import start_batch
 from medallion_kedro.schemas import TABLES
 
@@ -39,6 +41,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 ],
                 outputs=[*(f"bronze.{table}" for table in TABLES), "bronze.batches"],
                 name="publish_bronze",
+            ),
+            node(
+                record_retraction,
+                inputs=["params:retraction", "bronze.batches"],
+                outputs="bronze.retractions",
+                name="record_retraction",
             ),
         ],
         tags="bronze",

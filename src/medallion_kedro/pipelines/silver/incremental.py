@@ -1,276 +1,392 @@
-"""Incremental silver: only the rows of bronze batches not applied yet are typed and
-checked, by the silver rules of :mod:`.nodes` unchanged, then MERGEd into silver by
-business key.
+"""Incremental silver that equals a rebuild: only the rows a run can change are checked
+again, by the silver rules of :mod:`.nodes` unchanged.
 
-The last ingested valid row of a key wins, across batches too: a later export's correction
-updates silver (the row it replaces is counted as superseded, with the duplicates).
-Quarantine and warnings are appended, with their batch id. ``quality.batch_reconciliation``
-lists each applied batch (also the ledger of what silver has applied) and
-``quality.reconciliation`` the cumulative counts, which must hold
-``bronze = silver + rejected + duplicates`` over the whole history: a run that would break
-it fails before anything is written.
+Silver, quarantine, warnings and the waiting orders are a function of the live bronze
+batches (:mod:`..bronze.ledger`) in export order. A row's outcome depends on the row, on
+the other rows of its business key (the last valid row in export order wins) and, for an
+order, on whether its customer is known. So a run re-checks every live row of the keys it
+*touches* (the keys of the new batches' rows, and the orders whose waiting customer is now
+known) and keeps every other key as the previous run left it. When a batch silver applied
+is no longer live (retracted, or replaced by a changed file), the table is checked again
+whole (``Scope.full``), and orders with it when customers are.
+
+An order whose customer is not known yet waits (``quality.waiting_orders``) and is checked
+again in the run its customer arrives. Once its order time is more than
+``silver.unknown_customer_wait_days`` before the lake's data clock (``as_of`` when set,
+else the latest order time in silver and the waiting orders), it is counted as rejected
+(:data:`EXPIRED_REASON`) and kept in the quarantine, and still enters silver if its
+customer arrives later: a rebuild would put it there. See ``docs/design/incremental.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import narwhals as nw
 import polars as pl
 from narwhals.typing import IntoFrame
 
-from medallion_kedro import frames
+from medallion_kedro import frames, parsing
+from medallion_kedro.dates import parse_as_of
 from medallion_kedro.pipelines.bronze.batches import SOURCE_ROW, bronze_schema
-from medallion_kedro.pipelines.silver.nodes import ReconciliationError
+from medallion_kedro.pipelines.bronze.ledger import live_batches
+from medallion_kedro.pipelines.silver import rules as r
 from medallion_kedro.schemas import (
+    BATCH_ID,
     BRONZE_META,
-    DUPLICATE_REASON,
+    INGESTED_AT,
     KEYS,
+    RAW_COLUMNS,
     REASON,
     SILVER,
-    Frame,
-    _schema,
+    SOURCE_FILE,
+    WARNINGS,
 )
 
 log = logging.getLogger(__name__)
 
-BATCH = BRONZE_META[2]
-
-#: One row per (batch, table) applied to silver.
-BATCH_RECONCILIATION = _schema(
-    {
-        "batch_id": pl.String,
-        "table": pl.String,
-        "source_file": pl.String,
-        "bronze_rows": pl.Int64,
-        "silver_rows": pl.Int64,
-        "rejected_rows": pl.Int64,
-        "duplicates_removed": pl.Int64,
-        "applied_at": pl.Datetime("us"),
-    }
+#: Export order of bronze rows: the landing file's name, then the row in the file.
+EXPORT_ORDER = (SOURCE_FILE, SOURCE_ROW)
+#: The reason :func:`.nodes.flag_orders` gives an order whose customer is not known.
+UNKNOWN_CUSTOMER = "unknown customer"
+EXPIRED_REASON = (
+    "unknown customer: still not in silver.customers after silver.unknown_customer_wait_days"
 )
+_KEY = "_key"
 
 
-def pending_batches(
-    ledger: IntoFrame, applied: IntoFrame, bronze_customers: IntoFrame, bronze_orders: IntoFrame
-) -> dict[str, list[str]]:
-    """Per table, the batch ids bronze holds and silver has not applied, in ingestion order.
+@dataclass(frozen=True)
+class Plan:
+    """What a run applies to one silver table: the live batches (export order), those not
+    applied yet, and whether the table is checked again whole."""
 
-    The batches come from the ledger (``bronze.batches``); a table the ledger does not know
-    (bronze written by an older release, one batch per run) lists the batch ids of its
-    bronze rows instead, in the order of their ingestion time.
-    """
-    done = frames.collect(applied)
-    seen = set(done.get_column("batch_id")) if done.width else set()
-    rows = frames.collect(ledger)
-    listed = rows.sort("ingested_at", "source_file", maintain_order=True) if rows.width else rows
-    bronze = {"customers": bronze_customers, "orders": bronze_orders}
-    pending: dict[str, list[str]] = {}
-    for table in KEYS:
-        ids: list[str] = (
-            listed.filter(pl.col("table") == table).get_column("batch_id").to_list()
-            if rows.width
-            else []
-        )
-        if not ids:
-            found = (
-                frames.lazy(bronze[table])
-                .filter(~nw.col(BATCH).is_null())
-                .group_by(BATCH)
-                .agg(nw.col(BRONZE_META[0]).min())
-                .sort(BRONZE_META[0], BATCH)
-            )
-            ids = frames.collect(found).get_column(BATCH).to_list()
-        pending[table] = [b for b in ids if b not in seen]
-    log.debug("silver: batches to apply: %s",
-              ", ".join(f"{t} {len(b)}" for t, b in pending.items()))  # fmt: skip
-    return pending
+    table: str
+    live: tuple[str, ...]
+    new: tuple[str, ...]
+    full: bool
 
 
-def new_rows(bronze: IntoFrame, pending: dict[str, list[str]], table: str) -> Any:
-    """The bronze rows of the pending batches of ``table``, in ingestion order where rows
-    have an order (polars), on the engine of ``bronze``.
+@dataclass(frozen=True)
+class Scope:
+    """The rows a run checks again: every live row of ``keys`` and of the new batches
+    (every live row when ``plan.full``)."""
 
-    Lazy: when the scan already gives the rows in ingestion order (the usual case: bronze
-    is appended to in that order), the silver nodes stream them from bronze instead of
-    holding every text column of every new row in memory. Only the order columns are read
-    to check it; otherwise the rows are collected and sorted (see :func:`frames.in_order`).
-    """
-    batches = pending.get(table, [])
+    plan: Plan
+    keys: pl.DataFrame
+
+
+def quarantine_schema(table: str) -> pl.Schema:
+    """The columns of ``quality.rejected_<table>``: bronze text, lineage, reason."""
+    bronze = bronze_schema(table)
+    columns = {c: bronze[c] for c in (*RAW_COLUMNS[table], *BRONZE_META)}
+    return pl.Schema([*columns.items(), (REASON, pl.String())])
+
+
+def waiting_schema() -> pl.Schema:
+    """The columns of ``quality.waiting_orders``: bronze text and lineage."""
+    bronze = bronze_schema("orders")
+    return pl.Schema({c: bronze[c] for c in (*RAW_COLUMNS["orders"], *BRONZE_META)})
+
+
+def _or_empty(frame: IntoFrame, schema: pl.Schema) -> nw.LazyFrame[Any]:
+    """A lake table as read, or no rows of ``schema`` when it is not built yet."""
+    lazy = frames.lazy(frame)
+    if lazy.collect_schema().names():
+        return lazy
+    return nw.from_native(pl.LazyFrame(schema=schema))
+
+
+def _previous(frame: IntoFrame, like: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """A lake table as read, or, when it is not built yet, no rows of ``like`` (the run's
+    rows of that table, so every frame of a step is on one engine)."""
+    lazy = frames.lazy(frame)
+    return lazy if lazy.collect_schema().names() else like.head(0)
+
+
+def _applied(applied: IntoFrame) -> dict[str, set[str]]:
+    rows = frames.collect(applied)
+    out: dict[str, set[str]] = {}
+    if rows.width:
+        for table, batch_id in rows.select("table", "batch_id").iter_rows():
+            out.setdefault(table, set()).add(batch_id)
+    return out
+
+
+def _bronze_batches(bronze: IntoFrame) -> list[str]:
+    """The batch ids of bronze rows written before the ledger existed, by file name."""
     rows = frames.lazy(bronze)
-    names = rows.collect_schema().names()
-    if not batches:  # no rows, on the engine of bronze when there is a bronze table
-        return rows.head(0).to_native() if names else pl.LazyFrame(schema=bronze_schema(table))
-    order = [c for c in (*BRONZE_META[:2], SOURCE_ROW) if c in names]
-    present = frames.collect(rows.select(BATCH).unique()).get_column(BATCH)
-    if set(present.drop_nulls()) <= set(batches):
-        found = rows  # every batch of bronze is new (a first run): no filter to apply
-    else:
-        found = rows.filter(nw.col(BATCH).is_in(batches))
-    return frames.in_order(found, order).to_native()
-
-
-def _keys(previous: IntoFrame, table: str) -> nw.LazyFrame[Any]:
-    """The business keys silver holds (only that column is read)."""
-    frame = frames.lazy(previous)
-    if not frame.collect_schema().names():
-        empty = pl.DataFrame(schema={KEYS[table]: SILVER[table][KEYS[table]]})
-        return nw.from_native(empty).lazy()
-    return frame.select(KEYS[table])
-
-
-def known_customers(previous: IntoFrame, new: IntoFrame) -> Any:
-    """The customers an order may reference: silver's, and the valid ones of this run (one
-    column, on the engine of ``new``: on Spark they stay on the executors, and
-    :func:`.nodes.flag_orders` joins with them)."""
-    valid = frames.lazy(new).select("customer_id")
-    if not frames.lazy(previous).collect_schema().names():  # no silver yet
-        return frames.to_native(valid.unique())
-    return frames.to_native(nw.concat([_keys(previous, "customers"), valid]).unique())
-
-
-def _per_batch(
-    bronze_new: IntoFrame, rejected: IntoFrame, table: str, now: dt.datetime
-) -> pl.DataFrame:
-    """Counts of each batch of this run: bronze, rejected, duplicates; silver the rest.
-
-    One row per batch, in ingestion order (a batch is one landing file: one ingestion time
-    and source file)."""
-    counts = (
-        frames.lazy(bronze_new)
-        .group_by(BATCH)
-        .agg(
-            nw.col(BRONZE_META[0]).min(),
-            nw.col(BRONZE_META[1]).min().alias("source_file"),
-            nw.len().alias("bronze_rows"),
-        )
+    if BATCH_ID not in rows.collect_schema().names():
+        return []
+    found = (
+        rows.filter(~nw.col(BATCH_ID).is_null())
+        .group_by(BATCH_ID)
+        .agg(nw.col(SOURCE_FILE).min())
+        .sort(SOURCE_FILE, BATCH_ID)
     )
-    lost = (
-        frames.lazy(rejected)
-        .group_by(BATCH)
-        .agg(
-            (nw.col(REASON) != DUPLICATE_REASON).cast(nw.Int64).sum().alias("rejected_rows"),
-            (nw.col(REASON) == DUPLICATE_REASON).cast(nw.Int64).sum().alias("duplicates_removed"),
-        )
+    return frames.collect(found).get_column(BATCH_ID).to_list()
+
+
+def plan_batches(  # noqa: PLR0913
+    ledger: IntoFrame,
+    retractions: IntoFrame,
+    applied: IntoFrame,
+    previous_reconciliation: IntoFrame,
+    bronze_customers: IntoFrame,
+    bronze_orders: IntoFrame,
+) -> dict[str, Plan]:
+    """Per table, the live batches, those silver has not applied, and whether the table is
+    checked again whole: when an applied batch is no longer live, on a first run, and
+    when the quality tables were written by a release that did not keep waiting orders."""
+    live = live_batches(ledger, retractions)
+    done = _applied(applied)
+    counted = frames.lazy(previous_reconciliation).collect_schema().names()
+    stale = "waiting_rows" not in counted
+    bronze = {"customers": bronze_customers, "orders": bronze_orders}
+    plans: dict[str, Plan] = {}
+    for table in KEYS:
+        batches = live.get(table) or ([] if live else _bronze_batches(bronze[table]))
+        applied_here = done.get(table, set())
+        full = stale or not applied_here or bool(applied_here - set(batches))
+        if table == "orders":
+            full = full or plans["customers"].full  # known customers may have shrunk
+        new = tuple(b for b in batches if b not in applied_here or full)
+        plans[table] = Plan(table, tuple(batches), new, full)
+    for plan in plans.values():
+        log.info("silver.%s: %d live batches, %d to apply%s", plan.table, len(plan.live),
+                 len(plan.new), " (checked again whole)" if plan.full else "")  # fmt: skip
+    return plans
+
+
+def live_rows(bronze: IntoFrame, plan: Plan) -> Any:
+    """The bronze rows of the live batches (lazy; native)."""
+    rows = frames.lazy(bronze)
+    if not rows.collect_schema().names():
+        return pl.LazyFrame(schema=bronze_schema(plan.table))
+    return rows.filter(nw.col(BATCH_ID).is_in(list(plan.live))).to_native()
+
+
+def _keyed(rows: nw.LazyFrame[Any], table: str) -> nw.LazyFrame[Any]:
+    return parsing.with_parsed(rows, {_KEY: r.parse_int(KEYS[table])})
+
+
+def _key_frame(rows: nw.LazyFrame[Any], table: str) -> pl.DataFrame:
+    keys = _keyed(rows, table).select(_KEY).filter(~nw.col(_KEY).is_null()).unique()
+    return frames.collect(keys).rename({_KEY: KEYS[table]})
+
+
+def _new(bronze: IntoFrame, plan: Plan) -> nw.LazyFrame[Any]:
+    return frames.lazy(live_rows(bronze, plan)).filter(nw.col(BATCH_ID).is_in(list(plan.new)))
+
+
+def customers_scope(bronze: IntoFrame, plan: Plan) -> Scope:
+    """The customers to check again: the keys of the new batches' rows."""
+    if plan.full or not plan.new:
+        return Scope(plan, pl.DataFrame(schema={"customer_id": pl.Int64}))
+    return Scope(plan, _key_frame(_new(bronze, plan), "customers"))
+
+
+def _unresolved(waiting: IntoFrame, rejected: IntoFrame) -> nw.LazyFrame[Any]:
+    """The orders whose customer was not known: waiting, and waited too long."""
+    expired = _or_empty(rejected, quarantine_schema("orders")).filter(
+        nw.col(REASON) == EXPIRED_REASON
     )
-    lost_rows = nw.col("rejected_rows").fill_null(0)
-    duplicates = nw.col("duplicates_removed").fill_null(0)
-    out = counts.join(lost, on=BATCH, how="left").sort(BRONZE_META[0], "source_file", BATCH)
-    return frames.collect(
-        out.select(
-            nw.col(BATCH).cast(nw.String).alias("batch_id"),
-            nw.lit(table, dtype=nw.String).alias("table"),
-            nw.col("source_file").cast(nw.String),
-            nw.col("bronze_rows").cast(nw.Int64),
-            (nw.col("bronze_rows") - lost_rows - duplicates).cast(nw.Int64).alias("silver_rows"),
-            lost_rows.cast(nw.Int64).alias("rejected_rows"),
-            duplicates.cast(nw.Int64).alias("duplicates_removed"),
-            nw.lit(now, dtype=nw.Datetime("us")).alias("applied_at"),
-        )
+    columns = list(waiting_schema().names())
+    return nw.concat(
+        [_or_empty(waiting, waiting_schema()).select(columns), expired.select(columns)]
     )
 
 
-def _cumulative(
-    table: str,
-    before: dict[str, dict[str, int]],
-    run: dict[str, int],
-    silver_before: int,
-    new_silver: IntoFrame,
-    previous: nw.LazyFrame[Any],
-    bronze: IntoFrame,
-) -> dict[str, Any]:
-    """Cumulative counts of ``table`` after merging this run's valid rows into silver."""
-    key = KEYS[table]
-    prior = before.get(table, {})
-    if prior.get("silver_rows", 0) != silver_before:
-        raise ReconciliationError(
-            f"silver.{table} holds {silver_before} rows but quality.reconciliation counted "
-            f"{prior.get('silver_rows', 0)}: silver changed outside a reconciled run. "
-            "Nothing was written; roll it back with `kedro lake rollback` or rebuild the lake."
-        )
-    new = frames.lazy(new_silver)
-    updated = frames.rows(new.select(key).join(previous, on=key, how="semi"))
-    new_rows_ = frames.rows(new)
-    row: dict[str, Any] = {
-        "table": table,
-        "bronze_rows": frames.rows(bronze),
-        "silver_rows": silver_before + new_rows_ - updated,
-        "rejected_rows": prior.get("rejected_rows", 0) + run["rejected_rows"],
-        "duplicates_removed": prior.get("duplicates_removed", 0)
-        + run["duplicates_removed"]
-        + updated,
-        "warning_rows": prior.get("warning_rows", 0) + run["warning_rows"],
+def orders_scope(
+    bronze: IntoFrame, plan: Plan, waiting: IntoFrame, rejected: IntoFrame, known: IntoFrame
+) -> Scope:
+    """The orders to check again: the keys of the new batches' rows, and of the orders
+    whose customer was not known and now is (``known``: one column of customer ids)."""
+    if plan.full:
+        return Scope(plan, pl.DataFrame(schema={"order_id": pl.Int64}))
+    parsed = parsing.with_parsed(
+        _unresolved(waiting, rejected), {"_customer": r.parse_int("customer_id")}
+    )
+    arrived = frames.is_in(parsed, "_customer", known, "_arrived").filter(nw.col("_arrived"))
+    keys = [_key_frame(arrived, "orders")]
+    if plan.new:
+        keys.append(_key_frame(_new(bronze, plan), "orders"))
+    found = pl.concat(keys).unique().sort("order_id")
+    log.info("silver.orders: %d keys to check again", found.height)
+    return Scope(plan, found)
+
+
+def candidate_rows(bronze: IntoFrame, scope: Scope) -> Any:
+    """The live bronze rows the run checks, in export order (native; lazy where the scan
+    is already in that order): every live row of the scope's keys and of the new
+    batches, or every live row."""
+    plan = scope.plan
+    rows = frames.lazy(live_rows(bronze, plan))
+    if not plan.full:
+        keyed = frames.is_in(_keyed(rows, plan.table), _KEY, scope.keys, "_touched")
+        touched = nw.col("_touched").fill_null(False) | nw.col(BATCH_ID).is_in(list(plan.new))
+        rows = keyed.filter(touched).drop(_KEY, "_touched")
+    order = [c for c in EXPORT_ORDER if c in rows.collect_schema().names()]
+    return frames.in_order(rows, order).to_native()
+
+
+def _untouched(previous: nw.LazyFrame[Any], scope: Scope, column: str) -> nw.LazyFrame[Any]:
+    """The previous rows whose key (``column``, typed) the run does not check again."""
+    if scope.plan.full:
+        return previous.head(0)
+    marked = frames.is_in(previous, column, scope.keys, "_touched")
+    return marked.filter(~nw.col("_touched").fill_null(False)).drop("_touched")
+
+
+def known_customers(silver: IntoFrame) -> Any:
+    """The customers an order may reference: silver's (one column, native)."""
+    return frames.to_native(frames.lazy(silver).select("customer_id").unique())
+
+
+def _merged_silver(previous: IntoFrame, valid: IntoFrame, scope: Scope) -> Any:
+    """The previous silver rows of the keys not checked again, and the valid rows of this
+    run's check (each key at most once), by key (native)."""
+    table = scope.plan.table
+    columns = SILVER[table].names()
+    now = frames.lazy(valid).select(columns)
+    kept = _untouched(_previous(previous, now), scope, KEYS[table])
+    merged = nw.concat([kept.select(columns), now])
+    return frames.to_native(merged.sort(KEYS[table]))
+
+
+def _rows_untouched(
+    previous: IntoFrame, like: nw.LazyFrame[Any], scope: Scope
+) -> nw.LazyFrame[Any]:
+    """The previous quarantine or waiting rows (columns of ``like``, this run's rows)
+    whose parsed key is not checked again."""
+    table = scope.plan.table
+    if scope.plan.full:
+        return like.head(0)
+    keyed = _keyed(_previous(previous, like).select(like.collect_schema().names()), table)
+    marked = frames.is_in(keyed, _KEY, scope.keys.rename({KEYS[table]: _KEY}), "_touched")
+    return marked.filter(~nw.col("_touched").fill_null(False)).drop(_KEY, "_touched")
+
+
+def _quarantine(previous: IntoFrame, rejected: IntoFrame, scope: Scope) -> nw.LazyFrame[Any]:
+    """The previous rejections of the keys not checked again, and this run's."""
+    now = frames.lazy(rejected).select(quarantine_schema(scope.plan.table).names())
+    return nw.concat([_rows_untouched(previous, now, scope), now])
+
+
+def merge_customers(
+    previous_silver: IntoFrame, previous_rejected: IntoFrame, valid: IntoFrame,
+    rejected: IntoFrame, scope: Scope,
+) -> dict[str, Any]:  # fmt: skip
+    """``silver.customers`` and ``quality.rejected_customers`` after this run's check."""
+    quarantine = _quarantine(previous_rejected, rejected, scope)
+    return {
+        "silver": _merged_silver(previous_silver, valid, scope),
+        "rejected": frames.to_native(quarantine.sort(*EXPORT_ORDER[:1], INGESTED_AT)),
     }
-    row["balanced"] = row["bronze_rows"] == (
-        row["silver_rows"] + row["rejected_rows"] + row["duplicates_removed"]
-    )
-    log.info("silver.%s: %d new valid rows, %d of them supersede earlier rows; cumulative %s",
-             table, new_rows_, updated, row)  # fmt: skip
-    if not row["balanced"]:
-        raise ReconciliationError(
-            f"silver.{table} would not reconcile over its history: bronze holds "
-            f"{row['bronze_rows']} rows but silver {row['silver_rows']} + rejected "
-            f"{row['rejected_rows']} + duplicates and superseded {row['duplicates_removed']} "
-            f"differ. Nothing was written: a batch is in bronze twice or was never applied."
-        )
-    return row
 
 
-def merge_batches(  # noqa: PLR0913
-    report: pl.DataFrame,
-    silver_customers: pl.DataFrame,
-    rejected_customers: pl.DataFrame,
-    silver_orders: pl.DataFrame,
-    rejected_orders: pl.DataFrame,
-    warnings: pl.DataFrame,
-    mappings: pl.DataFrame,
-    bronze_customers: Frame,
-    bronze_orders: Frame,
-    new_customers: Frame,
-    new_orders: Frame,
-    previous_customers: Frame,
-    previous_orders: Frame,
-    previous_reconciliation: Frame,
-) -> tuple[
-    pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame,
-    pl.DataFrame, pl.DataFrame, pl.DataFrame,
-]:  # fmt: skip
-    """Release this run's rows, once the history reconciles: valid rows to MERGE into
-    silver, quarantine and warnings to append, the cumulative and per-batch counts.
+@dataclass(frozen=True)
+class Expiry:
+    """How long an order waits for its customer, against which clock."""
 
-    ``report`` is :func:`.nodes.reconcile`'s check of this run's rows alone.
-    """
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    prior = frames.collect(previous_reconciliation)
-    before = {r["table"]: r for r in prior.iter_rows(named=True)} if prior.width else {}
-    run = {r["table"]: r for r in report.iter_rows(named=True)}
-    previous = {"customers": _keys(previous_customers, "customers"),
-                "orders": _keys(previous_orders, "orders")}  # fmt: skip
-    rows = [
-        _cumulative(
-            table, before, run[table], frames.rows(previous[table]), new, previous[table], bronze
+    days: float
+    as_of: str | dt.date | None
+    timestamp_format: str
+
+
+def order_expiry(rules: dict[str, Any], as_of: str | dt.date | None = None) -> Expiry:
+    """``silver.unknown_customer_wait_days`` and the data clock's ``as_of``, checked."""
+    days = float(rules.get("unknown_customer_wait_days", 90))
+    if days < 0:
+        raise ValueError(
+            f"silver.unknown_customer_wait_days must be >= 0, got {days!r}: fix "
+            "conf/base/parameters_silver.yml"
         )
-        for table, new, bronze in (
-            ("customers", silver_customers, bronze_customers),
-            ("orders", silver_orders, bronze_orders),
-        )
+    return Expiry(days, as_of, str(rules["timestamp_format"]))
+
+
+def _clock(expiry: Expiry, silver: IntoFrame, unresolved: nw.LazyFrame[Any]) -> dt.datetime | None:
+    """The lake's data clock: ``as_of`` when set, else the latest order time of silver
+    and of the orders whose customer is not known."""
+    if expiry.as_of:
+        return dt.datetime.combine(parse_as_of(expiry.as_of), dt.time())
+    latest = frames.collect(frames.lazy(silver).select(nw.col("order_ts").max())).item()
+    waiting = frames.collect(unresolved.select(nw.col("_ts").max())).item()
+    found = [  # Spark gives its times in UTC, with the zone: silver's times have none
+        t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
+        for t in (latest, waiting)
+        if isinstance(t, dt.datetime)
     ]
-    cumulative = pl.DataFrame(rows, schema=report.schema, orient="row")
-    per_batch = pl.concat(
+    return max(found) if found else None
+
+
+def merge_orders(  # noqa: PLR0913
+    previous_silver: IntoFrame,
+    previous_rejected: IntoFrame,
+    previous_waiting: IntoFrame,
+    valid: IntoFrame,
+    rejected: IntoFrame,
+    scope: Scope,
+    expiry: Expiry,
+) -> dict[str, Any]:
+    """``silver.orders``, ``quality.rejected_orders`` and ``quality.waiting_orders`` after
+    this run's check.
+
+    The orders whose customer is not known (waiting before, waited too long, or found by
+    this check) wait, or, once their order time is more than ``expiry.days`` before the
+    data clock, are rejected with :data:`EXPIRED_REASON`.
+    """
+    columns = list(waiting_schema().names())
+    silver = _merged_silver(previous_silver, valid, scope)
+    quarantine = frames.materialize(_quarantine(previous_rejected, rejected, scope))
+    unknown = nw.col(REASON).str.starts_with(UNKNOWN_CUSTOMER) | (nw.col(REASON) == EXPIRED_REASON)
+    unresolved = nw.concat(
         [
-            _per_batch(new_customers, rejected_customers, "customers", now),
-            _per_batch(new_orders, rejected_orders, "orders", now),
+            _rows_untouched(previous_waiting, quarantine.select(columns), scope),
+            quarantine.filter(unknown).select(columns),
         ]
     )
-    return (
-        silver_customers,
-        rejected_customers,
-        silver_orders,
-        rejected_orders,
-        cumulative,
-        warnings,
-        mappings,
-        per_batch,
+    timed = frames.materialize(
+        parsing.with_parsed(
+            unresolved, {"_ts": r.parse_timestamp("order_ts", expiry.timestamp_format)}
+        )
     )
+    clock = _clock(expiry, silver, timed)
+    limit = None if clock is None else clock - dt.timedelta(days=expiry.days)
+    late = nw.col("_ts") < nw.lit(limit, dtype=nw.Datetime("us")) if limit else nw.lit(False)
+    timed = timed.with_columns(late.alias("_expired"))
+    expired = timed.filter(nw.col("_expired")).select(
+        *columns, nw.lit(EXPIRED_REASON, dtype=nw.String).alias(REASON)
+    )
+    rejected_now = nw.concat([quarantine.filter(~unknown), expired])
+    waiting = timed.filter(~nw.col("_expired")).select(columns)
+    return {
+        "silver": silver,
+        "rejected": frames.to_native(rejected_now.sort(EXPORT_ORDER[0], INGESTED_AT)),
+        "waiting": frames.to_native(waiting.sort(EXPORT_ORDER[0], INGESTED_AT)),
+    }
+
+
+def merge_warnings(
+    previous: IntoFrame, customers: IntoFrame, orders: IntoFrame,
+    customers_scope: Scope, orders_scope: Scope,
+) -> Any:  # fmt: skip
+    """``quality.warnings``: the previous warnings of the keys not checked again, and this
+    run's, of both tables."""
+    columns = WARNINGS.names()
+    rows = _previous(previous, frames.lazy(customers).select(columns))
+    kept = []
+    for scope in (customers_scope, orders_scope):
+        table = scope.plan.table
+        mine = rows.filter(nw.col("table") == table).with_columns(
+            nw.col("key").cast(nw.Int64).alias(_KEY)
+        )
+        keys = scope.keys.rename({KEYS[table]: _KEY})
+        kept.append(_untouched(mine, Scope(scope.plan, keys), _KEY).drop(_KEY))
+    merged = nw.concat(
+        [*(k.select(columns) for k in kept),
+         frames.lazy(customers).select(columns), frames.lazy(orders).select(columns)]
+    )  # fmt: skip
+    return frames.to_native(merged.sort("table", "key", "column"))

@@ -4,8 +4,10 @@ A row's ``reason`` is the first *critical* rule it breaks (null when it passes e
 keys, amounts, timestamps, the customer reference, and the bounds (text length, amount
 range, future dates). Duplicates are rows that pass every rule but have a later valid row
 with the same key: the last ingested row wins (bronze keeps ingestion order). Nothing is
-dropped: each bronze row ends in ``silver.<table>`` or in ``quality.rejected_<table>``
-with its original text (cut to a short excerpt, see :func:`split_flagged`) and reason.
+dropped: each live bronze row ends in ``silver.<table>``, in ``quality.rejected_<table>``
+with its original text (cut to a short excerpt, see :func:`split_flagged`) and reason, or,
+an order whose customer is not known yet, in ``quality.waiting_orders``
+(:mod:`.incremental`).
 
 A descriptive value gold can do without (an unknown country, a missing product) does not
 reject its row: the value becomes null in silver and the row is listed in
@@ -31,8 +33,10 @@ from medallion_kedro.frames import ROW_NUMBER
 from medallion_kedro.parsing import Parse
 from medallion_kedro.pipelines.silver import rules as r
 from medallion_kedro.pipelines.silver.countries import EXACT, UNKNOWN, CountryMatcher
+from medallion_kedro.pipelines.silver.incremental import EXPIRED_REASON, Plan, live_rows
 from medallion_kedro.schemas import (
     BATCH_ID,
+    BATCH_RECONCILIATION,
     BRONZE_META,
     COUNTRY_MAPPINGS,
     DUPLICATE_REASON,
@@ -411,106 +415,164 @@ def split_flagged(
     )
 
 
-def _balance(
-    table: str,
-    bronze: IntoFrame,
-    silver: IntoFrame,
-    rejected: IntoFrame,
-    warnings: IntoFrame,
-) -> dict[str, Any]:
-    """This run's counts of ``table``; every count is a distributed aggregate."""
-    rejected_rows = frames.rows(rejected)
-    duplicates = frames.rows(frames.lazy(rejected).filter(nw.col(REASON) == DUPLICATE_REASON))
-    bronze_rows, silver_rows = frames.rows(bronze), frames.rows(silver)
-    keys = frames.collect(frames.lazy(warnings).select(nw.col("key").n_unique())).item()
-    return {
-        "table": table,
-        "bronze_rows": bronze_rows,
-        "silver_rows": silver_rows,
-        "rejected_rows": rejected_rows - duplicates,
-        "duplicates_removed": duplicates,
-        "warning_rows": int(keys or 0),
-        "balanced": bronze_rows == silver_rows + rejected_rows,
-    }
+def _per_batch(
+    live: nw.LazyFrame[Any], rejected: IntoFrame, waiting: IntoFrame | None
+) -> pl.DataFrame:
+    """Per live batch: its bronze rows, rejections (waited-too-long orders included),
+    duplicates and waiting rows; silver holds the rest."""
+    counts = frames.collect(live.group_by(BATCH_ID).agg(nw.len().alias("bronze_rows")))
+    lost = frames.collect(
+        frames.lazy(rejected)
+        .group_by(BATCH_ID)
+        .agg(
+            (nw.col(REASON) != DUPLICATE_REASON).cast(nw.Int64).sum().alias("rejected_rows"),
+            (nw.col(REASON) == DUPLICATE_REASON).cast(nw.Int64).sum().alias("duplicates_removed"),
+            (~nw.col(REASON).is_in([DUPLICATE_REASON, EXPIRED_REASON]))
+            .cast(nw.Int64)
+            .sum()
+            .alias("_refused"),
+        )
+    )
+    held = pl.DataFrame(schema={BATCH_ID: pl.String, "waiting_rows": pl.UInt32})
+    if waiting is not None:
+        held = frames.collect(
+            frames.lazy(waiting).group_by(BATCH_ID).agg(nw.len().alias("waiting_rows"))
+        )
+    out = (
+        counts.join(lost, on=BATCH_ID, how="left").join(held, on=BATCH_ID, how="left").fill_null(0)
+    )
+    taken = pl.col("rejected_rows") + pl.col("duplicates_removed") + pl.col("waiting_rows")
+    return out.select(
+        pl.col(BATCH_ID).alias("batch_id"),
+        pl.col("bronze_rows").cast(pl.Int64),
+        (pl.col("bronze_rows") - taken).cast(pl.Int64).alias("silver_rows"),
+        pl.col("rejected_rows").cast(pl.Int64),
+        pl.col("duplicates_removed").cast(pl.Int64),
+        pl.col("waiting_rows").cast(pl.Int64),
+        pl.col("_refused").cast(pl.Int64),
+    ).sort("batch_id")
 
 
-def _check_reject_share(row: dict[str, Any], rejected: IntoFrame, max_share: float) -> None:
-    if not row["bronze_rows"]:
-        return
-    share = row["rejected_rows"] / row["bronze_rows"]
+def _check_reject_share(table: str, batch: dict[str, Any], top: str, max_share: float) -> None:
+    share = batch["_refused"] / batch["bronze_rows"] if batch["bronze_rows"] else 0.0
     if share <= max_share:
         return
+    raise RejectShareError(
+        f"silver.{table}: {batch['_refused']} of {batch['bronze_rows']} rows of batch "
+        f"{batch['batch_id']} ({share:.0%}) were rejected, above "
+        f"silver.max_reject_share={max_share}. Main reasons: {top}. Nothing was published "
+        "to silver or quality: fix the landing file (layout, column_map in "
+        "parameters_bronze.yml, formats in parameters_silver.yml) and drop it again, or "
+        f"take the batch back with `kedro lake retract {batch['batch_id']}`, or raise "
+        "silver.max_reject_share."
+    )
+
+
+def _top_reasons(rejected: IntoFrame, batch_id: str) -> str:
     top = frames.collect(
         frames.lazy(rejected)
-        .filter(nw.col(REASON) != DUPLICATE_REASON)
+        .filter((nw.col(BATCH_ID) == batch_id) & (nw.col(REASON) != DUPLICATE_REASON))
         .group_by(REASON)
         .agg(nw.len())
         .sort(["len", REASON], descending=[True, False])
         .head(3)
     )
-    causes = "; ".join(f"{n} x {why!r}" for why, n in top.iter_rows())
-    raise RejectShareError(
-        f"silver.{row['table']}: {row['rejected_rows']} of {row['bronze_rows']} bronze rows "
-        f"({share:.0%}) were rejected, above silver.max_reject_share={max_share}. Main "
-        f"reasons: {causes}. Nothing was written to silver or quality: check the landing "
-        "file (layout, column_map in parameters_bronze.yml, formats in "
-        "parameters_silver.yml) or raise silver.max_reject_share."
-    )
+    return "; ".join(f"{n} x {why!r}" for why, n in top.iter_rows())
 
 
-def reconcile(
-    bronze_customers: Frame,
-    silver_customers: pl.DataFrame,
-    rejected_customers: pl.DataFrame,
-    warnings_customers: pl.DataFrame,
-    bronze_orders: Frame,
-    silver_orders: pl.DataFrame,
-    rejected_orders: pl.DataFrame,
-    warnings_orders: pl.DataFrame,
-    countries: pl.DataFrame,
+def count_table(  # noqa: PLR0913
+    plan: Plan,
+    bronze: IntoFrame,
+    silver: IntoFrame,
+    rejected: IntoFrame,
+    warnings: IntoFrame,
     rules: dict[str, Any],
-) -> tuple[
-    pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame
-]:
-    """Check ``bronze = silver + rejected + duplicates`` and the reject share per table,
-    then release the tables.
+    waiting: IntoFrame | None = None,
+) -> dict[str, pl.DataFrame]:
+    """The counts of one table as written: ``counts`` (one row of
+    ``quality.reconciliation``) and ``batches`` (one row per live batch).
 
-    Silver, quarantine, warning and country-mapping tables pass through this node, so
-    nothing is written to the lake's silver or quality layers when a count does not
-    reconcile or when more than ``max_reject_share`` of a table's rows were rejected.
+    Refuses the run unless ``bronze = silver + rejected + duplicates + waiting`` holds,
+    and when more than ``max_reject_share`` of a new batch's rows break a rule.
     """
+    table = plan.table
     max_share = float(rules["max_reject_share"])
     if not 0 <= max_share <= 1:
         raise ValueError(
             f"silver.max_reject_share must be between 0 and 1, got {rules['max_reject_share']!r}"
         )
-    rejected = {"customers": rejected_customers, "orders": rejected_orders}
-    report = pl.DataFrame(
-        [
-            _balance(
-                "customers",
-                bronze_customers,
-                silver_customers,
-                rejected_customers,
-                warnings_customers,
-            ),
-            _balance("orders", bronze_orders, silver_orders, rejected_orders, warnings_orders),
-        ],
-        schema=RECONCILIATION,
-        orient="row",
+    batches = _per_batch(frames.lazy(live_rows(bronze, plan)), rejected, waiting)
+    for batch in batches.filter(pl.col("batch_id").is_in(list(plan.new))).iter_rows(named=True):
+        _check_reject_share(table, batch, _top_reasons(rejected, batch["batch_id"]), max_share)
+    keys = frames.collect(
+        frames.lazy(warnings).filter(nw.col("table") == table).select(nw.col("key").n_unique())
+    ).item()
+    total = {c: int(batches[c].sum()) for c in batches.columns if c.endswith("_rows")}
+    total["duplicates_removed"] = int(batches["duplicates_removed"].sum())
+    silver_rows = frames.rows(silver)
+    row = {
+        "table": table,
+        "bronze_rows": total["bronze_rows"],
+        "silver_rows": silver_rows,
+        "rejected_rows": total["rejected_rows"],
+        "duplicates_removed": total["duplicates_removed"],
+        "waiting_rows": total["waiting_rows"],
+        "warning_rows": int(keys or 0),
+        "balanced": silver_rows == total["silver_rows"],
+    }
+    log.info("reconciliation %s", row)
+    if not row["balanced"]:
+        raise ReconciliationError(
+            f"silver.{table} does not reconcile: bronze has {row['bronze_rows']} rows but "
+            f"silver {silver_rows} + rejected {row['rejected_rows']} + duplicates "
+            f"{row['duplicates_removed']} + waiting {row['waiting_rows']} = "
+            f"{silver_rows + total['bronze_rows'] - total['silver_rows']}. Nothing was "
+            "published; this is a bug in the silver rules."
+        )
+    return {
+        "counts": pl.DataFrame([row], schema=RECONCILIATION, orient="row"),
+        "batches": batches.drop("_refused").with_columns(pl.lit(table).alias("table")),
+    }
+
+
+def reconcile(
+    customers: pl.DataFrame,
+    orders: pl.DataFrame,
+    customer_batches: pl.DataFrame,
+    order_batches: pl.DataFrame,
+    ledger: IntoFrame,
+    applied: IntoFrame,
+) -> dict[str, pl.DataFrame]:
+    """``quality.reconciliation`` (one row per table) and ``quality.batch_reconciliation``
+    (one row per live batch, with its landing file and when silver first applied it)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    files = frames.collect(ledger)
+    names = (
+        files.sort("ingested_at").group_by("batch_id").last().select("batch_id", "source_file")
+        if files.width
+        else pl.DataFrame(schema={"batch_id": pl.String, "source_file": pl.String})
     )
-    for row in report.iter_rows(named=True):
-        log.info("reconciliation %s", row)
-        if not row["balanced"]:
-            raise ReconciliationError(
-                f"silver.{row['table']} does not reconcile: bronze has {row['bronze_rows']} "
-                f"rows but silver {row['silver_rows']} + rejected {row['rejected_rows']} + "
-                f"duplicates {row['duplicates_removed']} = "
-                f"{row['silver_rows'] + row['rejected_rows'] + row['duplicates_removed']}. "
-                "Nothing was written to silver; this is a bug in the silver rules."
-            )
-        _check_reject_share(row, rejected[row["table"]], max_share)
-    warnings = nw.concat([nw.from_native(warnings_customers), nw.from_native(warnings_orders)])
+    before = frames.collect(applied)
+    since = (
+        before.group_by("batch_id").agg(pl.col("applied_at").min())
+        if before.width
+        else pl.DataFrame(schema={"batch_id": pl.String, "applied_at": pl.Datetime("us")})
+    )
+    per_batch = (
+        pl.concat([customer_batches, order_batches])
+        .join(names, on="batch_id", how="left")
+        .join(since, on="batch_id", how="left")
+        .with_columns(pl.col("applied_at").fill_null(now))
+        .select(BATCH_RECONCILIATION.names())
+        .cast(BATCH_RECONCILIATION)
+        .sort("table", "source_file", "batch_id")
+    )
+    return {"reconciliation": pl.concat([customers, orders]), "batches": per_batch}
+
+
+def country_mappings(countries: pl.DataFrame) -> pl.DataFrame:
+    """``quality.country_mappings``: every spelling of the live customers that is not a
+    country's canonical name as written, most rows first."""
     mappings = countries.filter(pl.col("how") != EXACT).sort(
         "rows", "raw_value", descending=[True, False]
     )
@@ -521,12 +583,4 @@ def reconcile(
             "add aliases in parameters_silver.yml silver.countries.aliases",
             unknown,
         )
-    return (
-        silver_customers,
-        rejected_customers,
-        silver_orders,
-        rejected_orders,
-        report,
-        warnings.to_native(),
-        mappings,
-    )
+    return mappings

@@ -1,5 +1,6 @@
-"""Whether a ``kedro run`` of the lakehouse would change nothing: no new landing file, no
-bronze batch that silver has not applied, and gold built after the silver it reads."""
+"""Whether a ``kedro run`` of the lakehouse would change nothing: no new landing file (by
+content), silver built from exactly the live batches, and gold built after the silver it
+reads."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from medallion_kedro import frames
 from medallion_kedro.pipelines.bronze.batches import new_files
-from medallion_kedro.pipelines.silver.incremental import pending_batches
+from medallion_kedro.pipelines.silver.incremental import plan_batches
 from medallion_kedro.schemas import GOLD, TABLES
 
 
@@ -27,9 +28,14 @@ def nothing_new(catalog: Any) -> str | None:
             return None
     if ledger.is_empty():
         return None  # nothing ingested yet (or bronze of an older release): run
-    applied = catalog.get("previous.batch_reconciliation").load()
-    bronze = [catalog.get(f"bronze.{table}").load() for table in TABLES]
-    if any(pending_batches(ledger, applied, *bronze).values()):
+    plans = plan_batches(
+        ledger,
+        catalog.get("bronze.retractions").load(),
+        catalog.get("previous.batch_reconciliation").load(),
+        catalog.get("previous.reconciliation").load(),
+        *(catalog.get(f"bronze.{table}").load() for table in TABLES),
+    )
+    if any(plan.new or plan.full for plan in plans.values()):
         return None
     record = catalog.get("silver.orders").lake.read_record()
     silver = [_run_of(record, f"silver.{t}") for t in TABLES]
