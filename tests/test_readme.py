@@ -81,6 +81,13 @@ COVERED: list[tuple[str, list[str]]] = [
         ],
     ),
     (
+        r"kedro lake retract \S+( --undo)?",
+        [
+            "tests/test_incremental_cases.py::test_retracting_a_batch_builds_the_lake_without_it_and_undo_brings_it_back",
+            "tests/test_incremental_cases.py::test_a_batch_refused_by_the_gate_is_retracted_with_the_command_its_message_names",
+        ],
+    ),
+    (
         r"kedro run --pipelines gold --params silver_as_of=\S+",
         ["tests/test_batches.py::test_gold_rebuilt_as_of_a_past_silver_version"],
     ),
