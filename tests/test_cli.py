@@ -12,7 +12,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-WARNING_WORDS = ("Warning", "deprecated")
+WARNING_WORDS = ("Warning", "deprecated", "is not supported for validation")
 
 
 def _kedro_run(

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from typing_extensions import TypeAliasType
+
+#: The ``as_of`` parameter as a node receives it: ``null``, ``YYYY-MM-DD`` text, or a date
+#: (``--params as_of=2026-11-01`` is parsed to one). A named alias, not a bare union, so
+#: Kedro's parameter validation does not warn that it cannot validate a union.
+AsOf = TypeAliasType("AsOf", "str | dt.date | None")
+
 
 def parse_date(value: object, name: str, where: str) -> dt.date:
     """``value`` as a date; otherwise an error naming the parameter ``name`` and ``where``

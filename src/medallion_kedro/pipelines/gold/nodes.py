@@ -31,7 +31,7 @@ import polars as pl
 from narwhals.typing import IntoFrame
 
 from medallion_kedro import frames
-from medallion_kedro.dates import parse_as_of
+from medallion_kedro.dates import AsOf, parse_as_of
 from medallion_kedro.errors import UserError
 from medallion_kedro.frames import collect, lazy
 from medallion_kedro.pipelines.gold import rfm
@@ -90,7 +90,7 @@ def reconciled_silver(
     return orders, customers
 
 
-def reference_date(as_of: str | dt.date | None, orders: IntoFrame) -> dt.date:
+def reference_date(as_of: AsOf, orders: IntoFrame) -> dt.date:
     """The ``as_of`` of this gold build: the parameter when set, else the day after the
     latest valid order. Logged once, with where it came from."""
     if as_of:

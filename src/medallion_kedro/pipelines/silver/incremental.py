@@ -30,7 +30,7 @@ import polars as pl
 from narwhals.typing import IntoFrame
 
 from medallion_kedro import frames, parsing
-from medallion_kedro.dates import parse_as_of
+from medallion_kedro.dates import AsOf, parse_as_of
 from medallion_kedro.pipelines.bronze.batches import SOURCE_ROW, bronze_schema
 from medallion_kedro.pipelines.bronze.ledger import live_batches
 from medallion_kedro.pipelines.silver import rules as r
@@ -292,11 +292,11 @@ class Expiry:
     """How long an order waits for its customer, against which clock."""
 
     days: float
-    as_of: str | dt.date | None
+    as_of: AsOf
     timestamp_format: str
 
 
-def order_expiry(rules: dict[str, Any], as_of: str | dt.date | None = None) -> Expiry:
+def order_expiry(rules: dict[str, Any], as_of: AsOf = None) -> Expiry:
     """``silver.unknown_customer_wait_days`` and the data clock's ``as_of``, checked."""
     days = float(rules.get("unknown_customer_wait_days", 90))
     if days < 0:

@@ -27,7 +27,7 @@ import polars as pl
 from narwhals.typing import IntoFrame
 
 from medallion_kedro import frames, parsing
-from medallion_kedro.dates import parse_as_of, parse_date
+from medallion_kedro.dates import AsOf, parse_as_of, parse_date
 from medallion_kedro.errors import UserError
 from medallion_kedro.frames import ROW_NUMBER
 from medallion_kedro.parsing import Parse
@@ -260,7 +260,7 @@ def _flag_source(
     *,
     countries: pl.DataFrame | None = None,
     references: dict[str, IntoFrame] | None = None,
-    as_of: str | dt.date | None = None,
+    as_of: AsOf = None,
 ) -> Any:
     """Type and check ``table`` as its source contract (``schemas.SOURCES``) declares: per
     column its parse, then its invalid value's reason, then its bounds; references last.
@@ -326,7 +326,7 @@ def _on_distinct(
     return frames.lookup(frame, column, keys, cleaned, name)
 
 
-def latest_allowed(as_of: str | dt.date | None, tolerance_days: float) -> dt.datetime:
+def latest_allowed(as_of: AsOf, tolerance_days: float) -> dt.datetime:
     """The latest order time silver accepts: ``as_of`` (or now, UTC) plus the tolerance."""
     if as_of:
         start = dt.datetime.combine(parse_as_of(as_of), dt.time())
@@ -344,7 +344,7 @@ def flag_orders(
     bronze: IntoFrame,
     customers: IntoFrame,
     rules: dict[str, Any],
-    as_of: str | dt.date | None = None,
+    as_of: AsOf = None,
 ) -> Any:
     """Type and check orders; an order whose customer is not in ``customers`` (one column
     of customer ids) is an orphan.
