@@ -26,12 +26,14 @@ import narwhals as nw
 import polars as pl
 from narwhals.typing import IntoFrame
 
+from medallion_kedro.schemas import INGESTED_AT, SOURCE_FILE, SOURCE_ROW
+
 #: The physical row number of a polars frame (bronze rows come in ingestion order).
 ROW_NUMBER = "_row_number"
 #: The columns that give bronze rows their export order (landing file name, row in the
 #: file) and identify a row (a file name's earlier batches are no longer live, see
 #: ``pipelines/bronze/ledger.py``; the ingestion time tells them apart).
-LINEAGE = ("_source_file", "_source_row", "_ingested_at")
+LINEAGE = (SOURCE_FILE, SOURCE_ROW, INGESTED_AT)
 
 
 def lazy(frame: IntoFrame) -> nw.LazyFrame[Any]:

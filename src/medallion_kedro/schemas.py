@@ -39,6 +39,8 @@ SOURCE_FILE = "_source_file"
 BATCH_ID = "_batch_id"
 MALFORMED = "_malformed"
 BRONZE_META: tuple[str, ...] = (INGESTED_AT, SOURCE_FILE, BATCH_ID, MALFORMED)
+#: Position of a bronze row in its landing file (1 for the first data row).
+SOURCE_ROW = "_source_row"
 
 #: Money from silver on: exact decimals with 2 places (see ``pipelines/gold/nodes.py``).
 MONEY = pl.Decimal(18, 2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import medallion_kedro.lake as lakes
+from medallion_kedro.schemas import BATCH_ID
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -71,8 +72,8 @@ def write(
     else:
         written = int(metrics.get("numOutputRows", 0))
         entry["rows"] = previous + written if mode == "append" else written
-    if "_batch_id" in frame.columns:
-        batches = {r[0] for r in frame.select("_batch_id").distinct().collect() if r[0] is not None}
+    if BATCH_ID in frame.columns:
+        batches = {r[0] for r in frame.select(BATCH_ID).distinct().collect() if r[0] is not None}
         if mode != "overwrite" and before is not None:
             batches |= set(before.get("batch_ids", []))
         entry["batch_ids"] = sorted(batches)

@@ -24,6 +24,7 @@ from kedro_datasets._typing import TablePreview
 import medallion_kedro.lake as lakes
 from medallion_kedro.datasets._preview import table_preview
 from medallion_kedro.lake import Entry, build_command, delta_storage_options, fs_credentials
+from medallion_kedro.schemas import BATCH_ID
 
 log = logging.getLogger(__name__)
 
@@ -429,8 +430,8 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             new["rows"] = before + int(metrics.get("num_target_rows_inserted", 0))
         elif mode == "append" and entry is not None:
             new["rows"] = int(entry.get("rows", 0)) + frame.height
-        if "_batch_id" in frame.columns:
-            batches = sorted(frame.get_column("_batch_id").unique().drop_nulls())
+        if BATCH_ID in frame.columns:
+            batches = sorted(frame.get_column(BATCH_ID).unique().drop_nulls())
             if mode != "overwrite" and entry is not None:
                 batches = sorted(set(batches) | set(entry.get("batch_ids", [])))
             new["batch_ids"] = batches

@@ -32,13 +32,11 @@ from medallion_kedro.schemas import (
     MALFORMED,
     RAW_COLUMNS,
     SOURCE_FILE,
+    SOURCE_ROW,
     _schema,
 )
 
 log = logging.getLogger(__name__)
-
-#: Position of the row in its landing file (1 for the first data row).
-SOURCE_ROW = "_source_row"
 
 #: One row per ingested batch.
 LEDGER = _schema(

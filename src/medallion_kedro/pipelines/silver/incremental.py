@@ -31,7 +31,7 @@ from narwhals.typing import IntoFrame
 
 from medallion_kedro import frames, parsing
 from medallion_kedro.dates import AsOf, parse_as_of
-from medallion_kedro.pipelines.bronze.batches import SOURCE_ROW, bronze_schema
+from medallion_kedro.pipelines.bronze.batches import bronze_schema
 from medallion_kedro.pipelines.bronze.ledger import live_batches
 from medallion_kedro.pipelines.silver import rules as r
 from medallion_kedro.schemas import (
@@ -43,6 +43,7 @@ from medallion_kedro.schemas import (
     REASON,
     SILVER,
     SOURCE_FILE,
+    SOURCE_ROW,
     WARNINGS,
 )
 
