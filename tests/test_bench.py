@@ -30,8 +30,10 @@ def test_pipeline_benchmark() -> None:
     assert _bench("pipeline", "--orders", "3000", "--repeat", "1").strip()
 
 
-@pytest.mark.parametrize("corrections", ["realistic", "worst"])
-def test_incremental_benchmark(corrections: str) -> None:
+def test_incremental_benchmark() -> None:
+    # the worst-case spread, the flag's non-default value (the default is the generator's own
+    # tests' subject); this runs the guide's `generate ... corrections.mode=worst` too
+    corrections = "worst"
     out = _bench("incremental", "--orders", "3000", "--customers", "200",
                  "--corrections", corrections)  # fmt: skip
     assert "full rebuild" in out and "1% batch" in out and "no-op run" in out
