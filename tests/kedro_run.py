@@ -11,6 +11,11 @@ from kedro.framework.startup import bootstrap_project
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
+#: The pipelines of the lake, and two seeded exports the lake tests land one after the other.
+LAKEHOUSE = ["bronze", "silver", "gold"]
+BATCH_A = {"n_customers": 200, "n_orders": 3000, "seed": 1}
+BATCH_B = {"n_customers": 100, "n_orders": 2000, "seed": 2}
+
 
 def kedro_run(
     pipelines: list[str] | None = None,
@@ -41,3 +46,14 @@ def project_copy(folder: Path) -> Path:
         PROJECT_ROOT / "src", folder / "src", ignore=shutil.ignore_patterns("__pycache__")
     )
     return folder
+
+
+def lake_built_from_batch_a(lake: Path) -> Path:
+    """``lake`` generated from :data:`BATCH_A` and built by the lakehouse pipelines."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAKE_PATH", str(lake))
+        kedro_run(["generate"], params=BATCH_A)
+        kedro_run(LAKEHOUSE)
+    return lake

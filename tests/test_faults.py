@@ -27,13 +27,17 @@ from medallion_kedro.lake import lake_at, read_table, rollback
 from medallion_kedro.pipelines.bronze.ledger import live_batches
 from medallion_kedro.schemas import GOLD as GOLD_SCHEMAS
 from tests.fault_run import fault_run, paused_run
-from tests.kedro_run import PROJECT_ROOT, kedro_run
+from tests.kedro_run import (
+    BATCH_A,
+    BATCH_B,
+    LAKEHOUSE,
+    PROJECT_ROOT,
+    kedro_run,
+    lake_built_from_batch_a,
+)
 
-LAKEHOUSE = ["bronze", "silver", "gold"]
 GOLD = tuple(GOLD_SCHEMAS)
-BATCH_A = {"n_customers": 200, "n_orders": 3000, "seed": 1}
 # fewer customers: orders of batch A mixed with customers of batch B would be orphans
-BATCH_B = {"n_customers": 100, "n_orders": 2000, "seed": 2}
 
 
 def record(lake: Path) -> dict[str, Any]:
@@ -107,12 +111,7 @@ def assert_gold_matches_silver(lake: Path) -> None:
 
 @pytest.fixture(scope="module")
 def built_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    lake = tmp_path_factory.mktemp("faults") / "lake"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LAKE_PATH", str(lake))
-        kedro_run(["generate"], params=BATCH_A)
-        kedro_run(LAKEHOUSE)
-    return lake
+    return lake_built_from_batch_a(tmp_path_factory.mktemp("faults") / "lake")
 
 
 @pytest.fixture

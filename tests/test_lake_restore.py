@@ -24,13 +24,17 @@ from deltalake import DeltaTable
 
 from medallion_kedro.lake import delta_storage_options, read_table
 from tests.fault_run import fault_run
-from tests.kedro_run import PROJECT_ROOT, kedro_run
+from tests.kedro_run import (
+    BATCH_A,
+    BATCH_B,
+    LAKEHOUSE,
+    PROJECT_ROOT,
+    kedro_run,
+    lake_built_from_batch_a,
+)
 from tests.servers import MongoServer, S3Server
 
 pytestmark = pytest.mark.slow
-LAKEHOUSE = ["bronze", "silver", "gold"]
-BATCH_A = {"n_customers": 200, "n_orders": 3000, "seed": 1}
-BATCH_B = {"n_customers": 100, "n_orders": 2000, "seed": 2}
 
 
 def record(lake: Path) -> dict[str, Any]:
@@ -59,13 +63,7 @@ def ok(done: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.fixture(scope="module")
 def built_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A lake built from batch A."""
-    lake = tmp_path_factory.mktemp("restore") / "lake"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LAKE_PATH", str(lake))
-        kedro_run(["generate"], params=BATCH_A)
-        kedro_run(LAKEHOUSE)
-    return lake
+    return lake_built_from_batch_a(tmp_path_factory.mktemp("restore") / "lake")
 
 
 @pytest.fixture
