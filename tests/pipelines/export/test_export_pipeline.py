@@ -126,6 +126,22 @@ def test_export_runs_on_the_project_catalog(
     assert {c["name"] for c in first["collections"].values()} <= set(held)
 
 
+def _run_export(
+    project_root: Path, lake: Path, monkeypatch: pytest.MonkeyPatch, **params: Any
+) -> None:
+    """``kedro run --pipelines export [--params ...]`` of ``lake``, in this process."""
+    monkeypatch.setenv("LAKE_PATH", str(lake))
+    bootstrap_project(project_root)
+    cwd = os.getcwd()
+    try:
+        with KedroSession.create(
+            project_path=project_root, save_on_close=False, runtime_params=params
+        ) as session:
+            session.run(pipeline_names=["export"])  # type: ignore[call-arg]
+    finally:
+        os.chdir(cwd)
+
+
 @pytest.mark.slow
 def test_kedro_run_pipeline_export(
     project_root: Path,
@@ -136,15 +152,8 @@ def test_kedro_run_pipeline_export(
 ) -> None:
     gold = gold_tables(n_customers=150)
     write_gold_lake(tmp_path, n_customers=150)
-    monkeypatch.setenv("LAKE_PATH", str(tmp_path))
     monkeypatch.setenv("KEDRO_DISABLE_TELEMETRY", "1")
-    bootstrap_project(project_root)
-    cwd = os.getcwd()
-    try:
-        with KedroSession.create(project_path=project_root, save_on_close=False) as session:
-            session.run(pipeline_names=["export"])  # type: ignore[call-arg]
-    finally:
-        os.chdir(cwd)
+    _run_export(project_root, tmp_path, monkeypatch)
     export_run = _assert_published(server, mongo_env, gold)
     # the manifest and the run record point at each other
     runs = latest(pl.read_parquet(tmp_path / "quality" / "runs" / "*.parquet"))
@@ -165,22 +174,6 @@ def test_kedro_run_pipeline_export(
     entry = manifest["collections"]["runs"]
     assert entry["documents"] == published.count_documents({})
     assert entry["checksum"] == mw.collection_checksum(published)
-
-
-def _run_export(
-    project_root: Path, lake: Path, monkeypatch: pytest.MonkeyPatch, **params: Any
-) -> None:
-    """``kedro run --pipelines export [--params ...]`` of ``lake``, in this process."""
-    monkeypatch.setenv("LAKE_PATH", str(lake))
-    bootstrap_project(project_root)
-    cwd = os.getcwd()
-    try:
-        with KedroSession.create(
-            project_path=project_root, save_on_close=False, runtime_params=params
-        ) as session:
-            session.run(pipeline_names=["export"])  # type: ignore[call-arg]
-    finally:
-        os.chdir(cwd)
 
 
 @pytest.mark.slow
