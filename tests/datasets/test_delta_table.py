@@ -19,6 +19,7 @@ from kedro.io.core import DatasetError
 import medallion_kedro.lake as lakes
 from medallion_kedro.datasets import DeltaTableDataset
 from medallion_kedro.lake import read_table
+from medallion_kedro.lake.changes import KeyedChanges
 from tests.servers import S3Server
 
 
@@ -78,6 +79,21 @@ def test_delta_modes_append_and_merge(tmp_path: Path) -> None:
     v0 = DeltaTableDataset(filepath=path, load_args={"version": 0}).load().collect()
     assert sorted(v0["k"]) == [1, 2, 3]
     assert merge.load_version(version=1).collect().height == 4
+
+
+def test_keyed_changes_replace_and_delete_only_their_keys(tmp_path: Path) -> None:
+    """A node's KeyedChanges: rows replace or add their keys, keys without a row are
+    deleted, every other row stays; a table without merge keys refuses them."""
+    lake = tmp_path / "lake"
+    path = str(lake / "silver" / "t")
+    merge = DeltaTableDataset(filepath=path, save_args={"mode": "merge", "keys": ["k"]})
+    merge.save(KeyedChanges(_frame([1, 2, 3, 4], "a"), pl.DataFrame({"k": [1, 2, 3, 4]})))
+    merge.save(KeyedChanges(_frame([2, 5], "c").lazy(), pl.DataFrame({"k": [2, 3, 5]})))
+    got = dict(read_table(str(lake), "silver", "t").select("k", "v").iter_rows())
+    assert got == {1: "a1", 2: "c2", 4: "a4", 5: "c5"}
+    assert _record(lake)["tables"]["silver.t"]["rows"] == 4
+    with pytest.raises(DatasetError, match="needs save_args.mode 'merge' and save_args.keys"):
+        DeltaTableDataset(filepath=path).save(KeyedChanges(_frame([1], "x"), _frame([1], "x")))
 
 
 def test_delta_merge_with_predicate_and_bad_modes(tmp_path: Path) -> None:

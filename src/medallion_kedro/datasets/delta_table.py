@@ -24,6 +24,7 @@ from kedro_datasets._typing import TablePreview
 import medallion_kedro.lake as lakes
 from medallion_kedro.datasets._preview import table_preview
 from medallion_kedro.lake import Entry, build_command, delta_storage_options, fs_credentials
+from medallion_kedro.lake.changes import KeyedChanges
 from medallion_kedro.schemas import BATCH_ID
 
 log = logging.getLogger(__name__)
@@ -272,31 +273,61 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         restore_to(self.lake, self.key, int(entry["version"]))
         return True
 
-    def save(self, data: pl.DataFrame | pl.LazyFrame) -> None:
-        frame = data.collect() if isinstance(data, pl.LazyFrame) else data
+    def save(self, data: pl.DataFrame | pl.LazyFrame | KeyedChanges) -> None:
+        mode = self._mode
+        if isinstance(data, KeyedChanges):
+            frame, mode = self._applied(data), "overwrite"
+        else:
+            frame = data.collect() if isinstance(data, pl.LazyFrame) else data
         transaction = lakes.active(self.lake)
         if transaction is not None:
-            self._write_and_stage(frame, transaction)
+            self._write_and_stage(frame, transaction, mode)
         else:
-            self._commit_alone(frame, lakes.new_run_id())
+            self._commit_alone(frame, lakes.new_run_id(), mode=mode)
 
-    def _write_and_stage(self, frame: pl.DataFrame, transaction: lakes.Transaction) -> None:
+    def _applied(self, changes: KeyedChanges) -> pl.DataFrame:
+        """The whole table after ``changes`` (the version this process reads, minus the
+        changed keys, plus the new rows): written as an overwrite of the table."""
+        if self._mode != "merge" or not self._keys:
+            raise DatasetError(
+                f"Lake table {self.key}: a node returned changes to some keys, which needs "
+                "save_args.mode 'merge' and save_args.keys in the catalog."
+            )
+        rows = changes.rows.lazy() if isinstance(changes.rows, pl.DataFrame) else changes.rows
+        keys = changes.keys.lazy() if isinstance(changes.keys, pl.DataFrame) else changes.keys
+        _refuse_repeated_keys(rows.collect(), self._keys, self.key)
+        entry = self.current_entry()
+        if not is_delta(entry):
+            return rows.collect()
+        assert entry is not None
+        current = self.scan_version(int(entry["version"]))
+        kept = current.join(keys.select(self._keys).unique(), on=self._keys, how="anti")
+        return pl.concat([kept, rows.select(current.collect_schema().names())]).collect()
+
+    def _write_and_stage(
+        self, frame: pl.DataFrame, transaction: lakes.Transaction, mode: str | None = None
+    ) -> None:
         current = self.current_entry()
-        if frame.height == 0 and self._mode != "overwrite" and is_delta(current):
+        if frame.height == 0 and (mode or self._mode) != "overwrite" and is_delta(current):
             # appending or merging no rows: the same Delta version, published by this run
             assert current is not None
             entry = {k: v for k, v in current.items() if k not in ("sources", "committed_at")}
             transaction.stage(self.key, {**entry, "run_id": transaction.run_id})
             return
-        entry = self._write(frame, transaction.run_id, current)
+        entry = self._write(frame, transaction.run_id, current, mode)
         transaction.stage(self.key, entry)
 
     def _commit_alone(
-        self, frame: pl.DataFrame, run_id: str, extra: dict[str, Any] | None = None
+        self,
+        frame: pl.DataFrame,
+        run_id: str,
+        extra: dict[str, Any] | None = None,
+        mode: str | None = None,
     ) -> Entry:
         """Publish this one table now (a save outside a run), under the lake lock."""
         with lakes.LakeLock(self.lake, run_id):
-            entry = self._write(frame, run_id, self.lake.read_record()["tables"].get(self.key))
+            current = self.lake.read_record()["tables"].get(self.key)
+            entry = self._write(frame, run_id, current, mode)
             entry.update(extra or {})
             lakes.commit_entries(self.lake, {self.key: entry}, run_id)
         return entry
@@ -367,10 +398,13 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             f"{metrics.get('numFilesAdded', 0)}"
         )
 
-    def _write(self, frame: pl.DataFrame, run_id: str, entry: Entry | None) -> Entry:
-        """Write one Delta version on top of the version ``entry`` names; return its entry."""
+    def _write(
+        self, frame: pl.DataFrame, run_id: str, entry: Entry | None, mode: str | None = None
+    ) -> Entry:
+        """Write one Delta version on top of the version ``entry`` names (with save mode
+        ``mode``, else the catalog's); return its entry."""
         has_table = self._align(entry)
-        mode = self._mode if has_table else "overwrite"
+        mode = (mode or self._mode) if has_table else "overwrite"
         options = self._storage_options or None
         metrics: dict[str, Any] = {}
         try:

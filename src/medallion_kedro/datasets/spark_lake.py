@@ -11,6 +11,7 @@ from kedro_datasets._typing import TablePreview
 import medallion_kedro.lake as lakes
 from medallion_kedro.datasets._preview import table_preview
 from medallion_kedro.datasets.delta_table import DeltaTableDataset, is_delta
+from medallion_kedro.lake.changes import KeyedChanges
 from medallion_kedro.schemas import contract_of
 from medallion_kedro.spark import spark_session
 from medallion_kedro.spark.session import session_has_delta
@@ -147,7 +148,9 @@ class SparkLakeTableDataset(DeltaTableDataset):
         return spark.createDataFrame(empty)
 
     def save(self, data: Any) -> None:
-        if not is_spark(data):
+        if isinstance(data, KeyedChanges) and is_spark(data.rows):
+            data = KeyedChanges(to_polars(data.rows), to_polars(data.keys))
+        if isinstance(data, KeyedChanges) or not is_spark(data):
             super().save(data)
         elif session_has_delta(data.sparkSession):
             self._save_natively(data)
@@ -168,13 +171,15 @@ class SparkLakeTableDataset(DeltaTableDataset):
         entry = self._write(frame, transaction.run_id, self.current_entry())
         transaction.stage(self.key, entry)
 
-    def _write(self, frame: Any, run_id: str, entry: lakes.Entry | None) -> lakes.Entry:
+    def _write(
+        self, frame: Any, run_id: str, entry: lakes.Entry | None, mode: str | None = None
+    ) -> lakes.Entry:
         if not is_spark(frame):
-            return super()._write(frame, run_id, entry)
+            return super()._write(frame, run_id, entry, mode)
         from medallion_kedro.datasets import _spark_delta
 
         has_table = self._align(entry)
-        mode = self._mode if has_table else "overwrite"
+        mode = (mode or self._mode) if has_table else "overwrite"
         return _spark_delta.write(
             frame,
             self.spark_uri,

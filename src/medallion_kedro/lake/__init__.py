@@ -7,6 +7,7 @@ these names only:
 - a run's staged versions and what a reader gets (:mod:`.transaction`);
 - the lake lock (:mod:`.lock`) and the pre-flight checks (:mod:`.checks`);
 - snapshot reads (:mod:`.snapshot`);
+- what a node hands a keyed table to change some of its keys (:mod:`.changes`);
 - realign, restore and rollback (:mod:`.recovery`, imported on use: it loads delta-rs).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from medallion_kedro.lake.changes import KeyedChanges
 from medallion_kedro.lake.checks import (
     BUILT_BY,
     LakeMixedError,
@@ -54,6 +56,7 @@ __all__ = [
     "BUILT_BY",
     "RECORD",
     "Entry",
+    "KeyedChanges",
     "Lake",
     "LakeHistoryError",
     "LakeLock",
