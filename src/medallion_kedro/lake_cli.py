@@ -266,11 +266,17 @@ def vacuum(tables: tuple[str, ...], env: str | None, retention_hours: float, dry
 @lake.command()
 @click.argument("tables", nargs=-1)
 @env_option
-def compact(tables: tuple[str, ...], env: str | None) -> None:
-    """Rewrite small data files into larger ones (same rows; a new published version)."""
+@click.option(
+    "--z-order",
+    is_flag=True,
+    help="Sort each table again by its save_args.cluster_by (rewrites it whole).",
+)
+def compact(tables: tuple[str, ...], env: str | None, z_order: bool) -> None:
+    """Rewrite small data files into files of save_args.target_file_rows rows (same rows;
+    a new published version)."""
     catalog = _catalog(env)
     for dataset in _tables(catalog, tables):
-        done = dataset.compact()
+        done = dataset.compact(z_order=z_order)
         click.echo(f"{dataset.key}: {done}")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import threading
 import uuid
 from pathlib import Path
@@ -225,14 +224,21 @@ def _reference_merge(batch: pl.DataFrame, reference: str) -> dict[str, Any]:
     return merger.when_matched_update_all().when_not_matched_insert_all().execute()
 
 
-def test_polars_written_merge_matches_delta_rs_merge(tmp_path: Path) -> None:
-    """A local merge by keys is written by polars (an append when no key matches, else one
-    copy-on-write commit); the rows, the metrics and the Delta log match delta-rs' merge."""
+def test_merge_by_keys_matches_delta_rs_merge_and_rewrites_only_files_with_a_key(
+    tmp_path: Path,
+) -> None:
+    """A merge by keys gives the rows and row metrics of delta-rs' MERGE; it rewrites the
+    files holding a merged key and adds one for the new keys, in one commit."""
     lake = tmp_path / "lake"
     ds = DeltaTableDataset(
         filepath=str(lake / "silver" / "t"), save_args={"mode": "merge", "keys": ["k"]}
     )
-    batches = [_frame([1, 2, 3], "a"), _frame([4, 5], "b"), _frame([2, 5, 6], "c")]
+    batches = [
+        _frame([1, 2, 3], "a"),
+        _frame([4, 5], "b"),
+        _frame([7, 8], "x"),
+        _frame([2, 5, 6], "c"),
+    ]
     for batch in batches:
         ds.save(batch)
     reference = str(tmp_path / "reference")
@@ -241,76 +247,68 @@ def test_polars_written_merge_matches_delta_rs_merge(tmp_path: Path) -> None:
         expected = _reference_merge(batch, reference)
     got = ds.load().collect().sort("k")
     assert got.equals(pl.read_delta(reference).sort("k"))
-    assert got["v"].to_list() == ["a1", "c2", "a3", "b4", "c5", "c6"]
+    assert got["v"].to_list() == ["a1", "c2", "a3", "b4", "c5", "c6", "x7", "x8"]
     entry = _record(lake)["tables"]["silver.t"]
-    assert entry["rows"] == 6 and entry["version"] == 2
+    assert entry["rows"] == 8 and entry["version"] == 3
     assert entry["merge"] == {
         k: expected[k]
-        for k in ("num_source_rows", "num_target_rows_inserted", "num_target_rows_updated")
-    }
-    table = DeltaTable(str(lake / "silver" / "t"))
-    assert len(table.file_uris()) == 1  # the copy-on-write replaced both files
-    assert pl.read_delta(str(lake / "silver" / "t"), version=1).height == 5  # time travel
+        for k in ("num_source_rows", "num_target_rows_inserted", "num_target_rows_updated",
+                  "num_target_rows_deleted")
+    }  # fmt: skip
+    # the files of keys 1-3 and 4-5 rewritten (3 + 2 rows), one file added for key 6;
+    # the file of keys 7-8 untouched
+    assert entry["rows_written"] == 6
+    added = pl.DataFrame(DeltaTable(ds.uri, version=2).get_add_actions(flatten=True))
+    kept = added.filter(pl.col("min.k") == 7)["path"].item()
+    assert kept in DeltaTable(ds.uri).get_add_actions(flatten=True).column("path").to_pylist()
+    assert len(DeltaTable(ds.uri).file_uris()) == 4
+    assert pl.read_delta(ds.uri, version=1).height == 5  # time travel
 
 
-#: delta-rs' MERGE metrics that do not depend on how it lays out or times its files.
-_MERGE_METRICS = (
-    "num_source_rows", "num_target_rows_inserted", "num_target_rows_updated",
-    "num_target_rows_deleted", "num_target_rows_copied", "num_output_rows",
-    "num_target_files_added",
-)  # fmt: skip
+def test_every_write_carries_the_run_and_its_batches_as_commit_metadata(tmp_path: Path) -> None:
+    """Each Delta version names its run and batches in its commitInfo (delta-rs'
+    ``CommitProperties``), whichever writer wrote it."""
+    lake = tmp_path / "lake"
+    path = str(lake / "silver" / "t")
+    rows = _frame([1, 2], "a").with_columns(_batch_id=pl.lit("b1"))
+    DeltaTableDataset(filepath=path).save(rows)
+    merge = DeltaTableDataset(filepath=path, save_args={"mode": "merge", "keys": ["k"]})
+    merge.save(_frame([2, 3], "c").with_columns(_batch_id=pl.lit("b2")))
+    history = DeltaTable(path).history()
+    record = _record(lake)
+    assert [h["batch_ids"] for h in history] == [["b1", "b2"], ["b1"]]
+    assert history[0]["run_id"] == record["tables"]["silver.t"]["run_id"]
+    assert history[1]["run_id"] == record["previous"]["silver.t"]["run_id"]
 
 
-def test_polars_written_merge_is_logged_as_a_merge_with_delta_rs_metrics(tmp_path: Path) -> None:
-    """The table history reads MERGE for a polars-written merge (an insert-only batch and a
-    copy-on-write one), with the metrics delta-rs logs for the same merge."""
-    ds = DeltaTableDataset(
-        filepath=str(tmp_path / "lake" / "silver" / "t"), save_args={"mode": "merge", "keys": ["k"]}
-    )
-    reference = str(tmp_path / "reference")
-    batches = [_frame([1, 2, 3], "a"), _frame([4, 5], "b"), _frame([2, 5, 6], "c")]
-    batches[0].write_delta(reference)
-    ds.save(batches[0])
-    for batch in batches[1:]:
-        ds.save(batch)
-        _reference_merge(batch, reference)
-    ours = DeltaTable(ds.uri).history()
-    theirs = DeltaTable(reference).history()
-    assert [h["operation"] for h in ours[:2]] == ["MERGE", "MERGE"]
-    for got, want in zip(ours[:2], theirs[:2], strict=True):
-        metrics = {k: got["operationMetrics"][k] for k in _MERGE_METRICS}
-        assert metrics == {k: want["operationMetrics"][k] for k in _MERGE_METRICS}
-        assert got["readVersion"] == want["readVersion"]
-    assert ours[0]["operationMetrics"]["num_target_files_removed"] == 2  # both files replaced
-    assert ours[0]["operationParameters"]["mergePredicate"] == 's."k" = t."k"'
-    assert ds.load().collect().sort("k").equals(pl.read_delta(reference).sort("k"))
-    assert pl.read_delta(ds.uri, version=1).height == 5  # the log reads at every version
-
-
-def test_polars_written_merge_loses_cleanly_to_a_writer_that_took_its_version(
+def test_a_keyed_write_loses_cleanly_to_a_writer_that_rewrote_its_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A writer outside the run (no lake lock) commits the version the merge was about to
-    write: the merge fails, publishes nothing and leaves no temporary log entry."""
+    """A writer outside the run (no lake lock) rewrites the table while a merge prepares its
+    commit: delta-rs refuses the merge's commit, nothing is published."""
+    import medallion_kedro.datasets.delta_table as module
+
     lake = tmp_path / "lake"
     ds = DeltaTableDataset(
         filepath=str(lake / "silver" / "t"), save_args={"mode": "merge", "keys": ["k"]}
     )
     ds.save(_frame([1, 2, 3], "a"))
-    link = os.link
+    rewrite = module.rewrite_keys
 
-    def other_writer_first(src: str, dst: str) -> None:
-        _frame([9], "z").write_delta(ds.uri, mode="append")  # takes the same version
-        link(src, dst)
+    def other_writer_first(*args: Any, **kwargs: Any) -> Any:
+        done = rewrite(*args, **kwargs)
+        _frame([9], "z").write_delta(ds.uri, mode="overwrite")  # removes the merged file
+        return done
 
-    monkeypatch.setattr(os, "link", other_writer_first)
-    with pytest.raises(DatasetError, match="another writer committed Delta version 1"):
+    monkeypatch.setattr(module, "rewrite_keys", other_writer_first)
+    with pytest.raises(
+        DatasetError, match="(?s)another writer changed the Delta table.*Nothing was published"
+    ):
         ds.save(_frame([2, 4], "b"))
     monkeypatch.undo()
     assert _record(lake)["tables"]["silver.t"]["version"] == 0
     assert sorted(ds.load().collect()["k"].to_list()) == [1, 2, 3]
     assert DeltaTable(ds.uri).history(1)[0]["operation"] == "WRITE"  # the other writer's
-    assert not list((lake / "silver" / "t" / "_delta_log").glob("*.tmp"))
 
 
 def test_polars_written_merge_refuses_repeated_keys(tmp_path: Path) -> None:

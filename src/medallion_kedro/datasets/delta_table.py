@@ -5,19 +5,21 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import errno
-import json
 import logging
 import math
-import os
-import uuid
 from pathlib import PurePosixPath
 from typing import Any
 
 import fsspec
 import polars as pl
-from deltalake import DeltaTable, Schema, WriterProperties
-from deltalake.exceptions import DeltaError, TableNotFoundError
-from deltalake.transaction import AddAction, create_table_with_add_actions
+from deltalake import DeltaTable, Schema, WriterProperties, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+from deltalake.transaction import (
+    AddAction,
+    CommitProperties,
+    RemoveAction,
+    create_table_with_add_actions,
+)
 from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
 from kedro_datasets._typing import TablePreview
 
@@ -25,19 +27,26 @@ import medallion_kedro.lake as lakes
 from medallion_kedro.datasets._preview import table_preview
 from medallion_kedro.lake import Entry, build_command, delta_storage_options, fs_credentials
 from medallion_kedro.lake.changes import KeyedChanges
+from medallion_kedro.lake.delta_files import Layout, TableFiles, writes_plain
+from medallion_kedro.lake.keyed import rewrite_keys
 from medallion_kedro.schemas import BATCH_ID
 
 log = logging.getLogger(__name__)
 
 MODES = ("overwrite", "append", "merge")
 
+#: How keyed changes are written (``save_args.keyed_writer``).
+KEYED_WRITERS = ("polars", "delta-rs")
+#: The merge metrics a commit record entry keeps.
+MERGE_METRICS = (
+    "num_source_rows", "num_target_rows_inserted", "num_target_rows_updated",
+    "num_target_rows_deleted",
+)  # fmt: skip
 #: The ``write_deltalake`` options the polars writer honours too.
 _PLAIN_OPTIONS = {"writer_properties", "configuration"}
-#: Column types that polars writes to Parquet exactly as Delta declares them.
-_PLAIN_TYPES = (
-    pl.String, pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.Float32, pl.Float64,
-    pl.Date, pl.Decimal,
-)  # fmt: skip
+
+#: What a save writes: a whole frame, or keyed changes (eager polars frames).
+Written = pl.DataFrame | KeyedChanges
 
 
 def is_delta(entry: Entry | None) -> bool:
@@ -105,10 +114,21 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         self._keys: list[str] = list(self._save_args.pop("keys", []) or [])
         self._predicate: str | None = self._save_args.pop("predicate", None)
         compression = self._save_args.pop("compression", None)
-        self._codec: Any = str(compression or "snappy").lower()  # polars takes it as a Literal
+        codec = str(compression or "snappy").lower()
+        self._files = TableFiles(self._uri, self._storage_options, codec, self._fs)
         if compression:
             codec = {"lz4": "LZ4_RAW"}.get(str(compression).lower(), str(compression).upper())
             self._save_args["writer_properties"] = WriterProperties(compression=codec)  # type: ignore[arg-type]
+        try:
+            self._layout = Layout.from_save_args(self._save_args)
+        except ValueError as exc:
+            raise DatasetError(f"Lake table {self.key}: {exc}; fix it in the catalog.") from exc
+        self._keyed_writer = str(self._save_args.pop("keyed_writer", "polars"))
+        if self._keyed_writer not in KEYED_WRITERS:
+            raise DatasetError(
+                f"Lake table {self.key}: save_args.keyed_writer '{self._keyed_writer}' is not "
+                f"one of {', '.join(KEYED_WRITERS)}; fix it in the catalog."
+            )
         if self._mode not in MODES:
             raise DatasetError(
                 f"Lake table {self.key}: save mode '{self._mode}' is not one of "
@@ -274,52 +294,47 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         return True
 
     def save(self, data: pl.DataFrame | pl.LazyFrame | KeyedChanges) -> None:
-        mode = self._mode
         if isinstance(data, KeyedChanges):
-            frame, mode = self._applied(data), "overwrite"
+            written: Written = self._checked_changes(data)
         else:
-            frame = data.collect() if isinstance(data, pl.LazyFrame) else data
+            written = data.collect() if isinstance(data, pl.LazyFrame) else data
         transaction = lakes.active(self.lake)
         if transaction is not None:
-            self._write_and_stage(frame, transaction, mode)
+            self._write_and_stage(written, transaction)
         else:
-            self._commit_alone(frame, lakes.new_run_id(), mode=mode)
+            self._commit_alone(written, lakes.new_run_id())
 
-    def _applied(self, changes: KeyedChanges) -> pl.DataFrame:
-        """The whole table after ``changes`` (the version this process reads, minus the
-        changed keys, plus the new rows): written as an overwrite of the table."""
+    def _checked_changes(self, changes: KeyedChanges) -> KeyedChanges:
+        """``changes`` as eager polars frames, checked: the table merges by keys, and
+        ``rows`` names each key once."""
         if self._mode != "merge" or not self._keys:
             raise DatasetError(
                 f"Lake table {self.key}: a node returned changes to some keys, which needs "
                 "save_args.mode 'merge' and save_args.keys in the catalog."
             )
-        rows = changes.rows.lazy() if isinstance(changes.rows, pl.DataFrame) else changes.rows
+        rows = changes.rows.collect() if isinstance(changes.rows, pl.LazyFrame) else changes.rows
         keys = changes.keys.lazy() if isinstance(changes.keys, pl.DataFrame) else changes.keys
-        _refuse_repeated_keys(rows.collect(), self._keys, self.key)
-        entry = self.current_entry()
-        if not is_delta(entry):
-            return rows.collect()
-        assert entry is not None
-        current = self.scan_version(int(entry["version"]))
-        kept = current.join(keys.select(self._keys).unique(), on=self._keys, how="anti")
-        return pl.concat([kept, rows.select(current.collect_schema().names())]).collect()
+        _refuse_repeated_keys(rows, self._keys, self.key)
+        return KeyedChanges(rows, keys.select(self._keys).collect())
 
     def _write_and_stage(
-        self, frame: pl.DataFrame, transaction: lakes.Transaction, mode: str | None = None
+        self, data: Written, transaction: lakes.Transaction, mode: str | None = None
     ) -> None:
         current = self.current_entry()
-        if frame.height == 0 and (mode or self._mode) != "overwrite" and is_delta(current):
+        mode = "merge" if isinstance(data, KeyedChanges) else (mode or self._mode)
+        if _nothing(data) and mode != "overwrite" and is_delta(current):
             # appending or merging no rows: the same Delta version, published by this run
             assert current is not None
-            entry = {k: v for k, v in current.items() if k not in ("sources", "committed_at")}
-            transaction.stage(self.key, {**entry, "run_id": transaction.run_id})
+            kept = ("sources", "committed_at", "rows_written", "merge")
+            entry = {k: v for k, v in current.items() if k not in kept}
+            transaction.stage(self.key, {**entry, "run_id": transaction.run_id, "rows_written": 0})
             return
-        entry = self._write(frame, transaction.run_id, current, mode)
+        entry = self._write(data, transaction.run_id, current, mode)
         transaction.stage(self.key, entry)
 
     def _commit_alone(
         self,
-        frame: pl.DataFrame,
+        frame: Written,
         run_id: str,
         extra: dict[str, Any] | None = None,
         mode: str | None = None,
@@ -376,16 +391,26 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
                 return math.ceil(age / 3600) + 1
         return 0
 
-    def compact(self) -> str:
-        """Rewrite small files into larger ones: a new Delta version with the same rows,
-        published in place of the current one (the record's ``previous`` is unchanged)."""
+    def compact(self, z_order: bool = False) -> str:
+        """Rewrite small files into files of about ``target_file_rows`` rows (delta-rs'
+        ``optimize.compact``), or with ``z_order`` the whole table sorted again by the
+        layout's ``cluster_by`` columns (``optimize.z_order``): a new Delta version with
+        the same rows, published in place of the current one (the record's ``previous``
+        is unchanged)."""
+        if z_order and not self._layout.cluster_by:
+            return "no save_args.cluster_by in the catalog: nothing to sort by"
         lock = self._aligned(lakes.new_run_id())
         try:
             record = self.lake.read_record()
             entry = record["tables"].get(self.key)
             if entry is None or not is_delta(entry):
                 return "not a published Delta table: nothing to compact"
-            metrics = self.table().optimize.compact()
+            table = self.table()
+            size = self._target_file_bytes(table)
+            if z_order:
+                metrics = table.optimize.z_order(self._layout.cluster_by, target_size=size)
+            else:
+                metrics = table.optimize.compact(target_size=size)
             latest = self.latest_version()
             if latest is not None and latest != entry["version"]:
                 compacted = {**entry, "compacted_from": entry["version"], "version": latest}
@@ -398,42 +423,42 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             f"{metrics.get('numFilesAdded', 0)}"
         )
 
+    def _target_file_bytes(self, table: DeltaTable) -> int | None:
+        """The file size (bytes) of ``target_file_rows`` rows of the table, from the sizes
+        and row counts of its files (None, delta-rs' default, for an empty table)."""
+        files = pl.DataFrame(table.get_add_actions(flatten=True))
+        rows = int(files["num_records"].sum()) if files.height else 0
+        if not rows:
+            return None
+        return max(1, int(files["size_bytes"].sum() / rows * self._layout.target_file_rows))
+
     def _write(
-        self, frame: pl.DataFrame, run_id: str, entry: Entry | None, mode: str | None = None
+        self, data: Written, run_id: str, entry: Entry | None, mode: str | None = None
     ) -> Entry:
         """Write one Delta version on top of the version ``entry`` names (with save mode
-        ``mode``, else the catalog's); return its entry."""
+        ``mode``, else the catalog's; :class:`KeyedChanges` merge by keys); return its
+        entry (with ``rows_written``, the rows of the files the version added)."""
         has_table = self._align(entry)
-        mode = (mode or self._mode) if has_table else "overwrite"
-        options = self._storage_options or None
-        metrics: dict[str, Any] = {}
+        if not has_table and isinstance(data, KeyedChanges):
+            data = data.rows  # the first version of the table: the rows, whole
+        mode = "merge" if isinstance(data, KeyedChanges) else (mode or self._mode)
+        mode = mode if has_table else "overwrite"
+        frame = data.rows if isinstance(data, KeyedChanges) else data
+        batches: list[str] = []
+        if BATCH_ID in frame.columns:
+            batches = sorted(str(b) for b in frame.get_column(BATCH_ID).unique().drop_nulls())
+            if mode != "overwrite" and entry is not None:
+                batches = sorted(set(batches) | {str(b) for b in entry.get("batch_ids", [])})
+        props = CommitProperties(custom_metadata={"run_id": run_id, "batch_ids": batches})
+        before = self._file_rows() if has_table else {}
         try:
-            if mode == "merge" and self._merges_plain(frame):
-                metrics = self._merge_plain(frame)
-            elif mode == "merge":
-                merger = frame.write_delta(
-                    self._uri,
-                    mode="merge",
-                    storage_options=options,
-                    delta_merge_options={
-                        "predicate": self._merge_predicate(),
-                        "source_alias": "s",
-                        "target_alias": "t",
-                        **{k: v for k, v in self._save_args.items() if k == "writer_properties"},
-                    },
-                )
-                assert merger is not None
-                metrics = merger.when_matched_update_all().when_not_matched_insert_all().execute()
-            elif self._writes_plain(frame, mode):
-                self._write_plain(frame, mode)
-            else:
-                write_options = {"schema_mode": "overwrite"} if mode == "overwrite" else {}
-                frame.write_delta(
-                    self._uri,
-                    mode="overwrite" if mode == "overwrite" else "append",
-                    storage_options=options,
-                    delta_write_options={**write_options, **self._save_args},
-                )
+            metrics = self._write_version(data, mode, props)
+        except CommitFailedError as exc:
+            raise DatasetError(
+                f"Lake table {self.key}: another writer changed the Delta table while this "
+                f"write ran (writers outside a run take no lake lock): {exc}. Nothing was "
+                "published; run again."
+            ) from exc
         except (OSError, DeltaError, pl.exceptions.PolarsError) as exc:
             disk_full = getattr(exc, "errno", None) == errno.ENOSPC or (
                 f"os error {errno.ENOSPC}" in str(exc) or "No space left" in str(exc)
@@ -444,213 +469,149 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
                 "published: readers still see the previous version. Free space or fix the "
                 "lake's permissions, then run again."
             ) from exc
-        version = self.latest_version()
-        assert version is not None
+        table = self.table()
+        after = self._file_rows(table)
         new: Entry = {
             "format": "delta",
-            "version": version,
+            "version": int(table.version()),
             "run_id": run_id,
             "mode": mode,
-            "rows": frame.height,
+            "rows": sum(after.values()),
+            "rows_written": sum(n for path, n in after.items() if path not in before),
             "written_at": lakes.now_iso(),
         }
         if metrics:
-            new["merge"] = {
-                k: metrics[k]
-                for k in ("num_source_rows", "num_target_rows_inserted", "num_target_rows_updated")
-                if k in metrics
-            }
-            before = int(entry.get("rows", 0)) if entry is not None else 0
-            new["rows"] = before + int(metrics.get("num_target_rows_inserted", 0))
-        elif mode == "append" and entry is not None:
-            new["rows"] = int(entry.get("rows", 0)) + frame.height
+            new["merge"] = {k: int(metrics[k]) for k in MERGE_METRICS if k in metrics}
         if BATCH_ID in frame.columns:
-            batches = sorted(frame.get_column(BATCH_ID).unique().drop_nulls())
-            if mode != "overwrite" and entry is not None:
-                batches = sorted(set(batches) | set(entry.get("batch_ids", [])))
             new["batch_ids"] = batches
         self._fs.invalidate_cache(str(self._filepath))
         return new
 
+    def _write_version(self, data: Written, mode: str, props: CommitProperties) -> dict[str, Any]:
+        """Commit ``data`` as one new Delta version; the merge's metrics (none otherwise)."""
+        if isinstance(data, KeyedChanges):
+            return self._write_keyed(data.rows, data.keys, props)
+        if mode == "merge" and not self._predicate:  # an upsert: keyed changes, no delete
+            _refuse_repeated_keys(data, self._keys, self.key)
+            return self._write_keyed(data, data.select(self._keys), props)
+        if mode == "merge":
+            merger = self.table().merge(
+                data.to_arrow(compat_level=pl.CompatLevel.oldest()),
+                predicate=self._predicate or "",
+                source_alias="s",
+                target_alias="t",
+                writer_properties=self._save_args.get("writer_properties"),
+                commit_properties=props,
+            )
+            return dict(merger.when_matched_update_all().when_not_matched_insert_all().execute())
+        if self._writes_plain(data, mode):
+            self._write_plain(data, mode, props)
+        else:
+            write_deltalake(
+                self.table() if mode == "append" else self._uri,
+                data.to_arrow(compat_level=pl.CompatLevel.oldest()),
+                mode="overwrite" if mode == "overwrite" else "append",
+                schema_mode="overwrite" if mode == "overwrite" else None,
+                storage_options=self._storage_options or None,
+                commit_properties=props,
+                **self._save_args,
+            )
+        return {}
+
+    def _write_keyed(
+        self, rows: pl.DataFrame, keys: pl.DataFrame, props: CommitProperties
+    ) -> dict[str, Any]:
+        """Apply keyed changes (``rows`` replace or add their keys, the other ``keys`` are
+        deleted) in one Delta commit; the merge's metrics.
+
+        ``keyed_writer: polars`` (the default) rewrites only the files that hold a changed
+        key and adds files for new keys (:func:`medallion_kedro.lake.keyed.rewrite_keys`),
+        committed by delta-rs; ``delta-rs`` runs ``DeltaTable.merge``.
+        """
+        table = self.table()
+        schema = pl.scan_delta(
+            self._uri, version=table.version(), storage_options=self._storage_options or None
+        ).collect_schema()
+        rows = rows.select(schema.names()).cast(dict(schema))  # type: ignore[arg-type]
+        keys = keys.cast({k: schema[k] for k in self._keys})
+        if self._keyed_writer == "delta-rs" or not writes_plain(schema, self._files.codec):
+            return self._merge_keyed(table, rows, keys, props)
+        done = rewrite_keys(table, self._files, self._layout, self._keys, rows, keys)
+        if done.actions:
+            table.create_write_transaction(
+                done.actions, "append", table.schema(), commit_properties=props
+            )
+        return done.metrics
+
+    def _merge_keyed(
+        self, table: DeltaTable, rows: pl.DataFrame, keys: pl.DataFrame, props: CommitProperties
+    ) -> dict[str, Any]:
+        """Keyed changes as one ``DeltaTable.merge``: the source is ``rows`` and, marked
+        for deletion, the keys of ``keys`` without a row."""
+        gone = keys.unique().join(rows.select(self._keys), on=self._keys, how="anti")
+        source = pl.concat(
+            [rows.with_columns(_delete=pl.lit(False)), gone.with_columns(_delete=pl.lit(True))],
+            how="diagonal_relaxed",
+        )
+        columns = {c: f's."{c}"' for c in rows.columns}
+        merger = table.merge(
+            source.to_arrow(compat_level=pl.CompatLevel.oldest()),
+            predicate=self._merge_predicate(),
+            source_alias="s",
+            target_alias="t",
+            writer_properties=self._save_args.get("writer_properties"),
+            commit_properties=props,
+        )
+        return dict(
+            merger.when_matched_delete(predicate="s._delete")
+            .when_matched_update(columns, predicate="NOT s._delete")
+            .when_not_matched_insert(columns, predicate="NOT s._delete")
+            .execute()
+        )
+
+    def _file_rows(self, table: DeltaTable | None = None) -> dict[str, int]:
+        """Each data file of the table's latest version and its rows (from the Delta log)."""
+        files = pl.DataFrame((table or self.table()).get_add_actions(flatten=True))
+        if files.is_empty():
+            return {}
+        return {p: int(n or 0) for p, n in files.select("path", "num_records").iter_rows()}
+
     def _writes_plain(self, frame: pl.DataFrame, mode: str) -> bool:
-        """Whether :meth:`_write_plain` can write ``frame`` (a local ``append`` or
-        ``overwrite`` of plain column types, no delta-rs option but the codec, and for an
-        append the table's own schema); otherwise delta-rs writes it."""
-        if self._protocol != "file" or set(self._save_args) - _PLAIN_OPTIONS:
-            return False
-        for dtype in frame.schema.values():
-            plain = isinstance(dtype, _PLAIN_TYPES) or (
-                isinstance(dtype, pl.Datetime) and dtype.time_unit == "us"
-                and dtype.time_zone in (None, "UTC")
-            )  # fmt: skip
-            if not plain:
-                return False
-        if self._codec not in ("lz4", "zstd", "snappy", "gzip", "uncompressed"):
+        """Whether :meth:`_write_plain` can write ``frame``: plain column types, no
+        delta-rs option but the codec, and for an append the table's own schema;
+        otherwise delta-rs writes it."""
+        if set(self._save_args) - _PLAIN_OPTIONS or not writes_plain(
+            frame.schema, self._files.codec
+        ):
             return False
         if mode == "append":
             return bool(self.table().schema() == _delta_schema(frame))
         return True
 
-    def _merges_plain(self, frame: pl.DataFrame) -> bool:
-        """Whether :meth:`_merge_plain` can merge ``frame``: a merge by ``keys`` (not a
-        predicate) that :meth:`_writes_plain` could append, into a table of plain files."""
-        if not self._keys or self._predicate or not self._writes_plain(frame, "append"):
-            return False
-        return self._plain_files(int(self.table().version())) is not None
+    def _write_plain(self, frame: pl.DataFrame, mode: str, props: CommitProperties) -> None:
+        """Write ``frame`` as Parquet files with polars (laid out as ``cluster_by`` and
+        ``target_file_rows`` say, each ``add`` action with full statistics) and commit them
+        through delta-rs: an append, or for an ``overwrite`` the table's new schema and the
+        removal of the files it replaces.
 
-    def _merge_plain(self, frame: pl.DataFrame) -> dict[str, Any]:
-        """MERGE by ``keys`` (update the rows whose key matches, insert the others) written
-        by polars, with delta-rs' metrics, logged as a Delta ``MERGE``.
-
-        New keys only (the usual batch): the frame's file is added. Otherwise copy-on-write,
-        as delta-rs does: the table's rows whose key is not in ``frame``, then ``frame``,
-        streamed into one new file that replaces the table's files in one Delta commit. At
-        10M silver orders and a 1% batch this takes about half of delta-rs' merge.
-
-        The frame's keys must be unique (delta-rs refuses a source that matches a target
-        row twice; copy-on-write would keep both rows): a repeated key is refused before
-        anything is written.
+        polars' Parquet writer is faster than delta-rs' and needs no Arrow copy of the frame.
         """
-        started = dt.datetime.now(dt.UTC)
-        _refuse_repeated_keys(frame, self._keys, self.key)
-        table = self.table()
-        version = int(table.version())
-        files = self._plain_files(version) or []
-        target = pl.scan_parquet(files).select(frame.columns)
-        keys = frame.lazy().select(self._keys)
-        updated = int(
-            keys.join(target.select(self._keys), on=self._keys, how="semi")
-            .select(pl.len())
-            .collect()
-            .item()
-        )
-        metrics: dict[str, Any] = {
-            "num_source_rows": frame.height,
-            "num_target_rows_inserted": frame.height - updated,
-            "num_target_rows_updated": updated,
-            "num_target_rows_deleted": 0,
-        }
-        if updated == 0:
-            removed: list[dict[str, Any]] = []
-            add = self._parquet_file(frame)
-            copied = 0
-        else:
-            kept = target.join(keys, on=self._keys, how="anti")
-            add = self._parquet_file(pl.concat([kept, frame.lazy()]))
-            copied = json.loads(add.stats)["numRecords"] - frame.height
-            now = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-            old = pl.DataFrame(table.get_add_actions(flatten=True)).select("path", "size_bytes")
-            removed = [
-                {"path": p, "dataChange": True, "deletionTimestamp": now,
-                 "extendedFileMetadata": True, "partitionValues": {}, "size": int(n)}
-                for p, n in old.iter_rows()
-            ]  # fmt: skip
-        metrics.update(
-            num_target_rows_copied=copied,
-            num_output_rows=copied + frame.height,
-            num_target_files_scanned=len(files),
-            num_target_files_skipped_during_scan=0,
-            num_target_files_added=1,
-            num_target_files_removed=len(removed),
-        )
-        elapsed = dt.datetime.now(dt.UTC) - started
-        metrics["execution_time_ms"] = int(elapsed.total_seconds() * 1000)
-        commit = {
-            "timestamp": int(dt.datetime.now(dt.UTC).timestamp() * 1000),
-            "operation": "MERGE",
-            "operationParameters": {
-                "mergePredicate": self._merge_predicate(),
-                "matchedPredicates": '[{"actionType":"update"}]',
-                "notMatchedPredicates": '[{"actionType":"insert"}]',
-                "notMatchedBySourcePredicates": "[]",
-            },
-            "readVersion": version,
-            "operationMetrics": metrics,
-            "engineInfo": "medallion-kedro (polars)",
-        }
-        added = {
-            "path": add.path,
-            "partitionValues": {},
-            "size": add.size,
-            "modificationTime": add.modification_time,
-            "dataChange": True,
-            "stats": add.stats,
-        }
-        entries = [{"commitInfo": commit}, {"add": added}, *({"remove": r} for r in removed)]
-        self._commit_log(table, version + 1, entries)
-        return metrics
-
-    def _parquet_file(self, rows: pl.DataFrame | pl.LazyFrame) -> AddAction:
-        """Write ``rows`` as one new Parquet file of the table; return its ``add`` action
-        (with the row count, as delta-rs writes it). A file written by a run that dies
-        before the commit is named by no version: ``vacuum`` removes it."""
-        name = f"part-00000-{uuid.uuid4()}-c000.{self._codec}.parquet"
-        path = f"{self._uri}/{name}"
-        if isinstance(rows, pl.LazyFrame):
-            rows.sink_parquet(path, compression=self._codec)
-            count = int(pl.scan_parquet(path).select(pl.len()).collect().item())
-        else:
-            rows.write_parquet(path, compression=self._codec)
-            count = rows.height
-        stat = os.stat(path)
-        return AddAction(
-            path=name,
-            size=stat.st_size,
-            partition_values={},
-            modification_time=int(stat.st_mtime * 1000),
-            data_change=True,
-            stats=json.dumps({"numRecords": count}),
-        )
-
-    def _commit_log(self, table: DeltaTable, version: int, actions: list[dict[str, Any]]) -> None:
-        """Commit ``actions`` as Delta ``version`` of this local ``table`` (its handle at the
-        version before), as delta-rs does on a local disk: the log entry is written aside,
-        then linked to its name only if no other writer took that version (a link never
-        replaces a file)."""
-        log_dir = f"{self._uri}/_delta_log"
-        temp = f"{log_dir}/_commit_{uuid.uuid4()}.json.tmp"
-        try:
-            with open(temp, "w", encoding="utf-8") as out:
-                out.write("".join(json.dumps(a, separators=(",", ":")) + "\n" for a in actions))
-                out.flush()
-                os.fsync(out.fileno())
-            os.link(temp, f"{log_dir}/{version:020d}.json")
-        except FileExistsError as exc:
-            raise DatasetError(
-                f"Lake table {self.key}: another writer committed Delta version {version} "
-                "while this merge ran (writers outside a run take no lake lock). Nothing was "
-                "published; run again."
-            ) from exc
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
-        interval = int(table.metadata().configuration.get("delta.checkpointInterval", 100))
-        if version % interval == 0:  # what delta-rs' post-commit hook does
-            table.update_incremental()
-            table.create_checkpoint()
-
-    def _write_plain(self, frame: pl.DataFrame, mode: str) -> None:
-        """Write ``frame`` as one Parquet file with polars and commit it as a Delta version.
-
-        polars' Parquet writer is about twice as fast as delta-rs' on our tables and needs
-        no Arrow copy of the frame (10M bronze or silver rows: ~2 s and ~0.5 GiB less). The
-        file and the commit are those delta-rs writes: an ``add`` action (with the row
-        count), and for an ``overwrite`` the table's new schema and ``remove`` actions for
-        the files it replaces.
-        """
-        os.makedirs(self._uri, exist_ok=True)
-        add = self._parquet_file(frame)
+        adds = self._files.write_all(frame, self._layout)
         schema = _delta_schema(frame)
         if mode == "append":
-            self.table().create_write_transaction([add], mode="append", schema=schema)
+            actions: list[AddAction | RemoveAction] = [*adds]
+            self.table().create_write_transaction(
+                actions, "append", schema, commit_properties=props
+            )
             return
-        has_table = self.latest_version() is not None
         create_table_with_add_actions(
             self._uri,
             schema,
-            [add],
-            mode="overwrite" if has_table else "error",
+            adds,
+            mode="overwrite" if self.latest_version() is not None else "error",
             configuration=self._save_args.get("configuration"),
+            storage_options=self._storage_options or None,
+            commit_properties=props,
         )
 
     def _merge_predicate(self) -> str:
@@ -680,6 +641,13 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         clone = copy.copy(self)
         clone._load_args = {**self._load_args, **load_args}
         return clone
+
+
+def _nothing(data: Written) -> bool:
+    """Whether ``data`` changes no row: no rows, or keyed changes of no key."""
+    if isinstance(data, KeyedChanges):
+        return bool(data.rows.height == 0 and data.keys.height == 0)
+    return bool(data.height == 0)
 
 
 def _refuse_repeated_keys(frame: pl.DataFrame, keys: list[str], table: str) -> None:
