@@ -71,21 +71,35 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
 
     ``load_args``: ``version`` (an int) or ``as_of`` (an ISO timestamp or datetime) read
     that version through the lake's published history (time travel: a version no commit
-    published is refused); ``missing:
-    empty`` reads a table that has no published version yet as an empty frame (the
-    incremental stages' "what is there already"). An ``append`` or ``merge`` of no rows
-    writes nothing: the run publishes the same Delta version. ``save_args``:
-    ``mode`` and, for ``merge``, ``keys`` (the business key columns) or ``predicate`` (a
-    delta-rs SQL predicate over ``s`` the new rows and ``t`` the table), ``compression``
-    (``lz4``, ``zstd``, ``snappy``; delta-rs' default codec writes 1M rows about twice as
-    slowly as LZ4), and any other ``write_deltalake`` option (e.g. ``configuration``).
+    published is refused); ``missing: empty`` reads a table that has no published version
+    yet as an empty frame (the incremental stages' "what is there already").
 
-    Example catalog entry::
+    ``save_args``: ``mode`` and, for ``merge``, ``keys`` (the business key columns) or
+    ``predicate`` (a delta-rs SQL predicate over ``s`` the new rows and ``t`` the table,
+    run by ``DeltaTable.merge``); ``compression`` (``lz4``, ``zstd``, ``snappy``);
+    the layout, ``cluster_by`` (columns each write sorts its files by) and
+    ``target_file_rows`` (rows per file, default 1,000,000); ``keyed_writer``; and any
+    other ``write_deltalake`` option (e.g. ``configuration``).
 
-        "silver.{table}":
+    Every write is one Delta commit made by delta-rs, with the run id and batch ids as
+    commit metadata (``CommitProperties``). Frames of plain column types are written by
+    polars as Parquet files with full statistics (row count, min, max and null count per
+    column) and committed through delta-rs' transaction API; others by ``write_deltalake``.
+    A merge by ``keys``, and a :class:`~medallion_kedro.lake.KeyedChanges` a node returns,
+    rewrite only the files that hold a changed key and add files for new keys
+    (``keyed_writer: polars``, :mod:`medallion_kedro.lake.keyed`), or run
+    ``DeltaTable.merge`` (``keyed_writer: delta-rs``). An ``append`` or ``merge`` of no
+    rows writes nothing: the run publishes the same Delta version. The entry a save stages
+    has the version's ``rows``, ``mode``, ``batch_ids``, merge metrics and
+    ``rows_written`` (the rows of the files the version added).
+
+    Example catalog entry (the layout: docs/design/lake-layout.md)::
+
+        silver.orders:
           type: medallion_kedro.datasets.DeltaTableDataset
-          filepath: ${globals:lake}/silver/{table}
-          save_args: {mode: overwrite}
+          filepath: ${globals:lake}/silver/orders
+          save_args: {mode: merge, keys: [order_id], compression: lz4,
+                      cluster_by: [order_id], target_file_rows: 100000}
     """
 
     def __init__(
