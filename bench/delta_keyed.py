@@ -12,8 +12,9 @@ save and the rows the Delta version wrote (its ``rows_written``, from its add ac
 
 - ``whole``: the table after the batch written whole (an overwrite: the simple way);
 - ``files``: the files that hold a changed key rewritten, new keys in new files, one
-  commit (``keyed_writer: polars``), with the layout of the ``silver.*`` catalog entries
-  proposed in docs/design/lake-layout.md, and without layout (one file);
+  commit (``keyed_writer: polars``), with the layout docs/design/lake-layout.md proposes
+  (orders by ``order_id``, customers by ``signup_date``; customers by ``customer_id`` for
+  comparison), and without layout (one file);
 - ``merge``: delta-rs' ``DeltaTable.merge`` (``keyed_writer: delta-rs``).
 
     python bench/delta_keyed.py --orders 1000000 [--corrections worst]
@@ -134,7 +135,10 @@ def main() -> None:
     parser.add_argument(
         "--corrections", choices=("realistic", "recent", "worst"), default="realistic"
     )
-    parser.add_argument("--file-rows", type=int, default=100_000, help="target_file_rows")
+    parser.add_argument("--file-rows", type=int, default=100_000, help="orders' target_file_rows")
+    parser.add_argument(
+        "--customer-file-rows", type=int, default=10_000, help="customers' target_file_rows"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(7)
     n, n_customers = args.orders, max(args.orders // 10, 1)
@@ -159,10 +163,11 @@ def main() -> None:
             email=pl.concat_str(pl.lit("fixed."), "email")
         )
         rows_c = pl.concat([people.slice(n_customers), fixed_c])
-        layout_c = {"target_file_rows": args.file_rows}  # arrival order: ids are random
+        # ids do not follow time: by signup date (time), or by id for comparison
+        layout_c = {"cluster_by": ["signup_date"], "target_file_rows": args.customer_file_rows}
         bench_table("customers", "customer_id", layout_c, people.head(n_customers),
                     KeyedChanges(rows_c, rows_c.select("customer_id")), folder)  # fmt: skip
-        by_key = {"cluster_by": ["customer_id"], "target_file_rows": args.file_rows}
+        by_key = {"cluster_by": ["customer_id"], "target_file_rows": args.customer_file_rows}
         measure("customers_files_by_key", folder,
                 {"mode": "merge", "keys": ["customer_id"], "compression": "lz4", **by_key},
                 people.head(n_customers), KeyedChanges(rows_c, rows_c.select("customer_id")),
