@@ -61,10 +61,17 @@ class Layout:
 
     def chunks(self, frame: pl.DataFrame) -> Iterator[pl.DataFrame]:
         """``frame`` sorted by :attr:`cluster_by`, in slices of :attr:`target_file_rows`."""
-        if self.cluster_by:
+        if self.cluster_by and not self._sorted(frame):
             frame = frame.sort(list(self.cluster_by), nulls_last=True)
         for start in range(0, frame.height, self.target_file_rows):
             yield frame.slice(start, self.target_file_rows)
+
+    def _sorted(self, frame: pl.DataFrame) -> bool:
+        """Whether ``frame`` is already in :attr:`cluster_by` order (checked for one column:
+        a node's output is often sorted by its key)."""
+        if len(self.cluster_by) != 1:
+            return False
+        return bool(frame.get_column(self.cluster_by[0]).is_sorted(nulls_last=True))
 
 
 @dataclass(frozen=True)
