@@ -86,6 +86,9 @@ def test_history_show_restore_vacuum(lake: dict[str, Any]) -> None:
     assert read_table(str(root), "silver", "orders").equals(lake["first"])
     compact = lake_cmd("compact", "gold.kpis")
     assert compact.exit_code == 0 and "gold.kpis: 0 files rewritten into 0" in compact.output
+    z_order = lake_cmd("compact", "gold.kpis", "--z-order")  # sorts by save_args.cluster_by
+    assert z_order.exit_code == 0, z_order.output
+    assert "gold.kpis: no save_args.cluster_by in the catalog: nothing to sort by" in z_order.output
 
 
 def test_time_travel_through_the_catalog(lake: dict[str, Any]) -> None:
