@@ -99,11 +99,31 @@ def test_correction_ages_per_batch_realistic_and_worst() -> None:
     assert realistic.height == worst.height == 40 and (realistic["n"] >= 50).all()
     assert (realistic["recent"] >= 0.75).all(), realistic
     assert (realistic["recent"] < 1).sum() >= 30  # the tail is there, in most files
-    assert realistic["oldest"].max() > 365  # and reaches back over the history
+    assert realistic["oldest"].max() > recent + 2 * CORRECTIONS["tail_days"]  # and reaches back
     assert (worst["recent"] <= 0.25).all(), worst
     # both modes carry about the same number of corrections per file: only their ages differ
     ratio = realistic["n"].sum() / worst["n"].sum()
     assert 0.9 < ratio < 1.1
+
+
+def test_the_tail_grows_rarer_with_age_or_spreads_over_the_history() -> None:
+    """Realistic tail ages beyond the recent days follow an exponential of mean tail_days
+    (about as many tail corrections older than twice the mean as e^-2 says); with tail_days
+    null the tail spreads over the whole history."""
+    customers, orders = _shop(40_000, 2_000)
+    recent, mean = CORRECTIONS["recent_days"], 60
+    tails = {}
+    for tail_days in (mean, None):
+        settings = {**CORRECTIONS, "tail_share": 0.5, "tail_days": tail_days}
+        _, files = to_landing(customers, orders, 50, 5, {}, {}, settings)
+        assert isinstance(files, dict)
+        ages = _ages(files, orders).filter(pl.col("file") >= 25, pl.col("age") > recent)
+        tails[tail_days] = ages["age"] - recent
+    decaying, spread = tails[mean], tails[None]
+    assert decaying.len() > 500 and spread.len() > 500
+    assert 0.6 * mean < decaying.mean() < 1.4 * mean  # type: ignore[operator]
+    assert 0.05 < (decaying > 2 * mean).mean() < 0.25  # e^-2 = 0.135
+    assert (spread > 365).mean() > 0.2 and (decaying > 365).mean() < 0.02
 
 
 @settings_h(max_examples=25, deadline=None)
@@ -114,16 +134,23 @@ def test_correction_ages_per_batch_realistic_and_worst() -> None:
     share=st.floats(0.0, 0.3),
     recent_days=st.integers(1, 120),
     tail_share=st.floats(0.0, 1.0),
+    tail_days=st.one_of(st.none(), st.floats(0.5, 400)),
 )
 def test_every_correction_corrects_an_earlier_row(
-    seed: int, batches: int, mode: str, share: float, recent_days: int, tail_share: float
+    seed: int,
+    batches: int,
+    mode: str,
+    share: float,
+    recent_days: int,
+    tail_share: float,
+    tail_days: float | None,
 ) -> None:
     """Whatever the settings: every generated row is exported once, and every other row of
     the files is a copy of a row of an earlier file with only the corrected column changed;
     the same settings give the same files."""
     customers, orders = _shop(2_000, 200)
     corrections = {"mode": mode, "share": share, "recent_days": recent_days,
-                   "tail_share": tail_share}  # fmt: skip
+                   "tail_share": tail_share, "tail_days": tail_days}  # fmt: skip
     files_c, files_o = to_landing(customers, orders, batches, seed, {}, {}, corrections)
     assert isinstance(files_c, dict) and isinstance(files_o, dict)
     for files, generated, key, fixed in (
@@ -151,6 +178,7 @@ def test_corrections_settings_are_checked() -> None:
         ({"mode": "everywhere"}, "corrections.mode must be realistic or worst"),
         ({"share": 1.5}, "corrections.share and corrections.tail_share must be between"),
         ({"recent_days": 0}, "corrections.recent_days a whole number"),
+        ({"tail_days": 0}, "corrections.tail_days must be a number of days > 0"),
     ):
         with pytest.raises(ValueError, match=match):
             to_landing(customers, orders, 3, 1, {}, {}, {**CORRECTIONS, **wrong})

@@ -13,7 +13,7 @@ date. Faker only draws a small pool of first and last names; rows combine them b
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -268,8 +268,19 @@ _LATE_SHARE = 0.02
 CORRECTION_MODES = ("realistic", "worst")
 
 
-def _check_corrections(corrections: dict[str, Any]) -> tuple[str, float, int, float]:
-    """``corrections`` as (mode, share, recent_days, tail_share); a clear error otherwise."""
+class Corrections(NamedTuple):
+    """The ``corrections`` parameters, checked."""
+
+    mode: str
+    share: float
+    recent_days: int
+    tail_share: float
+    #: Mean age (days) of the tail beyond the recent days; None: the whole history alike.
+    tail_days: float | None
+
+
+def _check_corrections(corrections: dict[str, Any]) -> Corrections:
+    """``corrections`` checked; a clear error otherwise."""
     where = "conf/base/parameters_generate.yml or --params corrections.mode=worst"
     missing = sorted({"mode", "share", "recent_days", "tail_share"} - set(corrections))
     if missing:
@@ -286,8 +297,13 @@ def _check_corrections(corrections: dict[str, Any]) -> tuple[str, float, int, fl
             "corrections.share and corrections.tail_share must be between 0 and 1 and "
             f"corrections.recent_days a whole number >= 1, got {corrections!r}: set them in {where}"
         )
-    return mode, share, days, tail
-
+    tail_days = corrections.get("tail_days")
+    if tail_days is not None and not (isinstance(tail_days, int | float) and tail_days > 0):
+        raise ValueError(
+            "corrections.tail_days must be a number of days > 0, or null for a tail spread "
+            f"over the whole history, got {tail_days!r}: set it in {where}"
+        )
+    return Corrections(mode, share, days, tail, None if tail_days is None else float(tail_days))
 
 def _days(texts: pl.Series) -> np.ndarray:
     """Day number of each ``YYYY-MM-DD...`` text, in an order that follows it; an impossible or
@@ -315,26 +331,27 @@ def _corrected_rows(
 
     ``worst`` draws them from all those rows alike, so corrections reach anywhere in the
     history. ``realistic`` draws ``tail_share`` of them (on average) from the rows older
-    than ``recent_days`` before the batch's export date (its latest row) and the others
-    from the rows within those days, or from the latest rows before the batch when those
+    than ``recent_days`` before the batch's export date (its latest row), fewer the older
+    they are (:func:`_tail_rows`, ``tail_days``), and the others from the rows within those days, or from the latest rows before the batch when those
     days hold fewer (long batches). Rows are sorted by day, so each range is a slice; a
     row that arrived late into batch ``k`` or after is not corrected by it.
     """
-    mode, share, recent_days, tail_share = _check_corrections(corrections)
+    settings = _check_corrections(corrections)
     rows, labels = [], []
     for k in range(1, bounds.size - 1):
         before = int(bounds[k])
-        count = int(rng.binomial(before, share))
-        if mode == "worst":
+        count = int(rng.binomial(before, settings.share))
+        if settings.mode == "worst":
             picked = rng.choice(before, count, replace=False)
         else:
-            tail = int(rng.binomial(count, tail_share))
+            tail = int(rng.binomial(count, settings.tail_share))
             export_day = days[int(bounds[k + 1]) - 1]
-            recent = int(np.searchsorted(days[:before], export_day - recent_days, "left"))
+            start = export_day - settings.recent_days
+            recent = int(np.searchsorted(days[:before], start, "left"))
             recent = min(recent, before - (count - tail))  # enough recent rows to correct
             tail = min(tail, recent)
             picked = np.concatenate(
-                [rng.choice(recent, tail, replace=False),
+                [_tail_rows(days[:recent], start, tail, settings.tail_days, rng),
                  recent + rng.choice(before - recent, count - tail, replace=False)]
             )  # fmt: skip
         picked = np.sort(picked[batch[picked] < k])
@@ -343,6 +360,35 @@ def _corrected_rows(
     if not rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(rows), np.concatenate(labels)
+
+
+def _tail_rows(
+    days: np.ndarray, start: int, count: int, mean_days: float | None, rng: np.random.Generator
+) -> np.ndarray:
+    """``count`` distinct rows among ``days`` (sorted, all before day ``start``): with
+    ``mean_days`` None, any alike; else each of age ``start - day`` drawn from an
+    exponential of that mean (corrections grow rarer as orders age), a row of that day
+    taken at random. Draws that find no row or a row already taken are drawn again, a few
+    rounds at most; what is still missing then is taken from the other rows alike."""
+    if mean_days is None or count == 0:
+        return rng.choice(days.size, count, replace=False)
+    taken = np.zeros(0, np.int64)
+    for _ in range(8):
+        need = count - taken.size
+        if need == 0:
+            break
+        day = start - 1 - np.floor(rng.exponential(mean_days, 2 * need)).astype(np.int64)
+        first = np.searchsorted(days, day, "left")
+        last = np.searchsorted(days, day, "right")
+        found = last > first
+        row = first[found] + (rng.random(int(found.sum())) * (last - first)[found]).astype(np.int64)
+        row = row[~np.isin(row, taken)]
+        _, at = np.unique(row, return_index=True)
+        taken = np.concatenate([taken, row[np.sort(at)][:need]])
+    if taken.size < count:
+        rest = np.setdiff1d(np.arange(days.size), taken)
+        taken = np.concatenate([taken, rng.choice(rest, count - taken.size, replace=False)])
+    return taken
 
 
 def _exports(
