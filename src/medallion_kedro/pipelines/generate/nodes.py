@@ -305,6 +305,7 @@ def _check_corrections(corrections: dict[str, Any]) -> Corrections:
         )
     return Corrections(mode, share, days, tail, None if tail_days is None else float(tail_days))
 
+
 def _days(texts: pl.Series) -> np.ndarray:
     """Day number of each ``YYYY-MM-DD...`` text, in an order that follows it; an impossible or
     missing value takes the day of the row before it (the first rows: the first day)."""
@@ -332,8 +333,9 @@ def _corrected_rows(
     ``worst`` draws them from all those rows alike, so corrections reach anywhere in the
     history. ``realistic`` draws ``tail_share`` of them (on average) from the rows older
     than ``recent_days`` before the batch's export date (its latest row), fewer the older
-    they are (:func:`_tail_rows`, ``tail_days``), and the others from the rows within those days, or from the latest rows before the batch when those
-    days hold fewer (long batches). Rows are sorted by day, so each range is a slice; a
+    they are (:func:`_tail_rows`, ``tail_days``), and the others from the rows within those
+    days, or from the latest rows before the batch when those days hold fewer (long
+    batches). Rows are sorted by day, so each range is a slice; a
     row that arrived late into batch ``k`` or after is not corrected by it.
     """
     settings = _check_corrections(corrections)
