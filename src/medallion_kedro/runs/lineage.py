@@ -18,6 +18,7 @@ Sending is best effort: a consumer that is down costs a warning, never the run.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -79,7 +80,10 @@ def make_locator(
     named ``<database>.<table>``, the collection readers see.
     """
     lake_ns = lake_namespace(lake_root)
-    mongo_ns = strip_credentials(mongo_uri) if mongo_uri else None
+
+    @functools.cache
+    def mongo_namespace() -> str | None:  # the driver's URI parser, once a run has a mongo.*
+        return strip_credentials(mongo_uri) if mongo_uri else None
 
     def locate(dataset: str) -> list[tuple[str, str, str | None]]:
         layer, _, table = dataset.partition(".")
@@ -87,7 +91,7 @@ def make_locator(
             return []
         if layer in LAKE_LAYERS:
             return [(lake_ns, f"{layer}/{table}", None)]
-        if layer == "mongo" and mongo_ns:
+        if layer == "mongo" and (mongo_ns := mongo_namespace()):
             database = database_of(dataset)
             if not database:
                 return []
