@@ -15,9 +15,10 @@ records) and what follows its record (the last hooks, session close, interpreter
 The no-op run has no node: its wall time is all fixed cost. Medians are printed.
 
 ``--project`` runs another checkout of the project (its ``src`` first on the path) with
-this interpreter, so two versions are measured in the same sitting::
+this interpreter; given several times, the checkouts' runs alternate, so two versions are
+measured in the same sitting::
 
-    python bench/fixed_cost.py [--orders 3000] [--repeat 5] [--project /path/to/checkout]
+    python bench/fixed_cost.py [--orders 3000] [--repeat 5] [--project A --project B]
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = ["run", "--pipelines", "bronze,silver,gold"]
+#: Per project: the batch runs' splits, and the no-op runs' (wall, CPU) seconds.
+Runs = tuple[list[dict[str, float]], list[tuple[float, float]]]
 
 
 def kedro(project: Path, args: list[str], lake: Path) -> tuple[float, float]:
@@ -97,29 +100,8 @@ def build(project: Path, lake: Path, orders: int, customers: int, batches: int) 
     return kept
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=3000)
-    parser.add_argument("--customers", type=int, default=None, help="default: orders / 10")
-    parser.add_argument("--batches", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--project", type=Path, default=ROOT, help="a checkout of the project")
-    args = parser.parse_args()
-    project = args.project.resolve()
-    customers = args.customers or max(args.orders // 10, 1)
-    with tempfile.TemporaryDirectory(prefix="fixed_cost_") as tmp:
-        built = Path(tmp) / "built" / "lake"
-        held = build(project, built, args.orders, customers, args.batches)
-        batch: list[dict[str, float]] = []
-        noop: list[tuple[float, float]] = []
-        for _ in range(args.repeat):
-            lake = Path(tmp) / "batch" / "lake"
-            shutil.rmtree(lake.parent, ignore_errors=True)
-            shutil.copytree(built, lake)
-            shutil.copy2(held, lake / "landing" / "orders" / held.name)
-            started = time.time()
-            batch.append(split(lake, started, *kedro(project, COMMAND, lake)))
-            noop.append(kedro(project, COMMAND, built))
+def report(project: Path, args: argparse.Namespace, customers: int, runs: Runs) -> None:
+    batch, noop = runs
     print(f"{project} — {args.orders:,} orders, {customers:,} customers, {args.batches} files")
     print(f"tiny batch (1 orders file of {args.batches}), median of {args.repeat}:")
     for key in batch[0]:
@@ -127,6 +109,41 @@ def main() -> None:
     print(f"nothing new, median of {args.repeat}:")
     print(f"  {'wall (all fixed cost)':<36} {statistics.median(w for w, _ in noop):6.2f} s")
     print(f"  {'CPU seconds of the process':<36} {statistics.median(c for _, c in noop):6.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=3000)
+    parser.add_argument("--customers", type=int, default=None, help="default: orders / 10")
+    parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--project", type=Path, action="append",
+        help="a checkout of the project (default: this one); give several to compare them, "
+        "their runs alternate",
+    )  # fmt: skip
+    args = parser.parse_args()
+    projects = [p.resolve() for p in args.project or [ROOT]]
+    customers = args.customers or max(args.orders // 10, 1)
+    with tempfile.TemporaryDirectory(prefix="fixed_cost_") as tmp:
+        built: dict[Path, Path] = {}
+        held: dict[Path, Path] = {}
+        runs: dict[Path, Runs] = {}
+        for i, project in enumerate(projects):
+            built[project] = Path(tmp) / str(i) / "built" / "lake"
+            held[project] = build(project, built[project], args.orders, customers, args.batches)
+            runs[project] = ([], [])
+        for _ in range(args.repeat):
+            for project in projects:
+                lake = Path(tmp) / "batch" / "lake"
+                shutil.rmtree(lake.parent, ignore_errors=True)
+                shutil.copytree(built[project], lake)
+                shutil.copy2(held[project], lake / "landing" / "orders" / held[project].name)
+                started = time.time()
+                runs[project][0].append(split(lake, started, *kedro(project, COMMAND, lake)))
+                runs[project][1].append(kedro(project, COMMAND, built[project]))
+    for project in projects:
+        report(project, args, customers, runs[project])
 
 
 if __name__ == "__main__":
