@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-from medallion_dev.processes import free_port, wait_for_port
+from medallion_dev.processes import free_port, start_server
 
 
 @dataclass
@@ -40,14 +44,18 @@ class S3Server:
 
 @contextmanager
 def s3_server() -> Iterator[S3Server]:
-    """Start moto's server (a development dependency: ``pip install -e '.[dev]'``)."""
-    from moto.server import ThreadedMotoServer
-
+    """Start moto's server (a development dependency: ``pip install -e '.[dev]'``) in a
+    process of its own: served from a thread of the caller, every request would wait for
+    the caller's GIL, which an in-process ``kedro run`` (and delta-rs inside it) holds."""
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        wait_for_port(port)
-        yield S3Server(port=port)
-    finally:
-        server.stop()
+    with tempfile.TemporaryDirectory(prefix="moto-") as folder:
+        server = start_server(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            env=dict(os.environ),
+            port=port,
+            log=Path(folder) / "moto.log",
+        )
+        try:
+            yield S3Server(port=port)
+        finally:
+            server.stop()

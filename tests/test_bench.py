@@ -30,6 +30,11 @@ def test_pipeline_benchmark() -> None:
     assert _bench("pipeline", "--orders", "3000", "--repeat", "1").strip()
 
 
+def test_fixed_cost_benchmark() -> None:
+    out = _bench("fixed_cost", "--orders", "300", "--batches", "3", "--repeat", "1")
+    assert "fixed cost (wall - nodes)" in out and "nothing new, median of 1:" in out
+
+
 def test_incremental_benchmark() -> None:
     # the worst-case spread, the flag's non-default value (the default is the generator's own
     # tests' subject); this runs the guide's `generate ... corrections.mode=worst` too

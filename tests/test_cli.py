@@ -94,3 +94,23 @@ def test_the_check_before_a_run_reads_the_environment_kedro_would_run(
     assert folder("fr_layout") == str(tmp_path / "landing" / "clients")
     monkeypatch.setenv("KEDRO_ENV", "fr_layout")
     assert folder(None) == str(tmp_path / "landing" / "clients")
+
+
+def test_objects_alive_at_exit_are_left_out_of_the_final_collections(tmp_path: Path) -> None:
+    # the interpreter's last garbage collections would walk everything a run created: a
+    # `kedro run` freezes it at exit (after atexit handlers registered later, logging's
+    # flush among them), which the handler registered here, before the run, sees
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        "from kedro.framework.cli.cli import main\n"
+        "sys.argv = ['kedro', 'run', '--pipelines', 'silvr']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "LAKE_PATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1 and "unknown pipeline 'silvr'" in done.stderr, done.stderr
+    assert done.stdout.splitlines()[-1] == "frozen at exit: True"

@@ -47,11 +47,12 @@ def test_runs_and_lineage_are_written_to_the_bucket(
     published = read_table(f"s3://{bucket}", "bronze", "customers", s3.credentials())
     assert {d["dataset"]: d["rows"] for d in bronze}["bronze.customers"] == published.height
 
-    events = [
-        json.loads(client.get_object(Bucket=bucket, Key=k)["Body"].read())
-        for k in keys
-        if k.startswith("_lineage/events-")
-    ]
+    # one object per run, its events one a line
+    objects = [k for k in keys if k.startswith("_lineage/events-")]
+    assert len(objects) == 1 and objects[0].endswith(".jsonl"), objects
+    body = client.get_object(Bucket=bucket, Key=objects[0])["Body"].read().decode()
+    events = [json.loads(line) for line in body.splitlines()]
+    assert len(events) == 2 + 2 * nodes.height  # the run's START and COMPLETE, each node's
     mine = [e for e in events if e["run"]["runId"] == run["run_id"]]
     assert sorted(e["eventType"] for e in mine) == ["COMPLETE", "START"]
     complete = next(e for e in mine if e["eventType"] == "COMPLETE")

@@ -7,6 +7,11 @@ context, parameters (whose validation imports and inspects every pipeline) or ho
 Kedro's catalog creates a dataset on first ``get``, so building it opens no file or socket.
 The environment is chosen as ``KedroSession.create`` chooses it (``env``, else
 ``KEDRO_ENV``, else the loader's default run environment over ``base``).
+
+:class:`ProjectCatalog` is the catalog class of these checks and of every ``kedro run``
+(``DATA_CATALOG_CLASS`` in ``settings.py``): Kedro's ``DataCatalog`` holding parameters
+and intermediate outputs in the project's :class:`~medallion_kedro.datasets.memory.MemoryDataset`,
+which does not import pandas to choose how to copy them.
 """
 
 from __future__ import annotations
@@ -14,13 +19,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 from kedro.config import AbstractConfigLoader, MissingConfigException
 from kedro.framework import project
 from kedro.framework.startup import bootstrap_project
-from kedro.io import DataCatalog
+from kedro.io import AbstractDataset, DataCatalog
 from kedro.utils import find_kedro_project
 
 #: Keys of a catalog entry holding a path: a relative local one is under the project root.
@@ -63,6 +68,24 @@ def _relative_local(path: str) -> bool:
     return not urlparse(path).scheme and not PurePosixPath(path).is_absolute()
 
 
+class ProjectCatalog(DataCatalog):
+    """Kedro's ``DataCatalog`` whose in-memory datasets are the project's ``MemoryDataset``:
+    the runtime pattern (a pipeline's intermediate outputs) and raw values registered by
+    name (``catalog[name] = value``: Kedro registers every parameter this way)."""
+
+    default_runtime_patterns: ClassVar = {
+        "{default}": {"type": "medallion_kedro.datasets.MemoryDataset"}
+    }
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        from medallion_kedro.datasets.memory import MemoryDataset
+
+        # a dataset, or the not yet created dataset of a catalog entry (``materialize``),
+        # is registered as Kedro registers it; anything else is data to hold in memory
+        dataset = isinstance(value, AbstractDataset) or hasattr(value, "materialize")
+        super().__setitem__(key, value if dataset else MemoryDataset(data=value))
+
+
 def build_catalog(env: str | None = None, root: Path | None = None) -> DataCatalog:
     """The project's catalog for ``env`` (from the project holding the working directory
     unless ``root`` is given), with the environment's Spark settings applied."""
@@ -75,6 +98,6 @@ def build_catalog(env: str | None = None, root: Path | None = None) -> DataCatal
         credentials = loader["credentials"]
     except MissingConfigException:
         credentials = {}
-    return DataCatalog.from_config(
+    return ProjectCatalog.from_config(
         catalog=absolute_paths(loader["catalog"], root), credentials=credentials
     )

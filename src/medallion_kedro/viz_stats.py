@@ -2,7 +2,8 @@
 
 Kedro-Viz shows the statistics it finds in ``<project>/.viz/stats.json`` (``{dataset:
 {"rows", "columns", "file_size"}}``); the hook it ships fills that file for pandas frames
-only, so our polars datasets showed "N/A". This hook records the same three numbers for
+only (and imports pandas to check), so the project does not register it (``settings.py``)
+and this hook records the same three numbers for
 polars ``DataFrame``/``LazyFrame`` datasets backed by a file (a ``LazyFrame`` is never
 collected: rows come from the Parquet footer) and merges them into the file after every
 run, so a ``--pipelines gold`` run keeps what earlier runs recorded.
@@ -121,7 +122,7 @@ class PolarsDatasetStatsHook:
         except Exception as exc:  # statistics must never fail a run
             logger.warning("No Kedro-Viz statistics for %s: %s", name, exc)
 
-    @hook_impl(trylast=True)  # after Kedro-Viz's own hook, which rewrites the file
+    @hook_impl(trylast=True)
     def after_pipeline_run(self) -> None:
         if self._project is None or not self._stats:
             return

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from medallion_kedro.datasets.lake_record import LakeRecordDataset
     from medallion_kedro.datasets.landing_csv import LandingCSVDataset
     from medallion_kedro.datasets.landing_folder import LandingFile, LandingFolderDataset
+    from medallion_kedro.datasets.memory import MemoryDataset
     from medallion_kedro.datasets.mongo_export_dataset import MongoExportDataset
     from medallion_kedro.datasets.mongodb_dataset import MongoDBDataset
     from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
@@ -32,6 +33,7 @@ _MODULES = {
     "LandingCSVDataset": "landing_csv",
     "LandingFile": "landing_folder",
     "LandingFolderDataset": "landing_folder",
+    "MemoryDataset": "memory",
     "MongoDBDataset": "mongodb_dataset",
     "MongoExportDataset": "mongo_export_dataset",
     "ParquetFolderDataset": "parquet_folder",
@@ -46,6 +48,7 @@ __all__ = [
     "LandingCSVDataset",
     "LandingFile",
     "LandingFolderDataset",
+    "MemoryDataset",
     "MongoDBDataset",
     "MongoExportDataset",
     "ParquetFolderDataset",

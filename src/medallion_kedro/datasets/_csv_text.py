@@ -1,7 +1,6 @@
 """Names and helpers shared by the landing dataset and the bronze nodes, in a module of
-their own: the landing dataset extends kedro-datasets' polars ``CSVDataset``, whose package
-imports ``pyarrow.dataset`` and with it pandas, which a run with nothing new never
-needs."""
+their own: a run with nothing new never needs the landing dataset's fsspec and CSV
+parsing."""
 
 from __future__ import annotations
 

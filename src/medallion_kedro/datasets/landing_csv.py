@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from pathlib import Path
+from copy import deepcopy
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+import fsspec
 import polars as pl
-from kedro.io.core import DatasetError
+from kedro.io.core import AbstractDataset, DatasetError, get_protocol_and_path
 from kedro_datasets._typing import TablePreview
-from kedro_datasets.polars import CSVDataset
 
 from medallion_kedro.datasets._csv_text import MALFORMED, _chunked_like, excerpt
 from medallion_kedro.datasets._preview import table_preview
@@ -62,12 +63,14 @@ def _lines(source: Any) -> pl.LazyFrame:
     return pl.read_lines(_rewound(source)).lazy()
 
 
-class LandingCSVDataset(CSVDataset):
+class LandingCSVDataset(AbstractDataset[pl.DataFrame, pl.DataFrame]):
     """A CSV file (one header row, UTF-8) in the landing zone, loaded with every column as text.
 
-    kedro-datasets' ``polars.CSVDataset`` (same arguments: ``load_args`` such as
-    ``separator``, ``save_args``, ``credentials``, ``fs_args``; no versioning) with the
-    checks and writes below.
+    The arguments of kedro-datasets' ``polars.CSVDataset`` (``load_args`` such as
+    ``separator``, ``save_args``, ``credentials``, ``fs_args``; no versioning), on a file
+    reached through fsspec, with the checks and writes below. It does not extend that
+    class: its package imports ``pyarrow.dataset`` and with it pandas, which reading and
+    writing CSV with polars never needs.
 
     Bronze keeps every source value as it came, so nothing is typed on load; a missing,
     empty, header-only or non-CSV file is refused with a message that names the file and
@@ -95,6 +98,7 @@ class LandingCSVDataset(CSVDataset):
     """
 
     DEFAULT_LOAD_ARGS: dict[str, Any] = {}
+    DEFAULT_SAVE_ARGS: dict[str, Any] = {}
 
     def __init__(  # noqa: PLR0913
         self,
@@ -106,14 +110,15 @@ class LandingCSVDataset(CSVDataset):
         fs_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(
-            filepath=filepath,
-            load_args=load_args,
-            save_args=save_args,
-            credentials=credentials,
-            fs_args=fs_args,
-            metadata=metadata,
-        )
+        options = {**deepcopy(credentials or {}), **deepcopy(fs_args or {})}
+        self._protocol, path = get_protocol_and_path(filepath)
+        if self._protocol == "file":
+            options.setdefault("auto_mkdir", True)
+        self._fs = fsspec.filesystem(self._protocol, **options)
+        self._filepath = PurePosixPath(path)
+        self._load_args = {**self.DEFAULT_LOAD_ARGS, **(load_args or {})}
+        self._save_args = {**self.DEFAULT_SAVE_ARGS, **(save_args or {})}
+        self.metadata = metadata
         self._separator = str(self._load_args.get("separator", ","))
 
     @property

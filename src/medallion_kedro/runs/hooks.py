@@ -235,6 +235,7 @@ class RunRecordHooks:
             outputs={d: n.outputs[d] for n in run.done for d in n.outputs},
             error=_describe_error(error) if error else None, part_rows=run.part_rows,
         )  # fmt: skip
+        run.lineage.close()
         seconds = (ended - run.base["started_at"]).total_seconds()
         log.info("run %s %s in %.1f s (%d nodes)", run.run_id, status, seconds, len(run.done))
         self._run = None

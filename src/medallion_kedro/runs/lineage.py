@@ -7,8 +7,9 @@ Where they go (read from the environment, the OpenLineage client's own variable 
   token when set;
 * ``OPENLINEAGE_DISABLED=true``: nowhere;
 * otherwise a file in the lake: ``<lake>/_lineage/events.jsonl`` (one JSON event a line) on a
-  local lake; on S3, where objects cannot be appended to, one ``_lineage/events-<time>.json``
-  object per event.
+  local lake; on S3, where objects cannot be appended to, one ``_lineage/events-<time>.jsonl``
+  object per run (its events, one a line), written when the run ends: one request, not
+  one per event (two per node).
 
 Datasets are named the way OpenLineage consumers join them across tools: a lake table is
 namespace = the lake root URI, name = ``<layer>/<table>``; a MongoDB collection is
@@ -18,10 +19,11 @@ Sending is best effort: a consumer that is down costs a warning, never the run.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from openlineage.client.client import OpenLineageClient
@@ -34,6 +36,7 @@ from openlineage.client.facet_v2 import (
 from openlineage.client.generated.output_statistics_output_dataset import (
     OutputStatisticsOutputDatasetFacet as OutputStatistics,
 )
+from openlineage.client.serde import Serde
 from openlineage.client.transport.file import FileConfig, FileTransport
 from openlineage.client.transport.http import HttpConfig, HttpTransport, create_token_provider
 from openlineage.client.transport.transport import Transport
@@ -79,7 +82,10 @@ def make_locator(
     named ``<database>.<table>``, the collection readers see.
     """
     lake_ns = lake_namespace(lake_root)
-    mongo_ns = strip_credentials(mongo_uri) if mongo_uri else None
+
+    @functools.cache
+    def mongo_namespace() -> str | None:  # the driver's URI parser, once a run has a mongo.*
+        return strip_credentials(mongo_uri) if mongo_uri else None
 
     def locate(dataset: str) -> list[tuple[str, str, str | None]]:
         layer, _, table = dataset.partition(".")
@@ -87,7 +93,7 @@ def make_locator(
             return []
         if layer in LAKE_LAYERS:
             return [(lake_ns, f"{layer}/{table}", None)]
-        if layer == "mongo" and mongo_ns:
+        if layer == "mongo" and (mongo_ns := mongo_namespace()):
             database = database_of(dataset)
             if not database:
                 return []
@@ -119,14 +125,38 @@ def transport_from_environment(lake_root: str, storage_options: dict[str, Any]) 
         return HttpTransport(config)
     root = lake_root.rstrip("/")
     if "://" in root and not root.startswith("file://"):
-        return FileTransport(
-            FileConfig(log_file_path=f"{root}/_lineage/events", storage_options=storage_options)
-        )
+        return RunObjectTransport(f"{root}/_lineage/events", storage_options)
     folder = os.path.join(root.removeprefix("file://"), "_lineage")
     os.makedirs(folder, exist_ok=True)
     return FileTransport(
         FileConfig(log_file_path=os.path.join(folder, "events.jsonl"), append=True)
     )
+
+
+class RunObjectTransport(Transport):
+    """Keeps a run's events and writes them, one a line, as one object when the client is
+    closed (the run has ended): ``<prefix>-<time of the first event>.jsonl``."""
+
+    kind = "medallion_run_object"
+
+    def __init__(self, prefix: str, storage_options: dict[str, Any]) -> None:
+        self.prefix, self.storage_options = prefix, storage_options
+        self.lines: list[str] = []
+        self.started = datetime.now(UTC)
+
+    def emit(self, event: Any) -> None:
+        self.lines.append(Serde.to_json(event))
+
+    def close(self, timeout: float = -1) -> bool:
+        import fsspec
+
+        if not self.lines:
+            return True
+        lines, self.lines = self.lines, []
+        path = f"{self.prefix}-{self.started.strftime('%Y%m%dT%H%M%S.%f')}.jsonl"
+        with fsspec.open(path, "w", **self.storage_options) as file:
+            file.write("\n".join(lines) + "\n")
+        return True
 
 
 class LineageEmitter:
@@ -152,6 +182,19 @@ class LineageEmitter:
                     count = (part_rows or {}).get(name, {}).get(part)
                 found.append((namespace, located, count))
         return found
+
+    def close(self) -> None:
+        """Send what the transport still holds (an S3 lake's run object); best effort."""
+        if self._client is None:
+            return
+        try:
+            self._client.close()
+        except Exception as exc:  # noqa: BLE001 - lineage is best effort, the run goes on
+            log.warning(
+                "OpenLineage events of this run could not be written (%s: %s); the run goes "
+                "on. Set OPENLINEAGE_DISABLED=true to turn them off.",
+                type(exc).__name__, redact(str(exc)),
+            )  # fmt: skip
 
     def emit(  # noqa: PLR0913
         self,

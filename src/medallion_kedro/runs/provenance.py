@@ -19,19 +19,22 @@ RUNS_DATASET, NODE_RUNS_DATASET = "quality.runs", "quality.node_runs"
 
 
 def git_commit(project_path: Path) -> tuple[str | None, bool | None]:
-    """(commit, dirty) of the checkout, or (None, None) outside git."""
+    """(commit, dirty) of the checkout, or (None, None) outside git.
+
+    One ``git status`` gives both: its ``--branch`` header names the commit checked out,
+    and any other line is a tracked file that differs from it.
+    """
     try:
-        commit = subprocess.run(  # noqa: S603 - fixed git arguments
-            ["git", "-C", str(project_path), "rev-parse", "HEAD"],  # noqa: S607
+        lines = subprocess.run(  # noqa: S603 - fixed git arguments
+            ["git", "-C", str(project_path), "status", "--porcelain=v2", "--branch",  # noqa: S607
+             "--untracked-files=no"],
             capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(  # noqa: S603
-            ["git", "-C", str(project_path), "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
-            capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()  # fmt: skip
+        ).stdout.splitlines()  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return None, None
-    return commit or None, bool(dirty)
+    oid = next((line.split()[2] for line in lines if line.startswith("# branch.oid ")), "")
+    commit = oid if oid and oid != "(initial)" else None
+    return commit, any(not line.startswith("#") for line in lines)
 
 
 def project_version() -> str | None:
