@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +183,20 @@ def test_gold_is_maintained_after_a_batch_a_silver_only_run_and_a_rollback(
     kedro_run(LAKEHOUSE, params=MAINTAINED)
     assert sorted(decided) == [("silver.customers", None), ("silver.orders", None)]
     _assert_gold_equals_recompute(root, monkeypatch, "a batch")
+
+
+@pytest.mark.slow
+def test_gold_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    """``bench/gold_incremental.py`` on a tiny shop (the numbers are not checked)."""
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
+    done = subprocess.run(
+        [sys.executable, "bench/gold_incremental.py", "--orders", "3000", "--customers", "200",
+         "--lake", str(tmp_path / "lake")],
+        cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "changes.silver_orders" in done.stdout
+    for variant in ("maintained", "recomputed"):
+        assert f"gold {variant}: " in done.stdout
+    assert done.stdout.count("rows written gold.customer_metrics") == 2

@@ -17,6 +17,10 @@ One implementation for every engine: the nodes take whatever frames the catalog 
 part (joins, group-bys, exact decimal sums, RFM) with narwhals, lazily. Each gold table is
 small, so it is then collected to polars, where the money is finished with exact integer
 arithmetic (``money_avg``) and the table is sorted and published through the lake.
+
+Revenue by product and month and customer metrics are maintained from the published gold
+and the rows silver changed since it was built, when those are known (``changes.*``,
+:mod:`.changes`, docs/design/gold.md); else they are computed from every silver row.
 """
 
 from __future__ import annotations
