@@ -86,6 +86,7 @@ def test_the_same_version_has_no_changes(silver: DeltaTableDataset) -> None:
         (None, {}, "name no version of silver.t"),
         ({"silver.t": 0}, {"as_of": "2026-01-01T00:00:00"}, "silver_as_of is set"),
         ({"silver.t": 0}, {"max_share": 0.5}, "more than max_share 50%"),
+        ({"silver.t": 1}, {"max_share": 0}, "max_share is 0"),  # even with no change
     ],
 )
 def test_gold_is_recomputed_when_the_changes_are_not_known_or_too_large(

@@ -56,7 +56,7 @@ class TableChangesDataset(AbstractDataset[None, TableChanges]):
     when: ``since`` has no published table, its tables were built from different versions
     or from none of this table; ``load_args.as_of`` is set (time travel: the layer is
     rebuilt from the past table); the older version's files were vacuumed; or the changed
-    files hold more than ``load_args.max_share`` of the rows of both versions.
+    files hold more than ``load_args.max_share`` of the rows of both versions (0: always).
 
     Example catalog entry::
 
@@ -106,6 +106,8 @@ class TableChangesDataset(AbstractDataset[None, TableChanges]):
         base: int | str = self._base()
         if self._as_of:
             base = f"silver_as_of is set ({self._as_of})"
+        elif self._max_share == 0:
+            base = "max_share is 0"
         elif entry is None:
             base = f"{self.key} is not built"
         versions = base, None if entry is None else int(entry["version"])
