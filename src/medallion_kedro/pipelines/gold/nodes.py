@@ -219,12 +219,10 @@ def _day_number(timestamp: nw.Expr) -> nw.Expr:
     return year * 365 + leap_days + timestamp.dt.ordinal_day().cast(nw.Int64)
 
 
-#: The columns of ``gold.customer_metrics`` that do not depend on ``as_of`` or on the
-#: other customers: what a customer's orders and silver row give.
-_PER_CUSTOMER = (
-    "customer_id", "name", "email", "signup_date", "country",
-    "total_spent", "order_count", "first_order", "last_order",
-)  # fmt: skip
+#: The columns of ``gold.customer_metrics`` computed from the others, ``as_of`` and every
+#: other customer; the rest are what a customer's silver row and orders give.
+_SCORED = ("avg_basket", "recency_days", "rfm_score", "segment")
+_PER_CUSTOMER = [c for c in GOLD["customer_metrics"].names() if c not in _SCORED]
 
 
 def _per_customer(orders: nw.LazyFrame[Any], customers: nw.LazyFrame[Any]) -> pl.DataFrame:
