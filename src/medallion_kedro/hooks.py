@@ -55,6 +55,8 @@ class ContractHooks:
         expected = contract_of(dataset_name)
         if expected is None:
             return
+        if isinstance(data, lakes.KeyedChanges):  # the rows that replace some keys' rows
+            data = data.rows
         if type(data).__module__.startswith("pyspark."):
             from medallion_kedro.datasets.spark_lake import polars_schema
 

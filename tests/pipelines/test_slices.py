@@ -10,6 +10,8 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from medallion_kedro.datasets import LandingFolderDataset
+from medallion_kedro.datasets.table_changes import TableChanges
+from medallion_kedro.lake import KeyedChanges
 from medallion_kedro.pipelines.bronze import create_pipeline as bronze
 from medallion_kedro.pipelines.gold import create_pipeline as gold
 from medallion_kedro.pipelines.silver import create_pipeline as silver
@@ -28,6 +30,14 @@ class _Kept(MemoryDataset):
 
     def _release(self) -> None:
         pass
+
+
+class _FirstBuild(MemoryDataset):
+    """A keyed table built for the first time: the changes a node returns are all its rows
+    (what the lake's merge makes of them on an empty table)."""
+
+    def save(self, data: KeyedChanges) -> None:
+        super().save(data.rows)
 
 
 def test_bronze_to_gold_in_memory(tmp_path: Path) -> None:
@@ -71,6 +81,18 @@ def test_bronze_to_gold_in_memory(tmp_path: Path) -> None:
                 name: _Kept(copy_mode="assign")
                 for name in ("silver.customers", "silver.orders", "quality.reconciliation")
             },
+            # gold's first build: no previous gold, so no known changes of silver
+            **{
+                f"changes.silver_{t}": MemoryDataset(
+                    TableChanges.unknown("no gold yet"), copy_mode="assign"
+                )
+                for t in ("customers", "orders")
+            },
+            **{
+                f"previous.gold_{t}": MemoryDataset(pl.LazyFrame(), copy_mode="assign")
+                for t in ("customer_metrics", "monthly_revenue", "revenue_by_product")
+            },
+            "gold.customer_metrics": _FirstBuild(copy_mode="assign"),
         }
     )
     pipeline = bronze() + silver() + gold()

@@ -39,6 +39,7 @@ from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
 
 from medallion_kedro.datasets.parquet_folder import ParquetFolderDataset
+from medallion_kedro.lake.changes import KeyedChanges
 from medallion_kedro.mongo_auth import redact
 from medallion_kedro.public_errors import public_text
 from medallion_kedro.runs.counting import cheap_rows, is_table, rows_by_reason, table_parts
@@ -304,8 +305,9 @@ class RunRecordHooks:
             return
         record = self._node(node)
         record.saved += 1
-        if is_table(data):
-            rows = self._count(dataset_name, data, saved=True)
+        changes = isinstance(data, KeyedChanges)  # the table after them is counted
+        if is_table(data) or changes:
+            rows = self._count(dataset_name, None if changes else data, saved=True)
             record.outputs[dataset_name] = rows
             run.saved.add(dataset_name)
             self._collect_quality(dataset_name, data)

@@ -3,10 +3,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 import polars as pl
 import pytest
 
+from medallion_kedro.datasets.table_changes import TableChanges
 from medallion_kedro.pipelines.gold import nodes, rfm
 
 D = Decimal
@@ -37,10 +39,25 @@ CUSTOMERS = pl.DataFrame(
     }
 )
 AS_OF = dt.date(2026, 11, 1)
+#: No previous gold and no known changes: the nodes compute from every silver row.
+FULL = TableChanges.unknown("no previous gold")
+NO_GOLD = pl.DataFrame()
+
+
+def customer_metrics(
+    orders: pl.DataFrame, customers: pl.DataFrame, as_of: dt.date, params: dict[str, Any]
+) -> pl.DataFrame:
+    """The whole table, computed from every row (with no previous gold, every row is new)."""
+    changes = nodes.customer_metrics(orders, customers, FULL, FULL, NO_GOLD, as_of, params)
+    assert changes.keys.height == changes.rows.height
+    return changes.rows
 
 
 def test_money_is_exact_and_averages_round_half_to_even() -> None:
-    by_product = {r["product"]: r for r in nodes.revenue_by_product(ORDERS).iter_rows(named=True)}
+    by_product = {
+        r["product"]: r
+        for r in nodes.revenue_by_product(ORDERS, FULL, NO_GOLD).iter_rows(named=True)
+    }
     assert by_product["Mouse"] == {
         "product": "Mouse",
         "total_revenue": D("3.34"),
@@ -62,7 +79,7 @@ def test_money_avg_matches_decimal_half_even(cents: int, count: int) -> None:
 
 
 def test_unknown_country_is_grouped_under_one_label() -> None:
-    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
+    metrics = customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
     assert metrics["country"].to_list() == ["France", "Unknown", "Spain"]
     got = nodes.revenue_by_country(metrics)
     assert got.rows() == [  # Spain's customer has no order: no row
@@ -98,7 +115,7 @@ def test_revenue_by_country_from_customer_metrics_is_the_sum_of_the_orders() -> 
     expected: dict[str, list[Decimal]] = {}
     for customer, amount in zip(orders["customer_id"], orders["amount"], strict=True):
         expected.setdefault(country[customer] or "Unknown", []).append(amount)
-    metrics = nodes.customer_metrics(orders, customers, AS_OF, WINDOW)
+    metrics = customer_metrics(orders, customers, AS_OF, WINDOW)
     got = nodes.revenue_by_country(metrics)
     assert {r[0]: r[1:] for r in got.rows()} == {
         name: (
@@ -112,13 +129,13 @@ def test_revenue_by_country_from_customer_metrics_is_the_sum_of_the_orders() -> 
 
 
 def test_monthly_revenue_is_sorted_by_month() -> None:
-    monthly = nodes.monthly_revenue(ORDERS)
+    monthly = nodes.monthly_revenue(ORDERS, FULL, NO_GOLD)
     assert monthly["month"].to_list() == ["2026-08", "2026-09", "2026-10"]
     assert monthly["total_orders"].to_list() == [1, 1, 2]
 
 
 def test_customer_without_orders_is_inactive() -> None:
-    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
+    metrics = customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
     c3 = metrics.filter(pl.col("customer_id") == 3).row(0, named=True)
     assert (c3["total_spent"], c3["order_count"], c3["segment"]) == (D("0.00"), 0, "Inactive")
     assert c3["avg_basket"] is None and c3["rfm_score"] is None and c3["recency_days"] is None
@@ -143,9 +160,9 @@ def test_as_of_of_no_orders_says_what_to_do() -> None:
 
 
 def test_kpis_growth_of_last_complete_month() -> None:
-    monthly = nodes.monthly_revenue(ORDERS)
-    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
-    row = nodes.kpis(ORDERS, metrics, monthly, AS_OF, WINDOW).row(0, named=True)
+    monthly = nodes.monthly_revenue(ORDERS, FULL, NO_GOLD)
+    metrics = customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
+    row = nodes.kpis(metrics, monthly, AS_OF, WINDOW).row(0, named=True)
     october, september = D("3.34"), D("10.01")
     growth = ((october / september - 1) * 100).quantize(D("0.01"), ROUND_HALF_EVEN)
     assert row["revenue_growth_last_month"] == float(growth) == -66.63
@@ -157,12 +174,12 @@ def test_kpis_growth_of_last_complete_month() -> None:
 
 def test_active_window_includes_its_last_day() -> None:
     """A last order exactly ``active_window_days`` before as_of is active (``<=``)."""
-    monthly = nodes.monthly_revenue(ORDERS)
-    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
+    monthly = nodes.monthly_revenue(ORDERS, FULL, NO_GOLD)
+    metrics = customer_metrics(ORDERS, CUSTOMERS, AS_OF, WINDOW)
     assert metrics.filter(pl.col("customer_id") == 1)["recency_days"].item() == 31
     for window, active in ((30, 1), (31, 2)):
         params = {"active_window_days": window}
-        got = nodes.kpis(ORDERS, metrics, monthly, AS_OF, params)["active_customers"].item()
+        got = nodes.kpis(metrics, monthly, AS_OF, params)["active_customers"].item()
         assert got == active, window
     recency = pl.DataFrame({"d": [9, 10, 11, 30, 31, 60, 61, 120, 121]})
     assert recency.select(rfm.recency_score(pl.col("d"), 30)).to_series().to_list() == [
@@ -181,11 +198,11 @@ def test_active_window_includes_its_last_day() -> None:
 @pytest.mark.parametrize("days", [-1, 1.5, "90", None, True])
 def test_active_window_must_be_a_whole_number_of_days(days: object) -> None:
     with pytest.raises(ValueError, match="active_window_days must be a whole number of days >= 0"):
-        nodes.customer_metrics(ORDERS, CUSTOMERS, AS_OF, {"active_window_days": days})
+        customer_metrics(ORDERS, CUSTOMERS, AS_OF, {"active_window_days": days})
 
 
 def test_recency_is_never_negative() -> None:
-    metrics = nodes.customer_metrics(ORDERS, CUSTOMERS, dt.date(2026, 10, 19), WINDOW)
+    metrics = customer_metrics(ORDERS, CUSTOMERS, dt.date(2026, 10, 19), WINDOW)
     assert metrics.filter(pl.col("customer_id") == 2)["recency_days"].item() == 0
 
 
@@ -218,7 +235,7 @@ def _customers(n: int) -> pl.DataFrame:
 
 
 def _segments(orders: pl.DataFrame, n: int, window: int = 90) -> dict[int, tuple[int, str]]:
-    metrics = nodes.customer_metrics(orders, _customers(n), AS_OF, {"active_window_days": window})
+    metrics = customer_metrics(orders, _customers(n), AS_OF, {"active_window_days": window})
     return {
         r["customer_id"]: (r["recency_days"], r["segment"]) for r in metrics.iter_rows(named=True)
     }

@@ -17,6 +17,10 @@ One implementation for every engine: the nodes take whatever frames the catalog 
 part (joins, group-bys, exact decimal sums, RFM) with narwhals, lazily. Each gold table is
 small, so it is then collected to polars, where the money is finished with exact integer
 arithmetic (``money_avg``) and the table is sorted and published through the lake.
+
+Revenue by product and month and customer metrics are maintained from the published gold
+and the rows silver changed since it was built, when those are known (``changes.*``,
+:mod:`.changes`, docs/design/gold.md); else they are computed from every silver row.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
 import polars as pl
@@ -34,8 +38,18 @@ from medallion_kedro import frames
 from medallion_kedro.dates import AsOf, parse_as_of
 from medallion_kedro.errors import UserError
 from medallion_kedro.frames import collect, lazy
+from medallion_kedro.lake import KeyedChanges
 from medallion_kedro.pipelines.gold import rfm
+from medallion_kedro.pipelines.gold.changes import (
+    changed_rows,
+    known,
+    touched_customers,
+    updated_sums,
+)
 from medallion_kedro.schemas import GOLD, MONEY
+
+if TYPE_CHECKING:
+    from medallion_kedro.datasets.table_changes import TableChanges
 
 log = logging.getLogger(__name__)
 
@@ -157,18 +171,34 @@ def revenue_by_country(metrics: IntoFrame) -> pl.DataFrame:
     return _revenue_table(sums, "country", "avg_basket")
 
 
-def revenue_by_product(orders: IntoFrame) -> pl.DataFrame:
-    """Revenue, orders and average price per product (``Unknown`` for none)."""
+def revenue_by_product(
+    orders: IntoFrame, changes: TableChanges, previous: IntoFrame
+) -> pl.DataFrame:
+    """Revenue, orders and average price per product (``Unknown`` for none).
+
+    From the ``previous`` table and the orders silver changed since it was built when
+    those are known (:mod:`.changes`), else from every order.
+    """
+    if known(changes):
+        product = pl.col("product").fill_null(UNKNOWN)
+        sums = updated_sums(collect(lazy(previous)), changes, "product", product)
+        return _revenue_table(sums, "product", "avg_price")
     named = lazy(orders).with_columns(nw.col("product").fill_null(UNKNOWN))
     return _revenue_by(named, "product", "avg_price")
 
 
-def monthly_revenue(orders: IntoFrame) -> pl.DataFrame:
+def monthly_revenue(orders: IntoFrame, changes: TableChanges, previous: IntoFrame) -> pl.DataFrame:
     """Revenue, orders and average basket per calendar month ``YYYY-MM``.
 
-    Orders are grouped by year and month as integers; only the few groups are formatted
-    as text (formatting every order's timestamp cost more than the sums themselves).
+    From the ``previous`` table and the orders silver changed since it was built when
+    those are known (:mod:`.changes`), else from every order: grouped by year and month as
+    integers, and only the few groups formatted as text (formatting every order's
+    timestamp cost more than the sums themselves).
     """
+    if known(changes):
+        month = pl.col("order_ts").dt.strftime("%Y-%m")
+        sums = updated_sums(collect(lazy(previous)), changes, "month", month)
+        return _revenue_table(sums, "month", "avg_basket").sort("month")
     ts = nw.col("order_ts")
     sums = collect(
         lazy(orders)
@@ -176,8 +206,8 @@ def monthly_revenue(orders: IntoFrame) -> pl.DataFrame:
         .group_by("_year", "_month")
         .agg(total_revenue=nw.col("amount").sum(), total_orders=nw.len())
     )
-    month = pl.date(pl.col("_year"), pl.col("_month"), 1).dt.to_string("%Y-%m")
-    named = sums.select(month.alias("month"), "total_revenue", "total_orders")
+    month_text = pl.date(pl.col("_year"), pl.col("_month"), 1).dt.to_string("%Y-%m")
+    named = sums.select(month_text.alias("month"), "total_revenue", "total_orders")
     return _revenue_table(named, "month", "avg_basket").sort("month")
 
 
@@ -189,10 +219,60 @@ def _day_number(timestamp: nw.Expr) -> nw.Expr:
     return year * 365 + leap_days + timestamp.dt.ordinal_day().cast(nw.Int64)
 
 
+#: The columns of ``gold.customer_metrics`` computed from the others, ``as_of`` and every
+#: other customer; the rest are what a customer's silver row and orders give.
+_SCORED = ("avg_basket", "recency_days", "rfm_score", "segment")
+_PER_CUSTOMER = [c for c in GOLD["customer_metrics"].names() if c not in _SCORED]
+
+
+def _per_customer(orders: nw.LazyFrame[Any], customers: nw.LazyFrame[Any]) -> pl.DataFrame:
+    """Each customer of ``customers`` with the sums, count and first/last times of their
+    ``orders`` (0 and null without orders), in one pass over the orders on the engine."""
+    per_customer = orders.group_by("customer_id").agg(
+        total_spent=nw.col("amount").sum(),
+        order_count=nw.len(),
+        first_order=nw.col("order_ts").min(),
+        last_order=nw.col("order_ts").max(),
+    )
+    joined = collect(
+        customers.join(per_customer, on="customer_id", how="left").with_columns(
+            country=nw.col("country").fill_null(UNKNOWN),
+            order_count=nw.col("order_count").fill_null(0).cast(nw.Int64),
+        )
+    )
+    return joined.with_columns(total_spent=_money(pl.col("total_spent").fill_null(0))).select(
+        _PER_CUSTOMER
+    )
+
+
+def _scored(per_customer: pl.DataFrame, as_of: dt.date, window: int) -> pl.DataFrame:
+    """``gold.customer_metrics`` from the per-customer columns: basket, recency on
+    ``as_of`` and the RFM score, which ranks every customer against the others."""
+    recency = nw.lit(as_of.toordinal(), nw.Int64) - _day_number(nw.col("last_order"))
+    dated = lazy(per_customer).with_columns(recency_days=recency.clip(lower_bound=0))
+    out = collect(rfm.score(dated, window)).with_columns(
+        avg_basket=money_avg(pl.col("total_spent"), pl.col("order_count")),
+        recency_days=pl.col("recency_days").cast(pl.Int64),
+    )
+    return out.select(GOLD["customer_metrics"].names()).sort("customer_id")
+
+
 def customer_metrics(
-    orders: IntoFrame, customers: IntoFrame, as_of: dt.date, params: dict[str, Any]
-) -> pl.DataFrame:
-    """Per customer: spend, order count, basket, first/last order, recency and RFM segment.
+    orders: IntoFrame,
+    customers: IntoFrame,
+    order_changes: TableChanges,
+    customer_changes: TableChanges,
+    previous: IntoFrame,
+    as_of: dt.date,
+    params: dict[str, Any],
+) -> KeyedChanges:
+    """Per customer: spend, order count, basket, first/last order, recency and RFM segment,
+    as the rows that differ from the ``previous`` table (and the customers it lost).
+
+    When silver's changes are known, only the customers they touch are recomputed from
+    silver (filtered to them); the others keep their previous sums and dates. Recency and
+    the RFM scores are computed again for every customer: they depend on ``as_of`` and on
+    every other customer.
 
     Customers without orders have ``total_spent`` 0, ``order_count`` 0, null basket, dates,
     recency and score, and the segment ``Inactive`` (see :mod:`.rfm` for the rule).
@@ -200,35 +280,16 @@ def customer_metrics(
     after ``as_of`` counts as 0 days ago.
     """
     window = active_window(params)
-    per_customer = (
-        lazy(orders)
-        .group_by("customer_id")
-        .agg(
-            total_spent=nw.col("amount").sum(),
-            order_count=nw.len(),
-            first_order=nw.col("order_ts").min(),
-            last_order=nw.col("order_ts").max(),
-        )
-    )
-    recency = nw.lit(as_of.toordinal(), nw.Int64) - _day_number(nw.col("last_order"))
-    metrics = (
-        lazy(customers)
-        .join(per_customer, on="customer_id", how="left")
-        .with_columns(
-            country=nw.col("country").fill_null(UNKNOWN),
-            order_count=nw.col("order_count").fill_null(0).cast(nw.Int64),
-            recency_days=recency.clip(lower_bound=0),
-        )
-    )
-    # One pass over the orders on the engine; the scores are computed on the collected
-    # table (one row per customer, published from here anyway) with the same
-    # engine-agnostic rfm.score, which needs no global rank on any engine.
-    out = collect(rfm.score(lazy(collect(metrics)), window)).with_columns(
-        total_spent=_money(pl.col("total_spent").fill_null(0)),
-        avg_basket=money_avg(pl.col("total_spent"), pl.col("order_count")),
-        recency_days=pl.col("recency_days").cast(pl.Int64),
-    )
-    return out.select(GOLD["customer_metrics"].names()).sort("customer_id")
+    before = collect(lazy(previous))
+    if known(order_changes, customer_changes) and before.width:
+        ids = touched_customers(order_changes, customer_changes)
+        touched = nw.col("customer_id").is_in(ids)
+        recomputed = _per_customer(lazy(orders).filter(touched), lazy(customers).filter(touched))
+        kept = before.filter(~pl.col("customer_id").is_in(ids)).select(_PER_CUSTOMER)
+        per_customer = pl.concat([kept, recomputed])
+    else:
+        per_customer = _per_customer(lazy(orders), lazy(customers))
+    return changed_rows(before, _scored(per_customer, as_of, window), ["customer_id"])
 
 
 def segments(metrics: IntoFrame) -> pl.DataFrame:
@@ -267,7 +328,6 @@ def _growth(last: Decimal, previous: Decimal | None) -> float | None:
 
 
 def kpis(
-    orders: IntoFrame,
     metrics: IntoFrame,
     monthly: IntoFrame,
     as_of: dt.date,
@@ -275,6 +335,7 @@ def kpis(
 ) -> pl.DataFrame:
     """The one-row KPI table.
 
+    Revenue and orders are the sums of the monthly table (every order is in one month).
     ``active_customers``: customers whose last order is at most ``active_window_days``
     before ``as_of``. ``revenue_growth_last_month``: growth in percent of the last complete
     month before ``as_of`` over the month before it (null when that month had no revenue).
@@ -282,12 +343,15 @@ def kpis(
     window = active_window(params)
     last = _month_before(as_of)
     previous = _month_before(dt.date.fromisoformat(last + "-01"))
-    months = collect(lazy(monthly).select("month", "total_revenue"))
+    months = collect(lazy(monthly).select("month", "total_revenue", "total_orders"))
     revenue = dict(zip(months["month"], months["total_revenue"], strict=True))
     growth = _growth(revenue.get(last, Decimal(0)), revenue.get(previous))
-    totals = collect(lazy(orders).select(total=nw.col("amount").sum(), count=nw.len())).select(
+    totals = months.select(
+        total=pl.col("total_revenue").cast(pl.Decimal(38, MONEY.scale)).sum(),
+        count=pl.col("total_orders").sum(),
+    ).select(
         total=_money(pl.col("total").fill_null(0)),
-        count=pl.col("count").cast(pl.Int64),
+        count=pl.col("count").fill_null(0).cast(pl.Int64),
         avg=money_avg(pl.col("total").fill_null(0), pl.col("count")).fill_null(0),
     )
     active = rfm.is_active(nw.col("recency_days"), window).cast(nw.Int64).sum()

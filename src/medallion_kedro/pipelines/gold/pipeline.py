@@ -18,6 +18,8 @@ from medallion_kedro.pipelines.gold.nodes import (
 
 def create_pipeline(**kwargs: object) -> Pipeline:
     orders, customers = "reconciled_orders", "reconciled_customers"
+    # silver's rows changed since the published gold was built, and that gold
+    order_changes, customer_changes = "changes.silver_orders", "changes.silver_customers"
     return Pipeline(
         [
             node(
@@ -34,19 +36,27 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             node(
                 revenue_by_product,
-                inputs=orders,
+                inputs=[orders, order_changes, "previous.gold_revenue_by_product"],
                 outputs="gold.revenue_by_product",
                 name="revenue_by_product",
             ),
             node(
                 monthly_revenue,
-                inputs=orders,
+                inputs=[orders, order_changes, "previous.gold_monthly_revenue"],
                 outputs="gold.monthly_revenue",
                 name="monthly_revenue",
             ),
             node(
                 customer_metrics,
-                inputs=[orders, customers, "as_of_date", "params:gold"],
+                inputs=[
+                    orders,
+                    customers,
+                    order_changes,
+                    customer_changes,
+                    "previous.gold_customer_metrics",
+                    "as_of_date",
+                    "params:gold",
+                ],
                 outputs="gold.customer_metrics",
                 name="customer_metrics",
             ),
@@ -65,7 +75,6 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             node(
                 kpis,
                 inputs=[
-                    orders,
                     "gold.customer_metrics",
                     "gold.monthly_revenue",
                     "as_of_date",
