@@ -4,17 +4,23 @@ again, in export order."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 
+from medallion_kedro.datasets import DeltaTableDataset
+from medallion_kedro.lake import KeyedChanges, read_table
 from medallion_kedro.pipelines.bronze.batches import LEDGER
 from medallion_kedro.pipelines.bronze.ledger import RETRACTIONS, live_batches
 from medallion_kedro.pipelines.silver.incremental import (
     Plan,
     Scope,
     candidate_rows,
+    merge_customers,
     plan_batches,
+    quarantine_schema,
 )
+from medallion_kedro.schemas import SILVER
 
 T0 = dt.datetime(2026, 11, 1, 10)
 LATER = T0 + dt.timedelta(hours=1)
@@ -82,3 +88,52 @@ def test_candidates_are_every_live_row_of_the_touched_keys_in_export_order() -> 
     assert whole.lazy().collect()["_source_file"].to_list() == [
         "o1.csv", "o1.csv", "o2.csv", "o2.csv", "o3.csv"
     ]  # fmt: skip
+
+
+def _customers(ids: list[int], name: str) -> pl.DataFrame:
+    """Silver customer rows of ``ids``, named ``<name><id>``."""
+    return pl.DataFrame(
+        [(i, f"{name}{i}", f"c{i}@example.com", dt.date(2024, 1, 1), "France") for i in ids],
+        schema=SILVER["customers"], orient="row",
+    )  # fmt: skip
+
+
+def _silver_change(previous: pl.DataFrame, valid: pl.DataFrame, plan: Plan, scope: list[int]):
+    keys = pl.DataFrame({"customer_id": scope}, schema={"customer_id": pl.Int64})
+    rejected = pl.DataFrame(schema=quarantine_schema("customers"))
+    merged = merge_customers(previous, pl.LazyFrame(), valid, rejected, Scope(plan, keys))
+    return merged["silver"]
+
+
+def test_merge_customers_returns_the_new_state_of_the_keys_in_scope_only(tmp_path: Path) -> None:
+    """Silver's change names every key in scope: a corrected key's row replaces it, a new
+    key's row is added, a key in scope without a valid row (now rejected) is deleted, and
+    no other row is part of the change; saved by key, the table is the rebuilt one."""
+    previous = _customers([1, 2, 3, 4, 5], "old")
+    valid = _customers([2, 6], "new")
+    plan = Plan("customers", ("b1", "b2"), ("b2",), full=False)
+    change = _silver_change(previous, valid, plan, [2, 3, 6])
+    assert isinstance(change, KeyedChanges)
+    assert change.collect_schema() == SILVER["customers"]  # what the contract check sees
+    assert change.rows.sort("customer_id").equals(valid)
+    assert sorted(pl.LazyFrame(change.keys).collect()["customer_id"]) == [2, 3, 6]
+
+    lake = tmp_path / "lake"
+    table = DeltaTableDataset(
+        filepath=str(lake / "silver" / "customers"),
+        save_args={"mode": "merge", "keys": ["customer_id"]},
+    )
+    table.save(previous)
+    table.save(change)
+    got = read_table(str(lake), "silver", "customers").sort("customer_id")
+    assert got.equals(pl.concat([_customers([1], "old"), _customers([2], "new"),
+                                 _customers([4, 5], "old"), _customers([6], "new")]))  # fmt: skip
+
+
+def test_a_whole_check_puts_every_key_of_the_table_in_the_change() -> None:
+    """Checked again whole, every previous key is in scope: one no longer valid goes."""
+    previous = _customers([1, 2, 3], "old")
+    plan = Plan("customers", ("b1",), ("b1",), full=True)
+    change = _silver_change(previous, _customers([1, 4], "new"), plan, [])
+    assert sorted(pl.LazyFrame(change.keys).collect()["customer_id"]) == [1, 2, 3, 4]
+    assert change.rows.sort("customer_id").equals(_customers([1, 4], "new"))

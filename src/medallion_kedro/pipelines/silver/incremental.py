@@ -31,6 +31,7 @@ from narwhals.typing import IntoFrame
 
 from medallion_kedro import frames, parsing
 from medallion_kedro.dates import AsOf, parse_as_of
+from medallion_kedro.lake.changes import KeyedChanges
 from medallion_kedro.pipelines.bronze.batches import bronze_schema
 from medallion_kedro.pipelines.bronze.ledger import live_batches
 from medallion_kedro.pipelines.silver import rules as r
@@ -246,15 +247,27 @@ def known_customers(silver: IntoFrame) -> Any:
     return frames.to_native(frames.lazy(silver).select("customer_id").unique())
 
 
-def _merged_silver(previous: IntoFrame, valid: IntoFrame, scope: Scope) -> Any:
-    """The previous silver rows of the keys not checked again, and the valid rows of this
-    run's check (each key at most once), by key (native)."""
+def _on_engine_of(keys: pl.DataFrame, like: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """``keys`` (a small polars frame) as a frame of ``like``'s engine."""
+    if frames.is_polars(like):
+        return nw.from_native(keys.lazy())
+    session = like.to_native().sparkSession
+    return nw.from_native(session.createDataFrame(keys.to_arrow())).lazy()
+
+
+def _changed_silver(previous: IntoFrame, valid: IntoFrame, scope: Scope) -> KeyedChanges:
+    """Silver's change of this run: the valid rows of this run's check (each key at most
+    once) replace or add their keys, and every other key in scope (now rejected, waiting,
+    or no longer live) is deleted. A whole check has every key of the table in scope."""
     table = scope.plan.table
-    columns = SILVER[table].names()
-    now = frames.lazy(valid).select(columns)
-    kept = _untouched(_previous(previous, now), scope, KEYS[table])
-    merged = nw.concat([kept.select(columns), now])
-    return frames.to_native(merged.sort(KEYS[table]))
+    key = KEYS[table]
+    now = frames.lazy(valid).select(SILVER[table].names())
+    if scope.plan.full:
+        was = _previous(previous, now).select(key)
+        keys = nw.concat([was, now.select(key)]).unique()
+    else:
+        keys = _on_engine_of(scope.keys.select(pl.col(key).cast(pl.Int64)), now)
+    return KeyedChanges(rows=frames.to_native(now), keys=frames.to_native(keys))
 
 
 def _rows_untouched(
@@ -280,10 +293,11 @@ def merge_customers(
     previous_silver: IntoFrame, previous_rejected: IntoFrame, valid: IntoFrame,
     rejected: IntoFrame, scope: Scope,
 ) -> dict[str, Any]:  # fmt: skip
-    """``silver.customers`` and ``quality.rejected_customers`` after this run's check."""
+    """The change of ``silver.customers`` (:class:`KeyedChanges` of the keys in scope) and
+    ``quality.rejected_customers`` after this run's check."""
     quarantine = _quarantine(previous_rejected, rejected, scope)
     return {
-        "silver": _merged_silver(previous_silver, valid, scope),
+        "silver": _changed_silver(previous_silver, valid, scope),
         "rejected": frames.to_native(quarantine.sort(*EXPORT_ORDER[:1], INGESTED_AT)),
     }
 
@@ -308,19 +322,30 @@ def order_expiry(rules: dict[str, Any], as_of: AsOf = None) -> Expiry:
     return Expiry(days, as_of, str(rules["timestamp_format"]))
 
 
-def _clock(expiry: Expiry, silver: IntoFrame, unresolved: nw.LazyFrame[Any]) -> dt.datetime | None:
+def _clock(
+    expiry: Expiry, latest: nw.LazyFrame[Any], unresolved: nw.LazyFrame[Any]
+) -> dt.datetime | None:
     """The lake's data clock: ``as_of`` when set, else the latest order time of silver
-    and of the orders whose customer is not known."""
+    (``latest``: its order times after this run) and of the orders whose customer is not
+    known."""
     if expiry.as_of:
         return dt.datetime.combine(parse_as_of(expiry.as_of), dt.time())
-    latest = frames.collect(frames.lazy(silver).select(nw.col("order_ts").max())).item()
+    newest = frames.collect(latest.select(nw.col("order_ts").max())).item()
     waiting = frames.collect(unresolved.select(nw.col("_ts").max())).item()
     found = [  # Spark gives its times in UTC, with the zone: silver's times have none
         t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
-        for t in (latest, waiting)
+        for t in (newest, waiting)
         if isinstance(t, dt.datetime)
     ]
     return max(found) if found else None
+
+
+def _order_times(previous: IntoFrame, valid: IntoFrame, scope: Scope) -> nw.LazyFrame[Any]:
+    """The order times silver holds after this run: of the previous rows of the keys not
+    checked again, and of this run's valid rows."""
+    now = frames.lazy(valid).select("order_id", "order_ts")
+    kept = _untouched(_previous(previous, now).select("order_id", "order_ts"), scope, "order_id")
+    return nw.concat([kept, now]).select("order_ts")
 
 
 def merge_orders(  # noqa: PLR0913
@@ -332,15 +357,14 @@ def merge_orders(  # noqa: PLR0913
     scope: Scope,
     expiry: Expiry,
 ) -> dict[str, Any]:
-    """``silver.orders``, ``quality.rejected_orders`` and ``quality.waiting_orders`` after
-    this run's check.
+    """The change of ``silver.orders`` (:class:`KeyedChanges` of the keys in scope),
+    ``quality.rejected_orders`` and ``quality.waiting_orders`` after this run's check.
 
     The orders whose customer is not known (waiting before, waited too long, or found by
     this check) wait, or, once their order time is more than ``expiry.days`` before the
     data clock, are rejected with :data:`EXPIRED_REASON`.
     """
     columns = list(waiting_schema().names())
-    silver = _merged_silver(previous_silver, valid, scope)
     quarantine = frames.materialize(_quarantine(previous_rejected, rejected, scope))
     unknown = nw.col(REASON).str.starts_with(UNKNOWN_CUSTOMER) | (nw.col(REASON) == EXPIRED_REASON)
     unresolved = nw.concat(
@@ -354,7 +378,7 @@ def merge_orders(  # noqa: PLR0913
             unresolved, {"_ts": r.parse_timestamp("order_ts", expiry.timestamp_format)}
         )
     )
-    clock = _clock(expiry, silver, timed)
+    clock = _clock(expiry, _order_times(previous_silver, valid, scope), timed)
     limit = None if clock is None else clock - dt.timedelta(days=expiry.days)
     late = nw.col("_ts") < nw.lit(limit, dtype=nw.Datetime("us")) if limit else nw.lit(False)
     timed = timed.with_columns(late.alias("_expired"))
@@ -364,7 +388,7 @@ def merge_orders(  # noqa: PLR0913
     rejected_now = nw.concat([quarantine.filter(~unknown), expired])
     waiting = timed.filter(~nw.col("_expired")).select(columns)
     return {
-        "silver": silver,
+        "silver": _changed_silver(previous_silver, valid, scope),
         "rejected": frames.to_native(rejected_now.sort(EXPORT_ORDER[0], INGESTED_AT)),
         "waiting": frames.to_native(waiting.sort(EXPORT_ORDER[0], INGESTED_AT)),
     }
