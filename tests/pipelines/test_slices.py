@@ -10,6 +10,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from medallion_kedro.datasets import LandingFolderDataset
+from medallion_kedro.lake import KeyedChanges
 from medallion_kedro.pipelines.bronze import create_pipeline as bronze
 from medallion_kedro.pipelines.gold import create_pipeline as gold
 from medallion_kedro.pipelines.silver import create_pipeline as silver
@@ -28,6 +29,17 @@ class _Kept(MemoryDataset):
 
     def _release(self) -> None:
         pass
+
+
+class _Keyed(_Kept):
+    """A kept memory dataset that a node's :class:`KeyedChanges` change, as they change a
+    keyed lake table."""
+
+    def save(self, data: object) -> None:
+        if isinstance(data, KeyedChanges):
+            held = self.load() if self.exists() else data.rows.lazy().head(0)
+            data = data.applied_to(held).collect()
+        super().save(data)
 
 
 def test_bronze_to_gold_in_memory(tmp_path: Path) -> None:
@@ -67,9 +79,15 @@ def test_bronze_to_gold_in_memory(tmp_path: Path) -> None:
             "params:gold": MemoryDataset(_params("gold")["gold"]),
             "params:as_of": MemoryDataset(None),
             "params:retraction": MemoryDataset(None),
+            "quality.reconciliation": _Kept(copy_mode="assign"),
             **{
-                name: _Kept(copy_mode="assign")
-                for name in ("silver.customers", "silver.orders", "quality.reconciliation")
+                name: _Keyed(copy_mode="assign")
+                for name in (
+                    "silver.customers",
+                    "silver.orders",
+                    "quality.rejected_customers",
+                    "quality.rejected_orders",
+                )
             },
         }
     )

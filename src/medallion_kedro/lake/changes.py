@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+
 
 @dataclass(frozen=True)
 class KeyedChanges:
@@ -33,3 +35,11 @@ class KeyedChanges:
 
             return polars_schema(self.rows)
         return self.rows.collect_schema()
+
+    def applied_to(self, table: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+        """``table`` (polars) after this change: without the rows of the keys named in
+        ``keys`` (its columns are the key columns), with ``rows``. What saving the change
+        to a keyed table holding ``table`` gives, row order aside."""
+        keys = self.keys.lazy().unique()
+        kept = table.lazy().join(keys, on=keys.collect_schema().names(), how="anti")
+        return pl.concat([kept, self.rows.lazy().select(kept.collect_schema().names())])

@@ -105,6 +105,35 @@ def _silver_change(previous: pl.DataFrame, valid: pl.DataFrame, plan: Plan, scop
     return merged["silver"]
 
 
+def _rejected(rows: list[tuple[str, str, int]]) -> pl.DataFrame:
+    """Quarantined customer rows (key text, batch, row in the file)."""
+    schema = quarantine_schema("customers")
+    given = pl.DataFrame(rows, schema=["customer_id", "_batch_id", "_source_row"], orient="row")
+    return given.with_columns(
+        pl.lit(None, dtype=schema[c]).alias(c) for c in schema.names() if c not in given.columns
+    ).select(schema.names())
+
+
+def test_the_quarantine_changes_by_row_the_rows_of_the_keys_in_scope() -> None:
+    """The quarantine's change deletes the previous rejections of the keys in scope, adds
+    this check's, and leaves the others (another key, a key that is not a number)."""
+    previous = _rejected([("3", "b1", 1), ("5", "b1", 2), ("x", "b1", 3), ("3", "b2", 1)])
+    now = _rejected([("3", "b3", 4)])
+    plan = Plan("customers", ("b1", "b2", "b3"), ("b3",), full=False)
+    keys = pl.DataFrame({"customer_id": [3]}, schema={"customer_id": pl.Int64})
+    changed = merge_customers(
+        _customers([1], "old"), previous, _customers([], "new"), now, Scope(plan, keys)
+    )["rejected"]
+    assert isinstance(changed, KeyedChanges)
+    assert changed.rows.equals(now)
+    identities = pl.LazyFrame(changed.keys).collect().sort("_batch_id")
+    assert identities.rows() == [("b1", 1), ("b2", 1), ("b3", 4)]
+    left = changed.applied_to(previous).collect()
+    assert sorted(left.select("customer_id", "_batch_id").rows()) == [
+        ("3", "b3"), ("5", "b1"), ("x", "b1"),
+    ]  # fmt: skip
+
+
 def test_merge_customers_returns_the_new_state_of_the_keys_in_scope_only(tmp_path: Path) -> None:
     """Silver's change names every key in scope: a corrected key's row replaces it, a new
     key's row is added, a key in scope without a valid row (now rejected) is deleted, and

@@ -58,6 +58,9 @@ EXPIRED_REASON = (
     "unknown customer: still not in silver.customers after silver.unknown_customer_wait_days"
 )
 _KEY = "_key"
+#: A bronze row's identity, which its quarantine row keeps: its batch (one landing file's
+#: content) and its row in the file. The quarantine tables are saved by it.
+ROW_IDENTITY = (BATCH_ID, SOURCE_ROW)
 
 
 @dataclass(frozen=True)
@@ -81,16 +84,16 @@ class Scope:
 
 
 def quarantine_schema(table: str) -> pl.Schema:
-    """The columns of ``quality.rejected_<table>``: bronze text, lineage, reason."""
+    """The columns of ``quality.rejected_<table>``: bronze text, lineage (with the row in
+    the file), reason."""
+    return pl.Schema([*waiting_schema(table).items(), (REASON, pl.String())])
+
+
+def waiting_schema(table: str = "orders") -> pl.Schema:
+    """The columns of ``quality.waiting_orders``: bronze text and lineage (with the row in
+    the file)."""
     bronze = bronze_schema(table)
-    columns = {c: bronze[c] for c in (*RAW_COLUMNS[table], *BRONZE_META)}
-    return pl.Schema([*columns.items(), (REASON, pl.String())])
-
-
-def waiting_schema() -> pl.Schema:
-    """The columns of ``quality.waiting_orders``: bronze text and lineage."""
-    bronze = bronze_schema("orders")
-    return pl.Schema({c: bronze[c] for c in (*RAW_COLUMNS["orders"], *BRONZE_META)})
+    return pl.Schema({c: bronze[c] for c in (*RAW_COLUMNS[table], *BRONZE_META, SOURCE_ROW)})
 
 
 def _or_empty(frame: IntoFrame, schema: pl.Schema) -> nw.LazyFrame[Any]:
@@ -270,35 +273,48 @@ def _changed_silver(previous: IntoFrame, valid: IntoFrame, scope: Scope) -> Keye
     return KeyedChanges(rows=frames.to_native(now), keys=frames.to_native(keys))
 
 
+def _marked(previous: IntoFrame, like: nw.LazyFrame[Any], scope: Scope) -> nw.LazyFrame[Any]:
+    """The previous quarantine or waiting rows (columns of ``like``, this run's rows) with
+    ``_touched``: whether their parsed key is checked again (every row in a whole check)."""
+    table = scope.plan.table
+    rows = _previous(previous, like).select(like.collect_schema().names())
+    if scope.plan.full:
+        return rows.with_columns(nw.lit(True).alias("_touched"))
+    keyed = _keyed(rows, table)
+    marked = frames.is_in(keyed, _KEY, scope.keys.rename({KEYS[table]: _KEY}), "_touched")
+    return marked.with_columns(nw.col("_touched").fill_null(False)).drop(_KEY)
+
+
 def _rows_untouched(
     previous: IntoFrame, like: nw.LazyFrame[Any], scope: Scope
 ) -> nw.LazyFrame[Any]:
     """The previous quarantine or waiting rows (columns of ``like``, this run's rows)
     whose parsed key is not checked again."""
-    table = scope.plan.table
     if scope.plan.full:
         return like.head(0)
-    keyed = _keyed(_previous(previous, like).select(like.collect_schema().names()), table)
-    marked = frames.is_in(keyed, _KEY, scope.keys.rename({KEYS[table]: _KEY}), "_touched")
-    return marked.filter(~nw.col("_touched").fill_null(False)).drop(_KEY, "_touched")
+    return _marked(previous, like, scope).filter(~nw.col("_touched")).drop("_touched")
 
 
-def _quarantine(previous: IntoFrame, rejected: IntoFrame, scope: Scope) -> nw.LazyFrame[Any]:
-    """The previous rejections of the keys not checked again, and this run's."""
-    now = frames.lazy(rejected).select(quarantine_schema(scope.plan.table).names())
-    return nw.concat([_rows_untouched(previous, now, scope), now])
+def _changed_quarantine(rows: nw.LazyFrame[Any], gone: nw.LazyFrame[Any]) -> KeyedChanges:
+    """A quarantine's change, by row identity: ``rows`` replace or add their rows, and the
+    rows of ``gone`` (previous rows, of the keys checked again and any other the run
+    decided again) that are not in ``rows`` are deleted."""
+    identities = [gone.select(*ROW_IDENTITY), rows.select(*ROW_IDENTITY)]
+    keys = nw.concat(identities).unique()
+    return KeyedChanges(rows=frames.to_native(rows), keys=frames.to_native(keys))
 
 
 def merge_customers(
     previous_silver: IntoFrame, previous_rejected: IntoFrame, valid: IntoFrame,
     rejected: IntoFrame, scope: Scope,
 ) -> dict[str, Any]:  # fmt: skip
-    """The change of ``silver.customers`` (:class:`KeyedChanges` of the keys in scope) and
-    ``quality.rejected_customers`` after this run's check."""
-    quarantine = _quarantine(previous_rejected, rejected, scope)
+    """The changes of ``silver.customers`` and ``quality.rejected_customers`` after this
+    run's check (:class:`KeyedChanges`): the rows of the keys in scope."""
+    now = frames.lazy(rejected).select(quarantine_schema("customers").names())
+    gone = _marked(previous_rejected, now, scope).filter(nw.col("_touched"))
     return {
         "silver": _changed_silver(previous_silver, valid, scope),
-        "rejected": frames.to_native(quarantine.sort(*EXPORT_ORDER[:1], INGESTED_AT)),
+        "rejected": _changed_quarantine(now, gone),
     }
 
 
@@ -357,20 +373,25 @@ def merge_orders(  # noqa: PLR0913
     scope: Scope,
     expiry: Expiry,
 ) -> dict[str, Any]:
-    """The change of ``silver.orders`` (:class:`KeyedChanges` of the keys in scope),
-    ``quality.rejected_orders`` and ``quality.waiting_orders`` after this run's check.
+    """The changes of ``silver.orders`` and ``quality.rejected_orders`` after this run's
+    check (:class:`KeyedChanges`), and ``quality.waiting_orders`` (whole).
 
     The orders whose customer is not known (waiting before, waited too long, or found by
     this check) wait, or, once their order time is more than ``expiry.days`` before the
-    data clock, are rejected with :data:`EXPIRED_REASON`.
+    data clock, are rejected with :data:`EXPIRED_REASON`. As the clock moves they are all
+    decided again, in scope or not: every expired row is part of the quarantine's change.
     """
     columns = list(waiting_schema().names())
-    quarantine = frames.materialize(_quarantine(previous_rejected, rejected, scope))
+    now = frames.lazy(rejected).select(quarantine_schema("orders").names())
     unknown = nw.col(REASON).str.starts_with(UNKNOWN_CUSTOMER) | (nw.col(REASON) == EXPIRED_REASON)
+    before = frames.materialize(
+        _marked(previous_rejected, now, scope).filter(nw.col("_touched") | unknown)
+    )  # the previous rows the run decides again: of the keys in scope, and expired ones
     unresolved = nw.concat(
         [
-            _rows_untouched(previous_waiting, quarantine.select(columns), scope),
-            quarantine.filter(unknown).select(columns),
+            _rows_untouched(previous_waiting, now.select(columns), scope),
+            before.filter(~nw.col("_touched") & unknown).select(columns),
+            now.filter(unknown).select(columns),
         ]
     )
     timed = frames.materialize(
@@ -385,11 +406,10 @@ def merge_orders(  # noqa: PLR0913
     expired = timed.filter(nw.col("_expired")).select(
         *columns, nw.lit(EXPIRED_REASON, dtype=nw.String).alias(REASON)
     )
-    rejected_now = nw.concat([quarantine.filter(~unknown), expired])
     waiting = timed.filter(~nw.col("_expired")).select(columns)
     return {
         "silver": _changed_silver(previous_silver, valid, scope),
-        "rejected": frames.to_native(rejected_now.sort(EXPORT_ORDER[0], INGESTED_AT)),
+        "rejected": _changed_quarantine(nw.concat([now.filter(~unknown), expired]), before),
         "waiting": frames.to_native(waiting.sort(EXPORT_ORDER[0], INGESTED_AT)),
     }
 
