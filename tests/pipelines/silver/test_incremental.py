@@ -13,12 +13,16 @@ from medallion_kedro.lake import KeyedChanges, read_table
 from medallion_kedro.pipelines.bronze.batches import LEDGER
 from medallion_kedro.pipelines.bronze.ledger import RETRACTIONS, live_batches
 from medallion_kedro.pipelines.silver.incremental import (
+    EXPIRED_REASON,
+    Expiry,
     Plan,
     Scope,
     candidate_rows,
     merge_customers,
+    merge_orders,
     plan_batches,
     quarantine_schema,
+    waiting_schema,
 )
 from medallion_kedro.schemas import SILVER
 
@@ -166,3 +170,39 @@ def test_a_whole_check_puts_every_key_of_the_table_in_the_change() -> None:
     change = _silver_change(previous, _customers([1, 4], "new"), plan, [])
     assert sorted(pl.LazyFrame(change.keys).collect()["customer_id"]) == [1, 2, 3, 4]
     assert change.rows.sort("customer_id").equals(_customers([1, 4], "new"))
+
+
+def _orders_rows(rows: list[tuple[str, str, int, str]], reason: str | None) -> pl.DataFrame:
+    """Quarantined (``reason``) or waiting (None) order rows: key text, batch, row in the
+    file, order time."""
+    schema = quarantine_schema("orders") if reason else waiting_schema()
+    given = pl.DataFrame(
+        rows, schema=["order_id", "_batch_id", "_source_row", "order_ts"], orient="row"
+    ).with_columns(customer_id=pl.lit("99"))
+    if reason:
+        given = given.with_columns(reason=pl.lit(reason))
+    return given.with_columns(
+        pl.lit(None, dtype=schema[c]).alias(c) for c in schema.names() if c not in given.columns
+    ).select(schema.names())
+
+
+def test_the_orders_quarantine_changes_only_where_an_order_expired_or_came_back() -> None:
+    """Outside the scope, an order that waited too long before and still has is not part
+    of the change; an order that waited and is now too old is added; one that was too old
+    and no longer is (the clock went back) is deleted and waits again."""
+    old, recent = "2026-01-01 10:00:00", "2026-11-20 10:00:00"
+    previous = _orders_rows([("7", "b1", 1, old), ("9", "b1", 3, recent)], EXPIRED_REASON)
+    waiting = _orders_rows([("8", "b1", 2, old)], None)
+    plan = Plan("orders", ("b1", "b2"), ("b2",), full=False)
+    scope = Scope(plan, pl.DataFrame(schema={"order_id": pl.Int64}))
+    merged = merge_orders(
+        pl.LazyFrame(), previous, waiting, pl.DataFrame(schema=SILVER["orders"]),
+        pl.DataFrame(schema=quarantine_schema("orders")), scope,
+        Expiry(90, "2026-12-01", "%Y-%m-%d %H:%M:%S"),
+    )  # fmt: skip
+    changed = merged["rejected"]
+    assert isinstance(changed, KeyedChanges)
+    assert changed.rows.select("order_id", "reason").rows() == [("8", EXPIRED_REASON)]
+    identities = pl.LazyFrame(changed.keys).collect().sort("_source_row")
+    assert identities.rows() == [("b1", 2), ("b1", 3)]  # 8 added, 9 deleted; 7 stays
+    assert merged["waiting"]["order_id"].to_list() == ["9"]

@@ -379,7 +379,8 @@ def merge_orders(  # noqa: PLR0913
     The orders whose customer is not known (waiting before, waited too long, or found by
     this check) wait, or, once their order time is more than ``expiry.days`` before the
     data clock, are rejected with :data:`EXPIRED_REASON`. As the clock moves they are all
-    decided again, in scope or not: every expired row is part of the quarantine's change.
+    decided again, in scope or not; the quarantine's change holds those whose state
+    changed (newly expired, no longer expired) and the rows of the keys in scope.
     """
     columns = list(waiting_schema().names())
     now = frames.lazy(rejected).select(quarantine_schema("orders").names())
@@ -387,11 +388,12 @@ def merge_orders(  # noqa: PLR0913
     before = frames.materialize(
         _marked(previous_rejected, now, scope).filter(nw.col("_touched") | unknown)
     )  # the previous rows the run decides again: of the keys in scope, and expired ones
+    was_expired, was_not = (nw.lit(v).alias("_was_expired") for v in (True, False))
     unresolved = nw.concat(
         [
-            _rows_untouched(previous_waiting, now.select(columns), scope),
-            before.filter(~nw.col("_touched") & unknown).select(columns),
-            now.filter(unknown).select(columns),
+            _rows_untouched(previous_waiting, now.select(columns), scope).with_columns(was_not),
+            before.filter(~nw.col("_touched")).select(*columns, was_expired),
+            now.filter(unknown).select(*columns, was_not),
         ]
     )
     timed = frames.materialize(
@@ -403,13 +405,19 @@ def merge_orders(  # noqa: PLR0913
     limit = None if clock is None else clock - dt.timedelta(days=expiry.days)
     late = nw.col("_ts") < nw.lit(limit, dtype=nw.Datetime("us")) if limit else nw.lit(False)
     timed = timed.with_columns(late.alias("_expired"))
-    expired = timed.filter(nw.col("_expired")).select(
+    newly = timed.filter(nw.col("_expired") & ~nw.col("_was_expired")).select(
         *columns, nw.lit(EXPIRED_REASON, dtype=nw.String).alias(REASON)
+    )
+    gone = nw.concat(
+        [
+            before.filter(nw.col("_touched")).select(*ROW_IDENTITY),
+            timed.filter(~nw.col("_expired") & nw.col("_was_expired")).select(*ROW_IDENTITY),
+        ]
     )
     waiting = timed.filter(~nw.col("_expired")).select(columns)
     return {
         "silver": _changed_silver(previous_silver, valid, scope),
-        "rejected": _changed_quarantine(nw.concat([now.filter(~unknown), expired]), before),
+        "rejected": _changed_quarantine(nw.concat([now.filter(~unknown), newly]), gone),
         "waiting": frames.to_native(waiting.sort(EXPORT_ORDER[0], INGESTED_AT)),
     }
 
