@@ -32,12 +32,15 @@ class _Kept(MemoryDataset):
         pass
 
 
-class _FirstBuild(MemoryDataset):
-    """A keyed table built for the first time: the changes a node returns are all its rows
-    (what the lake's merge makes of them on an empty table)."""
+class _Keyed(_Kept):
+    """A kept memory dataset that a node's :class:`KeyedChanges` change, as they change a
+    keyed lake table."""
 
-    def save(self, data: KeyedChanges) -> None:
-        super().save(data.rows)
+    def save(self, data: object) -> None:
+        if isinstance(data, KeyedChanges):
+            held = self.load() if self.exists() else data.rows.lazy().head(0)
+            data = data.applied_to(held).collect()
+        super().save(data)
 
 
 def test_bronze_to_gold_in_memory(tmp_path: Path) -> None:
@@ -77,9 +80,15 @@ def test_bronze_to_gold_in_memory(tmp_path: Path) -> None:
             "params:gold": MemoryDataset(_params("gold")["gold"]),
             "params:as_of": MemoryDataset(None),
             "params:retraction": MemoryDataset(None),
+            "quality.reconciliation": _Kept(copy_mode="assign"),
             **{
-                name: _Kept(copy_mode="assign")
-                for name in ("silver.customers", "silver.orders", "quality.reconciliation")
+                name: _Keyed(copy_mode="assign")
+                for name in (
+                    "silver.customers",
+                    "silver.orders",
+                    "quality.rejected_customers",
+                    "quality.rejected_orders",
+                )
             },
             # gold's first build: no previous gold, so no known changes of silver
             **{
@@ -92,7 +101,7 @@ def test_bronze_to_gold_in_memory(tmp_path: Path) -> None:
                 f"previous.gold_{t}": MemoryDataset(pl.LazyFrame(), copy_mode="assign")
                 for t in ("customer_metrics", "monthly_revenue", "revenue_by_product")
             },
-            "gold.customer_metrics": _FirstBuild(copy_mode="assign"),
+            "gold.customer_metrics": _Keyed(copy_mode="assign"),
         }
     )
     pipeline = bronze() + silver() + gold()

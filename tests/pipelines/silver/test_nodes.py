@@ -30,6 +30,7 @@ def _bronze(rows: list[tuple[str | None, ...]], columns: list[str]) -> pl.DataFr
         _source_file=pl.lit("f.csv"),
         _batch_id=pl.lit("b1"),
         _malformed=pl.lit(False),
+        _source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
     )
 
 
@@ -80,7 +81,7 @@ def test_customers_are_typed_normalised_and_last_row_wins() -> None:
         )
     ]
     assert reasons["1/ANN@X.IO"] == DUPLICATE_REASON
-    assert rejected.columns == [*RAW_COLUMNS["customers"], *BRONZE_META, "reason"]
+    assert rejected.columns == [*RAW_COLUMNS["customers"], *BRONZE_META, "_source_row", "reason"]
 
 
 def test_alias_mapping_and_case_folding() -> None:

@@ -31,6 +31,7 @@ from narwhals.typing import IntoFrame
 
 from medallion_kedro import frames, parsing
 from medallion_kedro.dates import AsOf, parse_as_of
+from medallion_kedro.lake.changes import KeyedChanges
 from medallion_kedro.pipelines.bronze.batches import bronze_schema
 from medallion_kedro.pipelines.bronze.ledger import live_batches
 from medallion_kedro.pipelines.silver import rules as r
@@ -57,6 +58,9 @@ EXPIRED_REASON = (
     "unknown customer: still not in silver.customers after silver.unknown_customer_wait_days"
 )
 _KEY = "_key"
+#: A bronze row's identity, which its quarantine row keeps: its batch (one landing file's
+#: content) and its row in the file. The quarantine tables are saved by it.
+ROW_IDENTITY = (BATCH_ID, SOURCE_ROW)
 
 
 @dataclass(frozen=True)
@@ -80,16 +84,16 @@ class Scope:
 
 
 def quarantine_schema(table: str) -> pl.Schema:
-    """The columns of ``quality.rejected_<table>``: bronze text, lineage, reason."""
+    """The columns of ``quality.rejected_<table>``: bronze text, lineage (with the row in
+    the file), reason."""
+    return pl.Schema([*waiting_schema(table).items(), (REASON, pl.String())])
+
+
+def waiting_schema(table: str = "orders") -> pl.Schema:
+    """The columns of ``quality.waiting_orders``: bronze text and lineage (with the row in
+    the file)."""
     bronze = bronze_schema(table)
-    columns = {c: bronze[c] for c in (*RAW_COLUMNS[table], *BRONZE_META)}
-    return pl.Schema([*columns.items(), (REASON, pl.String())])
-
-
-def waiting_schema() -> pl.Schema:
-    """The columns of ``quality.waiting_orders``: bronze text and lineage."""
-    bronze = bronze_schema("orders")
-    return pl.Schema({c: bronze[c] for c in (*RAW_COLUMNS["orders"], *BRONZE_META)})
+    return pl.Schema({c: bronze[c] for c in (*RAW_COLUMNS[table], *BRONZE_META, SOURCE_ROW)})
 
 
 def _or_empty(frame: IntoFrame, schema: pl.Schema) -> nw.LazyFrame[Any]:
@@ -246,15 +250,39 @@ def known_customers(silver: IntoFrame) -> Any:
     return frames.to_native(frames.lazy(silver).select("customer_id").unique())
 
 
-def _merged_silver(previous: IntoFrame, valid: IntoFrame, scope: Scope) -> Any:
-    """The previous silver rows of the keys not checked again, and the valid rows of this
-    run's check (each key at most once), by key (native)."""
+def _on_engine_of(keys: pl.DataFrame, like: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """``keys`` (a small polars frame) as a frame of ``like``'s engine."""
+    if frames.is_polars(like):
+        return nw.from_native(keys.lazy())
+    session = like.to_native().sparkSession
+    return nw.from_native(session.createDataFrame(keys.to_arrow())).lazy()
+
+
+def _changed_silver(previous: IntoFrame, valid: IntoFrame, scope: Scope) -> KeyedChanges:
+    """Silver's change of this run: the valid rows of this run's check (each key at most
+    once) replace or add their keys, and every other key in scope (now rejected, waiting,
+    or no longer live) is deleted. A whole check has every key of the table in scope."""
     table = scope.plan.table
-    columns = SILVER[table].names()
-    now = frames.lazy(valid).select(columns)
-    kept = _untouched(_previous(previous, now), scope, KEYS[table])
-    merged = nw.concat([kept.select(columns), now])
-    return frames.to_native(merged.sort(KEYS[table]))
+    key = KEYS[table]
+    now = frames.lazy(valid).select(SILVER[table].names())
+    if scope.plan.full:
+        was = _previous(previous, now).select(key)
+        keys = nw.concat([was, now.select(key)]).unique()
+    else:
+        keys = _on_engine_of(scope.keys.select(pl.col(key).cast(pl.Int64)), now)
+    return KeyedChanges(rows=frames.to_native(now), keys=frames.to_native(keys))
+
+
+def _marked(previous: IntoFrame, like: nw.LazyFrame[Any], scope: Scope) -> nw.LazyFrame[Any]:
+    """The previous quarantine or waiting rows (columns of ``like``, this run's rows) with
+    ``_touched``: whether their parsed key is checked again (every row in a whole check)."""
+    table = scope.plan.table
+    rows = _previous(previous, like).select(like.collect_schema().names())
+    if scope.plan.full:
+        return rows.with_columns(nw.lit(True).alias("_touched"))
+    keyed = _keyed(rows, table)
+    marked = frames.is_in(keyed, _KEY, scope.keys.rename({KEYS[table]: _KEY}), "_touched")
+    return marked.with_columns(nw.col("_touched").fill_null(False)).drop(_KEY)
 
 
 def _rows_untouched(
@@ -262,29 +290,31 @@ def _rows_untouched(
 ) -> nw.LazyFrame[Any]:
     """The previous quarantine or waiting rows (columns of ``like``, this run's rows)
     whose parsed key is not checked again."""
-    table = scope.plan.table
     if scope.plan.full:
         return like.head(0)
-    keyed = _keyed(_previous(previous, like).select(like.collect_schema().names()), table)
-    marked = frames.is_in(keyed, _KEY, scope.keys.rename({KEYS[table]: _KEY}), "_touched")
-    return marked.filter(~nw.col("_touched").fill_null(False)).drop(_KEY, "_touched")
+    return _marked(previous, like, scope).filter(~nw.col("_touched")).drop("_touched")
 
 
-def _quarantine(previous: IntoFrame, rejected: IntoFrame, scope: Scope) -> nw.LazyFrame[Any]:
-    """The previous rejections of the keys not checked again, and this run's."""
-    now = frames.lazy(rejected).select(quarantine_schema(scope.plan.table).names())
-    return nw.concat([_rows_untouched(previous, now, scope), now])
+def _changed_quarantine(rows: nw.LazyFrame[Any], gone: nw.LazyFrame[Any]) -> KeyedChanges:
+    """A quarantine's change, by row identity: ``rows`` replace or add their rows, and the
+    rows of ``gone`` (previous rows, of the keys checked again and any other the run
+    decided again) that are not in ``rows`` are deleted."""
+    identities = [gone.select(*ROW_IDENTITY), rows.select(*ROW_IDENTITY)]
+    keys = nw.concat(identities).unique()
+    return KeyedChanges(rows=frames.to_native(rows), keys=frames.to_native(keys))
 
 
 def merge_customers(
     previous_silver: IntoFrame, previous_rejected: IntoFrame, valid: IntoFrame,
     rejected: IntoFrame, scope: Scope,
 ) -> dict[str, Any]:  # fmt: skip
-    """``silver.customers`` and ``quality.rejected_customers`` after this run's check."""
-    quarantine = _quarantine(previous_rejected, rejected, scope)
+    """The changes of ``silver.customers`` and ``quality.rejected_customers`` after this
+    run's check (:class:`KeyedChanges`): the rows of the keys in scope."""
+    now = frames.lazy(rejected).select(quarantine_schema("customers").names())
+    gone = _marked(previous_rejected, now, scope).filter(nw.col("_touched"))
     return {
-        "silver": _merged_silver(previous_silver, valid, scope),
-        "rejected": frames.to_native(quarantine.sort(*EXPORT_ORDER[:1], INGESTED_AT)),
+        "silver": _changed_silver(previous_silver, valid, scope),
+        "rejected": _changed_quarantine(now, gone),
     }
 
 
@@ -308,19 +338,30 @@ def order_expiry(rules: dict[str, Any], as_of: AsOf = None) -> Expiry:
     return Expiry(days, as_of, str(rules["timestamp_format"]))
 
 
-def _clock(expiry: Expiry, silver: IntoFrame, unresolved: nw.LazyFrame[Any]) -> dt.datetime | None:
+def _clock(
+    expiry: Expiry, latest: nw.LazyFrame[Any], unresolved: nw.LazyFrame[Any]
+) -> dt.datetime | None:
     """The lake's data clock: ``as_of`` when set, else the latest order time of silver
-    and of the orders whose customer is not known."""
+    (``latest``: its order times after this run) and of the orders whose customer is not
+    known."""
     if expiry.as_of:
         return dt.datetime.combine(parse_as_of(expiry.as_of), dt.time())
-    latest = frames.collect(frames.lazy(silver).select(nw.col("order_ts").max())).item()
+    newest = frames.collect(latest.select(nw.col("order_ts").max())).item()
     waiting = frames.collect(unresolved.select(nw.col("_ts").max())).item()
     found = [  # Spark gives its times in UTC, with the zone: silver's times have none
         t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t
-        for t in (latest, waiting)
+        for t in (newest, waiting)
         if isinstance(t, dt.datetime)
     ]
     return max(found) if found else None
+
+
+def _order_times(previous: IntoFrame, valid: IntoFrame, scope: Scope) -> nw.LazyFrame[Any]:
+    """The order times silver holds after this run: of the previous rows of the keys not
+    checked again, and of this run's valid rows."""
+    now = frames.lazy(valid).select("order_id", "order_ts")
+    kept = _untouched(_previous(previous, now).select("order_id", "order_ts"), scope, "order_id")
+    return nw.concat([kept, now]).select("order_ts")
 
 
 def merge_orders(  # noqa: PLR0913
@@ -332,21 +373,27 @@ def merge_orders(  # noqa: PLR0913
     scope: Scope,
     expiry: Expiry,
 ) -> dict[str, Any]:
-    """``silver.orders``, ``quality.rejected_orders`` and ``quality.waiting_orders`` after
-    this run's check.
+    """The changes of ``silver.orders`` and ``quality.rejected_orders`` after this run's
+    check (:class:`KeyedChanges`), and ``quality.waiting_orders`` (whole).
 
     The orders whose customer is not known (waiting before, waited too long, or found by
     this check) wait, or, once their order time is more than ``expiry.days`` before the
-    data clock, are rejected with :data:`EXPIRED_REASON`.
+    data clock, are rejected with :data:`EXPIRED_REASON`. As the clock moves they are all
+    decided again, in scope or not; the quarantine's change holds those whose state
+    changed (newly expired, no longer expired) and the rows of the keys in scope.
     """
     columns = list(waiting_schema().names())
-    silver = _merged_silver(previous_silver, valid, scope)
-    quarantine = frames.materialize(_quarantine(previous_rejected, rejected, scope))
+    now = frames.lazy(rejected).select(quarantine_schema("orders").names())
     unknown = nw.col(REASON).str.starts_with(UNKNOWN_CUSTOMER) | (nw.col(REASON) == EXPIRED_REASON)
+    before = frames.materialize(
+        _marked(previous_rejected, now, scope).filter(nw.col("_touched") | unknown)
+    )  # the previous rows the run decides again: of the keys in scope, and expired ones
+    was_expired, was_not = (nw.lit(v).alias("_was_expired") for v in (True, False))
     unresolved = nw.concat(
         [
-            _rows_untouched(previous_waiting, quarantine.select(columns), scope),
-            quarantine.filter(unknown).select(columns),
+            _rows_untouched(previous_waiting, now.select(columns), scope).with_columns(was_not),
+            before.filter(~nw.col("_touched")).select(*columns, was_expired),
+            now.filter(unknown).select(*columns, was_not),
         ]
     )
     timed = frames.materialize(
@@ -354,18 +401,23 @@ def merge_orders(  # noqa: PLR0913
             unresolved, {"_ts": r.parse_timestamp("order_ts", expiry.timestamp_format)}
         )
     )
-    clock = _clock(expiry, silver, timed)
+    clock = _clock(expiry, _order_times(previous_silver, valid, scope), timed)
     limit = None if clock is None else clock - dt.timedelta(days=expiry.days)
     late = nw.col("_ts") < nw.lit(limit, dtype=nw.Datetime("us")) if limit else nw.lit(False)
     timed = timed.with_columns(late.alias("_expired"))
-    expired = timed.filter(nw.col("_expired")).select(
+    newly = timed.filter(nw.col("_expired") & ~nw.col("_was_expired")).select(
         *columns, nw.lit(EXPIRED_REASON, dtype=nw.String).alias(REASON)
     )
-    rejected_now = nw.concat([quarantine.filter(~unknown), expired])
+    gone = nw.concat(
+        [
+            before.filter(nw.col("_touched")).select(*ROW_IDENTITY),
+            timed.filter(~nw.col("_expired") & nw.col("_was_expired")).select(*ROW_IDENTITY),
+        ]
+    )
     waiting = timed.filter(~nw.col("_expired")).select(columns)
     return {
-        "silver": silver,
-        "rejected": frames.to_native(rejected_now.sort(EXPORT_ORDER[0], INGESTED_AT)),
+        "silver": _changed_silver(previous_silver, valid, scope),
+        "rejected": _changed_quarantine(nw.concat([now.filter(~unknown), newly]), gone),
         "waiting": frames.to_native(waiting.sort(EXPORT_ORDER[0], INGESTED_AT)),
     }
 

@@ -33,11 +33,15 @@ from medallion_kedro.frames import ROW_NUMBER
 from medallion_kedro.parsing import Parse
 from medallion_kedro.pipelines.silver import rules as r
 from medallion_kedro.pipelines.silver.countries import EXACT, UNKNOWN, CountryMatcher
-from medallion_kedro.pipelines.silver.incremental import EXPIRED_REASON, Plan, live_rows
+from medallion_kedro.pipelines.silver.incremental import (
+    EXPIRED_REASON,
+    Plan,
+    live_rows,
+    quarantine_schema,
+)
 from medallion_kedro.schemas import (
     BATCH_ID,
     BATCH_RECONCILIATION,
-    BRONZE_META,
     COUNTRY_MAPPINGS,
     DUPLICATE_REASON,
     KEYS,
@@ -406,7 +410,7 @@ def split_flagged(
     silver = checked.filter(valid).select(nw.col(_typed(c)).alias(c) for c in SILVER[table].names())
     reasons = checked.filter(~valid).select(*row, nw.col(REASON).cast(nw.String))
     rejected = frames.excerpts(frames.rows_of(raw, reasons, row), RAW_COLUMNS[table], chars).select(
-        *RAW_COLUMNS[table], *BRONZE_META, REASON
+        quarantine_schema(table).names()
     )
     return (
         frames.to_native(silver),
