@@ -100,11 +100,6 @@ def test_a_correction_changes_only_its_keys_row(corrected: dict[str, object]) ->
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Delta dataset applies KeyedChanges by rewriting the whole table until it "
-    "writes only the files the changed keys live in (docs/design/incremental.md)",
-)
 def test_a_correction_writes_fewer_rows_than_the_table_holds(
     corrected: dict[str, object],
 ) -> None:

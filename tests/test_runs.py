@@ -132,7 +132,7 @@ def test_node_rows_match_the_tables(built: tuple[Path, dict[str, Any]]) -> None:
     }
     assert not any(d.startswith("params:") for d in rows("customer_metrics", "inputs"))
     kpis = nodes.filter(pl.col("node") == "kpis").row(0, named=True)
-    assert kpis["rows_out"] == 1 and kpis["rows_in"] >= height["silver.orders"]
+    assert kpis["rows_out"] == 1 and kpis["rows_in"] >= height["gold.customer_metrics"]
 
 
 def test_reconciliation_and_rejected_rows_by_reason(built: tuple[Path, dict[str, Any]]) -> None:

@@ -26,16 +26,6 @@ class KeyedChanges:
     rows: Any
     keys: Any
 
-    def collect_schema(self) -> Any:
-        """The columns and types of ``rows`` as the table is written with them (a polars
-        schema; no Spark job runs): what a data contract checks before a save, as for a
-        frame (``ContractHooks`` calls ``collect_schema`` on whatever a node saves)."""
-        if type(self.rows).__module__.startswith("pyspark."):
-            from medallion_kedro.datasets.spark_lake import polars_schema  # noqa: PLC0415
-
-            return polars_schema(self.rows)
-        return self.rows.collect_schema()
-
     def applied_to(self, table: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
         """``table`` (polars) after this change: without the rows of the keys named in
         ``keys`` (its columns are the key columns), with ``rows``. What saving the change

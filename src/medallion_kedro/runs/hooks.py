@@ -305,9 +305,10 @@ class RunRecordHooks:
             return
         record = self._node(node)
         record.saved += 1
-        changes = isinstance(data, KeyedChanges)  # the table after them is counted
-        if is_table(data) or changes:
-            rows = self._count(dataset_name, None if changes else data, saved=True)
+        if isinstance(data, KeyedChanges) and run.is_persisted(dataset_name):
+            data = run.catalog.load(dataset_name)  # a change of some keys: the table as saved
+        if is_table(data):
+            rows = self._count(dataset_name, data, saved=True)
             record.outputs[dataset_name] = rows
             run.saved.add(dataset_name)
             self._collect_quality(dataset_name, data)
