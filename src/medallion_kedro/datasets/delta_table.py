@@ -99,7 +99,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
           type: medallion_kedro.datasets.DeltaTableDataset
           filepath: ${globals:lake}/silver/orders
           save_args: {mode: merge, keys: [order_id], compression: lz4,
-                      cluster_by: [order_id], target_file_rows: 100000}
+                      cluster_by: [order_id], target_file_rows: 25000}
     """
 
     def __init__(
