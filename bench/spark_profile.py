@@ -8,7 +8,8 @@ files, with Spark's event log written to a temporary folder. Prints the run's wa
 and the peak RSS of its process tree (the JVM included); the Spark jobs, stages, tasks,
 bytes shuffled, executor run and CPU time, and any physical operator that runs Python on
 the executors; then per node (``quality.node_runs``) its seconds and the Spark jobs it
-started; last, the seconds spent saving Spark frames to lake tables.
+started; last, the seconds spent saving each table the catalog gives Spark
+(``SparkLakeTableDataset``: bronze's polars frames, silver's and quality's Spark frames).
 
 Spark settings come from conf/spark/spark.yml and its variables (``SPARK_MASTER``,
 ``SPARK_DRIVER_MEMORY``, ``SPARK_SHUFFLE_PARTITIONS``); ``--conf key=value`` adds one it
@@ -158,7 +159,7 @@ def report(events: Path, lake: str, log: str) -> None:
         )
     saves = saving_seconds(log)
     print(
-        f"saving Spark frames to lake tables: {sum(saves.values()):.0f} s ("
+        f"saving the Spark lake tables: {sum(saves.values()):.0f} s ("
         + ", ".join(f"{t} {s:.0f}" for t, s in saves.items())
         + ")"
     )

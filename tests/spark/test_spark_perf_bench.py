@@ -36,4 +36,4 @@ def test_spark_profile_benchmark(tmp_path: Path) -> None:
     rows = dict(re.findall(r"^(flag_orders|split_orders|merge_orders) +[\d.]+ +(\d+)", out, re.M))
     assert set(rows) == {"flag_orders", "split_orders", "merge_orders"}, out
     assert all(int(n) > 0 for n in rows.values()), out
-    assert re.search(r"saving Spark frames to lake tables: \d+ s \(.*silver\.orders", out), out
+    assert re.search(r"saving the Spark lake tables: \d+ s \(.*silver\.orders", out), out
