@@ -180,21 +180,22 @@ def main() -> None:
     if not (Path(lake) / "landing").is_dir():
         run_stage("generate", params, lake)
     _keep_only_landing(lake)
-    events = Path(tempfile.mkdtemp(prefix="medallion-spark-events-"))
-    conf = [
-        "spark.eventLog.enabled=true",
-        f"spark.eventLog.dir={events.as_uri()}",
-        "spark.eventLog.compress=false",
-        *args.conf,
-    ]
-    submit = " ".join(f"--conf {c}" for c in conf) + " pyspark-shell"
-    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
-        os.environ.update(PYSPARK_SUBMIT_ARGS=submit, COLUMNS="300")
-        cmd = [sys.executable, "-m", "kedro", "run", "--pipelines", "bronze,silver,gold"]
-        wall, rss = _measure([*cmd, "--env", "spark"], lake, "kedro run --env spark", log)
-        text = Path(log.name).read_text()
-    print(f"kedro run --env spark: wall {wall:.1f} s, peak RSS {rss:.0f} MiB")
-    report(events, lake, text)
+    with tempfile.TemporaryDirectory(prefix="medallion-spark-events-") as folder:
+        events = Path(folder)
+        conf = [
+            "spark.eventLog.enabled=true",
+            f"spark.eventLog.dir={events.as_uri()}",
+            "spark.eventLog.compress=false",
+            *args.conf,
+        ]
+        submit = " ".join(f"--conf {c}" for c in conf) + " pyspark-shell"
+        with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
+            os.environ.update(PYSPARK_SUBMIT_ARGS=submit, COLUMNS="300")
+            cmd = [sys.executable, "-m", "kedro", "run", "--pipelines", "bronze,silver,gold"]
+            wall, rss = _measure([*cmd, "--env", "spark"], lake, "kedro run --env spark", log)
+            text = Path(log.name).read_text()
+        print(f"kedro run --env spark: wall {wall:.1f} s, peak RSS {rss:.0f} MiB")
+        report(events, lake, text)
 
 
 if __name__ == "__main__":
