@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import IO, Any
 
 import psutil
 
@@ -63,12 +64,16 @@ def spark_start_up(lake: str) -> float:
     return float(out.stdout.decode().strip().splitlines()[-1])
 
 
-def _measure(cmd: list[str], lake: str, what: str) -> tuple[float, float]:
-    """Run ``cmd``; return (wall seconds, peak RSS of its process tree in MiB)."""
+def _measure(
+    cmd: list[str], lake: str, what: str, log: IO[str] | None = None
+) -> tuple[float, float]:
+    """Run ``cmd``; return (wall seconds, peak RSS of its process tree in MiB). ``log``
+    receives its output (else only a failure's is shown)."""
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "LAKE_PATH": lake}
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        out: Any = log or subprocess.DEVNULL
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=log or err)
         parent, peak = psutil.Process(proc.pid), 0
         while proc.poll() is None:
             try:
@@ -80,7 +85,10 @@ def _measure(cmd: list[str], lake: str, what: str) -> tuple[float, float]:
         wall = time.perf_counter() - start
         if proc.returncode:
             err.seek(0)
-            sys.exit(f"{what} failed:\n{err.read().decode()[-3000:]}")
+            if log is not None:
+                log.seek(0)
+            output = log.read() if log is not None else err.read().decode()
+            sys.exit(f"{what} failed:\n{output[-3000:]}")
     return wall, peak / 2**20
 
 

@@ -62,11 +62,14 @@ def _wrap(native: Any) -> nw.LazyFrame[Any]:
 
 
 def materialize(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """A frame read more than once: computed now on polars (streaming engine); on Spark it
-    stays a plan (each use recomputes it on the executors)."""
+    """A frame read more than once, computed now: on polars by the streaming engine; on
+    Spark checkpointed on the executors (``localCheckpoint``, eager), so each reader scans
+    the computed rows. A Spark plan read by several branches of one query (a self-join, a
+    semi-join with its own group-by) would otherwise run whole once per branch, and Spark
+    runs those branches as separate jobs that do not share their work."""
     if is_polars(frame):
         return _wrap(frame.to_native().collect(engine="streaming"))
-    return frame
+    return _wrap(frame.to_native().localCheckpoint(eager=True))
 
 
 def to_native(frame: nw.LazyFrame[Any], *, streaming: bool = False) -> Any:
