@@ -40,10 +40,14 @@ def unpublished(lake: Lake, record: Record) -> dict[str, int]:
     return found
 
 
-def restore_to(lake: Lake, key: str, version: int) -> int:
+def restore_to(lake: Lake, key: str, version: int, table: DeltaTable | None = None) -> int:
     """Make a new Delta version of ``key`` with the rows of ``version``; return it (the
-    latest version unchanged when it already is ``version``)."""
-    table = _delta(lake, key)
+    latest version unchanged when it already is ``version``).
+
+    ``table`` is the caller's handle on the table, already at its latest version (a
+    dataset's, saving a new open of the table's log); it is left at the version returned.
+    """
+    table = _delta(lake, key) if table is None else table
     if table is None:
         raise TableNotFoundError(f"{lake.table_uri(key)} is not a Delta table")
     if table.version() == version:
