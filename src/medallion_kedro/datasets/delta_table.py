@@ -7,6 +7,7 @@ import datetime as dt
 import errno
 import logging
 import math
+import threading
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -156,6 +157,9 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         self.metadata = metadata
         #: The Delta version the last :meth:`load` read (the run's provenance names it).
         self.last_read: int | None = None
+        #: The one ``DeltaTable`` this dataset opens (see :meth:`_delta`), and its guard.
+        self._handle: DeltaTable | None = None
+        self._handle_lock = threading.RLock()
 
     @property
     def layer(self) -> str:
@@ -188,14 +192,39 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         return is_delta(self.current_entry())
 
     def table(self, version: int | None = None) -> DeltaTable:
-        """The ``deltalake.DeltaTable`` (at ``version``, else its latest), for maintenance."""
-        try:
-            return DeltaTable(self._uri, version=version, storage_options=self._storage_options)
-        except TableNotFoundError as exc:
+        """The table's ``deltalake.DeltaTable`` at ``version``, else brought up to its
+        latest, for maintenance: the dataset's one handle, so use it before the next call
+        that moves it (a load, a save or another :meth:`table`)."""
+        table = self._delta(version)
+        if table is None:
             raise DatasetError(
                 f"Lake table {self.key} has no Delta table at {self._uri}: build it with "
                 f"`{build_command(self.layer)}`."
-            ) from exc
+            )
+        return table
+
+    def _delta(self, version: int | None = None) -> DeltaTable | None:
+        """The dataset's one ``DeltaTable``, at ``version`` (``load_as_version``) or else
+        brought up to the latest version any process committed (``update_incremental``,
+        which reads only the log entries after the handle's version); None if there is
+        no table yet.
+
+        Opening a table reads its whole ``_delta_log`` (on S3, several requests): each
+        dataset opens it once and then moves that handle.
+        """
+        with self._handle_lock:
+            if self._handle is None:
+                try:
+                    self._handle = DeltaTable(
+                        self._uri, version=version, storage_options=self._storage_options
+                    )
+                except TableNotFoundError:
+                    return None
+            elif version is None:
+                self._handle.update_incremental()
+            elif self._handle.version() != version:
+                self._handle.load_as_version(version)
+            return self._handle
 
     def load(self) -> pl.LazyFrame:
         version = self._load_args.get("version")
@@ -249,17 +278,20 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
     def scan_version(self, version: int) -> pl.LazyFrame:
         """Delta ``version`` of the table, read lazily (no check that it was published:
         callers resolve the version through the commit record)."""
-        latest = self.latest_version()
-        if latest is None or not 0 <= version <= latest:
+        try:
+            with self._handle_lock:
+                table = self._delta(version) if version >= 0 else None
+                files = self._plain_files(table) if table and self._protocol == "file" else None
+        except DeltaError:
+            table = None
+        if table is None:
             raise DatasetError(
                 f"Cannot read version {version} of lake table {self.key}: it has versions "
-                f"0 to {latest}. See `kedro lake history {self.key}`."
+                f"0 to {self.latest_version()}. See `kedro lake history {self.key}`."
             )
         try:
-            if self._protocol == "file":
-                files = self._plain_files(version)
-                if files:
-                    return pl.scan_parquet(files)
+            if files:
+                return pl.scan_parquet(files)
             return pl.scan_delta(
                 self._uri, version=version, storage_options=self._storage_options or None
             )
@@ -270,14 +302,13 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
                 "(a vacuum removes the files of old versions)."
             ) from exc
 
-    def _plain_files(self, version: int) -> list[str] | None:
-        """The data files of ``version`` when a plain Parquet scan reads it exactly.
+    def _plain_files(self, table: DeltaTable) -> list[str] | None:
+        """The data files of ``table``'s version when a plain Parquet scan reads it exactly.
 
         Our tables use no partitions, deletion vectors or column mapping, so the version
         is the union of its files: polars then scans them natively (column and row-group
         pruning, row counts from the footers) instead of through a Python dataset.
         """
-        table = DeltaTable(self._uri, version=version)
         features = set(table.protocol().reader_features or [])
         if features - {"timestampNtz"} or table.metadata().partition_columns:
             return None
@@ -287,10 +318,8 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
 
     def latest_version(self) -> int | None:
         """The newest Delta version of the table (named by the record or not); None if none."""
-        try:
-            return int(DeltaTable(self._uri, storage_options=self._storage_options).version())
-        except TableNotFoundError:
-            return None
+        table = self._delta()
+        return None if table is None else int(table.version())
 
     def _align(self, entry: Entry | None) -> bool:
         """Make the Delta table's latest version the one ``entry`` names; False if no table.
@@ -304,7 +333,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         assert entry is not None
         from medallion_kedro.lake.recovery import restore_to
 
-        restore_to(self.lake, self.key, int(entry["version"]))
+        restore_to(self.lake, self.key, int(entry["version"]), self._handle)
         return True
 
     def save(self, data: pl.DataFrame | pl.LazyFrame | KeyedChanges) -> None:
@@ -501,6 +530,11 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         self._fs.invalidate_cache(str(self._filepath))
         return new
 
+    def _held(self) -> DeltaTable:
+        """The handle as this save's one :meth:`latest_version` left it (in :meth:`_align`):
+        the writes of a save build on that version, not on one they look up again."""
+        return self._handle if self._handle is not None else self.table()
+
     def _write_version(self, data: Written, mode: str, props: CommitProperties) -> dict[str, Any]:
         """Commit ``data`` as one new Delta version; the merge's metrics (none otherwise)."""
         if isinstance(data, KeyedChanges):
@@ -509,7 +543,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             _refuse_repeated_keys(data, self._keys, self.key)
             return self._write_keyed(data, data.select(self._keys), props)
         if mode == "merge":
-            merger = self.table().merge(
+            merger = self._held().merge(
                 data.to_arrow(compat_level=pl.CompatLevel.oldest()),
                 predicate=self._predicate or "",
                 source_alias="s",
@@ -522,7 +556,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             self._write_plain(data, mode, props)
         else:
             write_deltalake(
-                self.table() if mode == "append" else self._uri,
+                self._uri if self._handle is None else self._handle,
                 data.to_arrow(compat_level=pl.CompatLevel.oldest()),
                 mode="overwrite" if mode == "overwrite" else "append",
                 schema_mode="overwrite" if mode == "overwrite" else None,
@@ -542,10 +576,8 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         key and adds files for new keys (:func:`medallion_kedro.lake.keyed.rewrite_keys`),
         committed by delta-rs; ``delta-rs`` runs ``DeltaTable.merge``.
         """
-        table = self.table()
-        schema = pl.scan_delta(
-            self._uri, version=table.version(), storage_options=self._storage_options or None
-        ).collect_schema()
+        table = self._held()
+        schema = pl.scan_delta(table).collect_schema()
         rows = rows.select(schema.names()).cast(dict(schema))  # type: ignore[arg-type]
         keys = keys.cast({k: schema[k] for k in self._keys})
         if self._keyed_writer == "delta-rs" or not writes_plain(schema, self._files.codec):
@@ -585,7 +617,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
 
     def _file_rows(self, table: DeltaTable | None = None) -> dict[str, int]:
         """Each data file of the table's latest version and its rows (from the Delta log)."""
-        files = pl.DataFrame((table or self.table()).get_add_actions(flatten=True))
+        files = pl.DataFrame((table or self._held()).get_add_actions(flatten=True))
         if files.is_empty():
             return {}
         return {p: int(n or 0) for p, n in files.select("path", "num_records").iter_rows()}
@@ -599,7 +631,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         ):
             return False
         if mode == "append":
-            return bool(self.table().schema() == _delta_schema(frame))
+            return bool(self._held().schema() == _delta_schema(frame))
         return True
 
     def _write_plain(self, frame: pl.DataFrame, mode: str, props: CommitProperties) -> None:
@@ -614,7 +646,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
         schema = _delta_schema(frame)
         if mode == "append":
             actions: list[AddAction | RemoveAction] = [*adds]
-            self.table().create_write_transaction(
+            self._held().create_write_transaction(
                 actions, "append", schema, commit_properties=props
             )
             return
@@ -622,7 +654,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.LazyFram
             self._uri,
             schema,
             adds,
-            mode="overwrite" if self.latest_version() is not None else "error",
+            mode="error" if self._handle is None else "overwrite",
             configuration=self._save_args.get("configuration"),
             storage_options=self._storage_options or None,
             commit_properties=props,
@@ -677,6 +709,6 @@ def _refuse_repeated_keys(frame: pl.DataFrame, keys: list[str], table: str) -> N
 
 
 def _delta_schema(frame: pl.DataFrame) -> Schema:
-    """The Delta schema of ``frame``'s columns (from an empty Arrow copy: no data copied)."""
-    empty = pl.DataFrame(schema=frame.schema).to_arrow(compat_level=pl.CompatLevel.oldest())
-    return Schema.from_arrow(empty.schema)
+    """The Delta schema of ``frame``'s columns, from polars' schema through the Arrow C
+    interface (no data copied, and no pyarrow: a write of plain columns never loads it)."""
+    return Schema.from_arrow(frame.schema)

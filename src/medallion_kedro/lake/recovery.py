@@ -30,20 +30,38 @@ def _delta(lake: Lake, key: str) -> DeltaTable | None:
         return None
 
 
-def unpublished(lake: Lake, record: Record) -> dict[str, int]:
-    """Tables whose latest Delta version is not the published one: key -> latest version."""
+def _published_tables(lake: Lake, record: Record) -> dict[str, DeltaTable]:
+    """A ``DeltaTable`` of every table ``record`` publishes that has one, at its latest
+    version (one open each: a realign and the restore after it share them)."""
     found = {}
-    for key, entry in sorted(record.get("tables", {}).items()):
+    for key in sorted(record.get("tables", {})):
         table = _delta(lake, key)
-        if table is not None and table.version() != int(entry["version"]):
-            found[key] = int(table.version())
+        if table is not None:
+            found[key] = table
     return found
 
 
-def restore_to(lake: Lake, key: str, version: int) -> int:
+def unpublished(
+    lake: Lake, record: Record, tables: dict[str, DeltaTable] | None = None
+) -> dict[str, int]:
+    """Tables whose latest Delta version is not the published one: key -> latest version
+    (``tables``: handles at their latest versions, else each table is opened)."""
+    tables = _published_tables(lake, record) if tables is None else tables
+    return {
+        key: int(table.version())
+        for key, table in sorted(tables.items())
+        if table.version() != int(record["tables"][key]["version"])
+    }
+
+
+def restore_to(lake: Lake, key: str, version: int, table: DeltaTable | None = None) -> int:
     """Make a new Delta version of ``key`` with the rows of ``version``; return it (the
-    latest version unchanged when it already is ``version``)."""
-    table = _delta(lake, key)
+    latest version unchanged when it already is ``version``).
+
+    ``table`` is the caller's handle on the table, already at its latest version (a
+    dataset's, saving a new open of the table's log); it is left at the version returned.
+    """
+    table = _delta(lake, key) if table is None else table
     if table is None:
         raise TableNotFoundError(f"{lake.table_uri(key)} is not a Delta table")
     if table.version() == version:
@@ -53,12 +71,18 @@ def restore_to(lake: Lake, key: str, version: int) -> int:
     return int(table.version())
 
 
-def realign(lake: Lake, record: Record | None = None) -> list[str]:
+def realign(
+    lake: Lake, record: Record | None = None, tables: dict[str, DeltaTable] | None = None
+) -> list[str]:
     """Under the lake lock (held by the caller): make the latest Delta version of every
     published table the published one again, and publish those new versions (same rows,
-    run and batches) in one commit. Returns the tables realigned."""
+    run and batches) in one commit. Returns the tables realigned.
+
+    ``tables``: a handle of every table ``record`` publishes, at its latest version (left
+    at the version realigned); else each table is opened."""
     record = lake.read_record() if record is None else record
-    stale = unpublished(lake, record)
+    tables = _published_tables(lake, record) if tables is None else tables
+    stale = unpublished(lake, record, tables)
     if not stale:
         return []
     entries: dict[str, Entry | None] = {}
@@ -69,7 +93,7 @@ def realign(lake: Lake, record: Record | None = None) -> list[str]:
             "lake: %s is at Delta version %s, published is %s: restoring %s (a run that "
             "did not finish wrote the newer one)", key, stale[key], named, named,
         )  # fmt: skip
-        entry["version"] = restore_to(lake, key, named)
+        entry["version"] = restore_to(lake, key, named, tables[key])
         entry["restored_from"] = named
         entries[key] = entry
     commit_entries(lake, entries, new_run_id(), op="realign", record=record)
@@ -100,7 +124,8 @@ class Restored:
 def publish_state(lake: Lake, record: Record, state: dict[str, Entry | None], op: str) -> Restored:
     """Under the lake lock: publish every table as ``state`` has it, in one commit (a
     table ``state`` does not have, or has as None, is withdrawn: it reads as not built)."""
-    realign(lake, record)
+    tables = _published_tables(lake, record)
+    realign(lake, record, tables)
     run_id = new_run_id()
     entries: dict[str, Entry | None] = {}
     for key in sorted(set(state) | set(record.get("tables", {}))):
@@ -115,7 +140,7 @@ def publish_state(lake: Lake, record: Record, state: dict[str, Entry | None], op
                 # the same rows, published again by a later run (it appended none)
                 entries[key] = {**current, **wanted, "mode": op}
             continue
-        version = restore_to(lake, key, int(wanted["version"]))
+        version = restore_to(lake, key, int(wanted["version"]), tables.get(key))
         entries[key] = {
             "format": "delta",
             **wanted,
