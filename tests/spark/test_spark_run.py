@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
+import sys
+import uuid
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import boto3
 import polars as pl
 import pytest
 
@@ -31,10 +36,13 @@ from medallion_kedro.datasets import (  # noqa: E402
     _spark_delta,
 )
 from medallion_kedro.datasets import spark_lake as spark_lake_module  # noqa: E402
-from medallion_kedro.lake import read_table  # noqa: E402
+from medallion_kedro.lake import delta_storage_options, read_table  # noqa: E402
 from medallion_kedro.lake.changes import KeyedChanges  # noqa: E402
+from medallion_kedro.pipelines.silver.nothing_new import nothing_new  # noqa: E402
+from medallion_kedro.project_catalog import build_catalog  # noqa: E402
 from medallion_kedro.schemas import SILVER  # noqa: E402
-from tests.kedro_run import kedro_run  # noqa: E402
+from tests.kedro_run import PROJECT_ROOT, kedro_run  # noqa: E402
+from tests.servers import S3Server  # noqa: E402
 from tests.spark.test_spark_gold import _plan, single_partition_funnels  # noqa: E402
 from tests.test_incremental_equals_rebuild import assert_same_lake, snapshot  # noqa: E402
 
@@ -293,6 +301,12 @@ def test_kedro_run_env_spark_builds_the_same_lake_as_polars(
     monkeypatch.setattr(SparkLakeTableDataset, "load", counting_load)
     written = _record_write_plans(monkeypatch)
     _build(on_spark, landing, env="spark")
+    # Run again with nothing new: the one line, as on polars (no node runs).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAKE_PATH", str(on_spark))
+        patch.setenv("SPARK_MASTER", "local[*]")
+        line = nothing_new(build_catalog("spark"))
+    assert line is not None and line.startswith("Nothing new: every landing file"), line
     # Every Spark write ran on the executors: no plan funnels every row into one partition.
     assert len(written) >= 10, written
     for plan in written:
@@ -326,3 +340,57 @@ def test_kedro_run_env_spark_builds_the_same_lake_as_polars(
     assert_same_lake(snapshot(on_spark), snapshot(rebuilt))
     reasons = _rows(on_spark, "quality.rejected_orders")["reason"]
     assert reasons.n_unique() >= 4
+
+
+#: One process lands each batch on S3 and builds the lake on Spark, run after run, as
+#: `kedro run --env spark` would (a session with the S3 connector is a JVM of its own: the
+#: tests' session has none). argv[1]: [[[[local file, key], ...], "pipelines"] per run, params].
+_S3_BUILD = """
+import json, os, sys
+import boto3
+from tests.kedro_run import kedro_run
+client = boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT_URL"], region_name="us-east-1")
+runs, params = json.loads(sys.argv[1])
+for files, pipelines in runs:
+    for file, key in files:
+        client.upload_file(file, os.environ["LAKE_BUCKET"], key)
+    kedro_run(pipelines.split(","), env="spark", params=params)
+"""
+
+
+def test_kedro_run_env_spark_on_s3_builds_the_same_lake_as_polars(
+    landing: list[list[Path]],
+    s3: S3Server,
+    tmp_path: Path,
+) -> None:
+    """``LAKE_PATH=s3://bucket kedro run --env spark`` against the S3 server, through s3a,
+    from the same landing files as a local polars lake: the same published tables."""
+    bucket = f"lake-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("s3", endpoint_url=s3.endpoint_url, aws_access_key_id=s3.key,
+                          aws_secret_access_key=s3.secret, region_name="us-east-1")  # fmt: skip
+    client.create_bucket(Bucket=bucket)
+    env = {**os.environ, **s3.env(bucket), "LAKE_PATH": f"s3://{bucket}",
+           "SPARK_MASTER": "local[2]", "SPARK_SHUFFLE_PARTITIONS": "2"}  # fmt: skip
+    runs = [
+        [[[str(f), f"landing/{f.parent.name}/{f.name}"] for f in files], pipelines]
+        for files, pipelines in zip(landing, ["bronze,silver", "bronze,silver,gold"], strict=True)
+    ]  # the second batch lands after the first run: an incremental merge
+    build = [sys.executable, "-c", _S3_BUILD, json.dumps([runs, RUN])]
+    subprocess.run(build, env=env, cwd=PROJECT_ROOT, check=True)
+
+    on_polars = tmp_path / "polars"
+    _build(on_polars, landing, env=None)
+    credentials = s3.credentials()
+    on_s3 = json.loads(client.get_object(Bucket=bucket, Key="_lake.json")["Body"].read())["tables"]
+    assert on_s3.keys() == _record(on_polars).keys()
+    silver = DeltaTable(
+        f"s3://{bucket}/silver/orders", storage_options=delta_storage_options(credentials)
+    )
+    assert any(str(h.get("engineInfo", "")).startswith("Apache-Spark") for h in silver.history())
+    for key in sorted(on_s3):
+        frame = read_table(f"s3://{bucket}", *key.split(".", 1), credentials=credentials)
+        frame = frame.drop([c for c in frame.columns if c in RUN_TIME])
+        spark_rows = frame.sort(frame.columns, nulls_last=True)
+        polars_rows = _rows(on_polars, key)
+        assert spark_rows.schema == polars_rows.schema, key
+        assert spark_rows.equals(polars_rows), key
