@@ -276,6 +276,7 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> list[list[Path]]:
     return [[files["customers"][n], files["orders"][n]] for n in (0, 1)]
 
 
+@pytest.mark.timeout(900)  # two lakes built end to end, one of them on Spark
 def test_kedro_run_env_spark_builds_the_same_lake_as_polars(
     spark: SparkSession,
     landing: list[list[Path]],
@@ -358,6 +359,7 @@ for files, pipelines in runs:
 """
 
 
+@pytest.mark.timeout(900)  # two lakes built end to end, one of them on Spark
 def test_kedro_run_env_spark_on_s3_builds_the_same_lake_as_polars(
     landing: list[list[Path]],
     s3: S3Server,
