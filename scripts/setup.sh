@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Create .venv (Python 3.11+) and install the project with its dev tools and Jupyter
-# (the `dev` and `notebook` extras). Idempotent.
+# Create .venv (Python 3.11+) and install the project with its dev tools, Jupyter and
+# PySpark (the `dev`, `notebook` and `spark` extras); where Java is installed, fetch the
+# Spark connectors conf/spark/spark.yml names (delta-spark, hadoop-aws and its AWS SDK)
+# into their Ivy cache, once. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,18 @@ stamp=.venv/.installed
 if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
   echo "==> installing medallion-kedro and its dependencies"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev,notebook]"
+  .venv/bin/python -m pip install --quiet -e ".[dev,notebook,spark]"
   touch "$stamp"
+fi
+# Spark resolves spark.jars.packages from Maven Central into spark.jars.ivy; every later
+# session (kedro run --env spark, the Spark tests) resolves them from that cache.
+jars=.venv/.spark-connectors
+if [[ ! -f $jars || conf/spark/spark.yml -nt $jars || pyproject.toml -nt $jars ]]; then
+  if command -v java >/dev/null 2>&1; then
+    echo "==> fetching the Spark connectors (python -m medallion_kedro.spark)"
+    .venv/bin/python -m medallion_kedro.spark
+    touch "$jars"
+  else
+    echo "note: no Java here: the Spark connectors are fetched by the first Spark session" >&2
+  fi
 fi

@@ -14,8 +14,17 @@ import yaml
 from medallion_kedro import settings
 from medallion_kedro.datasets import SparkLakeTableDataset
 from medallion_kedro.datasets import spark_lake as spark_lake_module
+from medallion_kedro.datasets.spark_lake import s3a_settings
+from medallion_kedro.lake import delta_storage_options
 from medallion_kedro.settings import CONFIG_LOADER_ARGS
-from medallion_kedro.spark.session import DELTA_EXTENSION, describe, has_delta, spark_layers
+from medallion_kedro.spark.session import (
+    DELTA_EXTENSION,
+    S3_PACKAGES,
+    describe,
+    has_delta,
+    session_settings,
+    spark_layers,
+)
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 
@@ -78,10 +87,60 @@ def test_the_start_up_line_says_what_runs_where() -> None:
     offline = describe({"spark.master": "local[2]"}, ["silver", "bronze", "silver"])
     assert "master local[2]" in offline
     assert "the bronze and silver tables load as Spark DataFrames" in offline
-    assert "writes go through the driver" in offline and "natively" not in offline
+    assert "no Delta Lake support" in offline and "conf/spark/spark.yml" in offline
     native = describe({"spark.master": "yarn", "spark.sql.extensions": DELTA_EXTENSION}, [])
     assert "every node runs on polars" in native
-    assert "natively" in native and "through the driver" not in native
+    assert "from the executors" in native and "no Delta" not in native
+
+
+def test_the_s3_connector_joins_the_packages_only_for_a_lake_on_s3() -> None:
+    conf = {"spark.master": "local[2]",
+            "spark.jars.packages": "io.delta:delta-spark_4.2_2.13:4.4.0",
+            S3_PACKAGES: "org.apache.hadoop:hadoop-aws:3.5.0"}  # fmt: skip
+    local = session_settings(conf)
+    assert local == {k: v for k, v in conf.items() if k != S3_PACKAGES}
+    on_s3 = session_settings(conf, s3=True)
+    assert on_s3["spark.jars.packages"] == (
+        "io.delta:delta-spark_4.2_2.13:4.4.0,org.apache.hadoop:hadoop-aws:3.5.0"
+    )
+    assert S3_PACKAGES not in on_s3  # not a Spark setting
+    assert session_settings({S3_PACKAGES: "a:b:1"}, s3=True)["spark.jars.packages"] == "a:b:1"
+
+
+def test_the_spark_yml_pins_the_connectors_of_the_installed_pyspark() -> None:
+    """delta-spark's artifact names the Spark minor version, hadoop-aws the Hadoop one."""
+    spark = yaml.safe_load((CONF / "spark" / "spark.yml").read_text())
+    delta = spark["spark.jars.packages"]
+    assert (
+        delta.startswith("io.delta:delta-spark_")
+        and spark["spark.sql.extensions"] == DELTA_EXTENSION
+    )
+    assert spark[S3_PACKAGES].startswith("org.apache.hadoop:hadoop-aws:")
+    assert "spark.jars.ivy" in spark
+    pyproject = (CONF.parent / "pyproject.toml").read_text()
+    pyspark = re.search(r'"pyspark==(\d+\.\d+)\.\d+"', pyproject)
+    assert pyspark is not None, "pin pyspark exactly in the spark extra"
+    assert delta.split(":")[1] == f"delta-spark_{pyspark.group(1)}_2.13"
+    delta_python = re.search(r'"delta-spark==([\d.]+)"', pyproject)
+    assert delta_python is not None and delta.split(":")[2] == delta_python.group(1)
+
+
+def test_s3a_settings_come_from_the_lake_credentials_for_its_bucket_only() -> None:
+    options = delta_storage_options(
+        {"key": "AK", "secret": "SK", "client_kwargs": {"endpoint_url": "http://127.0.0.1:9000"}}
+    )
+    settings = s3a_settings("s3a://lake-1/prefix/silver/orders", options)
+    assert settings == {
+        "fs.s3a.bucket.lake-1.access.key": "AK",
+        "fs.s3a.bucket.lake-1.secret.key": "SK",
+        "fs.s3a.bucket.lake-1.endpoint": "http://127.0.0.1:9000",
+        "fs.s3a.bucket.lake-1.endpoint.region": "us-east-1",
+        "fs.s3a.bucket.lake-1.path.style.access": "true",
+        "fs.s3a.bucket.lake-1.connection.ssl.enabled": "false",
+        "fs.s3a.bucket.lake-1.aws.credentials.provider":
+            "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+    }  # fmt: skip
+    assert s3a_settings("/local/lake/silver/orders", {}) == {}
 
 
 def test_the_start_up_line_names_the_layers_the_spark_catalog_loads_on_spark() -> None:

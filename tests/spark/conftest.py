@@ -10,21 +10,27 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from medallion_kedro.project_catalog import config_loader
 from medallion_kedro.spark import configure, spark_session
-from tests.kedro_run import kedro_run
+from tests.kedro_run import PROJECT_ROOT, kedro_run
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 PARAMS = {"n_orders": 6_000, "n_customers": 600, "dirty_share": 0.05, "seed": 11, "batches": 2}
-TEST_SPARK = {
-    "spark.master": "local[2]",
-    "spark.sql.shuffle.partitions": "2",
-    "spark.sql.session.timeZone": "UTC",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
-}
+
+
+def _test_settings() -> dict[str, str]:
+    """The ``spark`` environment's own settings (conf/spark/spark.yml: its connectors from
+    the Ivy cache setup fills, Delta), on ``local[2]`` with two shuffle partitions."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SPARK_MASTER", "local[2]")
+        patch.setenv("SPARK_SHUFFLE_PARTITIONS", "2")
+        conf = config_loader(PROJECT_ROOT, "spark")["spark"]
+    return {str(key): str(value) for key, value in conf.items()}
+
+
+TEST_SPARK = _test_settings()
 
 
 @pytest.fixture(scope="package")

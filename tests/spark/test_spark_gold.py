@@ -80,7 +80,7 @@ def test_the_hook_reads_spark_yml_and_says_what_runs_where(
         SparkHooks().after_context_created(context)  # type: ignore[arg-type]
     assert "master local[1]" in caplog.text
     assert "the silver tables load as Spark DataFrames" in caplog.text
-    assert "writes go through the driver" in caplog.text
+    assert "no Delta Lake support" in caplog.text  # this one sets no spark.sql.extensions
     assert session_module._conf == {"spark.master": "local[1]"}
     configure(TEST_SPARK)
 

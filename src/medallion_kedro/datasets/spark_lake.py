@@ -1,8 +1,9 @@
-"""``SparkLakeTableDataset``: a lake table that loads as a Spark DataFrame."""
+"""``SparkLakeTableDataset``: a lake table that Spark reads and writes as Delta itself."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import polars as pl
 from kedro.io.core import DatasetError
@@ -17,25 +18,7 @@ from medallion_kedro.spark import spark_session
 from medallion_kedro.spark.session import session_has_delta
 
 if TYPE_CHECKING:
-    from deltalake import DeltaTable
     from pyspark.sql import DataFrame, SparkSession
-
-#: Delta reader features that make a version's files differ from its rows.
-UNREADABLE_FEATURES = {"deletionVectors", "columnMapping"}
-
-
-def delta_files(table: DeltaTable, where: str) -> list[str]:
-    """The Parquet files of the Delta version ``table`` is at, as delta-rs lists them:
-    exactly that version's rows (reading the table folder would also read the files of
-    earlier versions that a merge or an overwrite replaced)."""
-    features = set(table.protocol().reader_features or ()) & UNREADABLE_FEATURES
-    if features:
-        raise DatasetError(
-            f"Delta table {where} uses {sorted(features)}: its Parquet files "
-            "alone do not give its rows. Read it with a Spark session that has Delta "
-            "(delta-spark), or rewrite the table without these features."
-        )
-    return list(table.file_uris())
 
 
 def _spark_uri(path: str, protocol: str) -> str:
@@ -45,26 +28,44 @@ def _spark_uri(path: str, protocol: str) -> str:
     return f"s3a://{path}" if protocol in {"s3", "s3a"} else f"{protocol}://{path}"
 
 
+_S3A = "org.apache.hadoop.fs.s3a"
+
+
+def s3a_settings(uri: str, storage_options: dict[str, str]) -> dict[str, str]:
+    """hadoop-aws (``s3a://``) settings for the bucket of ``uri`` from the lake's delta-rs
+    storage options (the ``lake`` credentials): key pair, endpoint with path-style access
+    (MinIO, moto), TLS as the endpoint says, region. Per bucket
+    (``fs.s3a.bucket.<bucket>.*``), so other buckets keep the cluster's own settings."""
+    bucket = urlparse(uri).netloc
+    options = {
+        "access.key": storage_options.get("AWS_ACCESS_KEY_ID"),
+        "secret.key": storage_options.get("AWS_SECRET_ACCESS_KEY"),
+        "session.token": storage_options.get("AWS_SESSION_TOKEN"),
+        "endpoint.region": storage_options.get("AWS_REGION"),
+    }
+    endpoint = storage_options.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        options["endpoint"] = endpoint
+        options["path.style.access"] = "true"
+        options["connection.ssl.enabled"] = str(endpoint.startswith("https://")).lower()
+    if options["session.token"]:
+        options["aws.credentials.provider"] = f"{_S3A}.TemporaryAWSCredentialsProvider"
+    elif options["access.key"]:
+        options["aws.credentials.provider"] = (
+            "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+        )
+    return {f"fs.s3a.bucket.{bucket}.{k}": v for k, v in options.items() if v}
+
+
 def is_spark(data: object) -> bool:
     """Whether ``data`` is a PySpark DataFrame (without importing PySpark for polars)."""
     return type(data).__module__.startswith("pyspark.")
 
 
-def to_polars(frame: DataFrame) -> pl.DataFrame:
-    """A Spark DataFrame's rows on the driver, as polars, through Arrow.
-
-    Decimals, dates and ``TimestampNTZ`` keep their types. A Spark ``Timestamp`` (an
-    instant, in the session's time zone) becomes the lake's naive UTC ``Datetime``, as the
-    polars pipeline writes it, so both engines write the same Delta schema.
-    """
-    converted = pl.from_arrow(frame.toArrow())
-    assert isinstance(converted, pl.DataFrame)
-    return _naive_utc(converted)
-
-
 def polars_schema(frame: DataFrame) -> pl.Schema:
-    """The schema :func:`to_polars` gives ``frame``'s rows, from its Spark schema alone (no
-    Spark job runs): what the data contracts check before a save."""
+    """The polars schema of ``frame``'s rows as the lake stores them, from its Spark schema
+    alone (no Spark job runs): what the data contracts check before a save. A Spark
+    ``Timestamp`` is stored as the lake's naive UTC time."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
     empty = pl.from_arrow(to_arrow_schema(frame.schema, timezone="UTC").empty_table())
@@ -84,29 +85,22 @@ def _naive_utc(frame: pl.DataFrame) -> pl.DataFrame:
 class SparkLakeTableDataset(DeltaTableDataset):
     """``DeltaTableDataset`` that loads as a Spark DataFrame and saves Spark or polars frames.
 
-    Two ways to Delta, chosen from the session's settings (:func:`has_delta
-    <medallion_kedro.spark.session.has_delta>`):
+    Spark reads and writes the Delta table itself (delta-spark in the session, configured
+    in ``conf/spark/spark.yml``), from the executors: loading reads
+    ``format("delta")`` with ``versionAsOf`` the version the lake's commit record names
+    (staged by the running session, else committed; ``load_args`` ``version``/``as_of``
+    for time travel); saving a Spark frame writes ``append``/``overwrite`` with
+    ``DataFrameWriter.format("delta")`` and ``merge`` with ``DeltaTable.merge`` on the
+    catalog's keys, and :class:`~medallion_kedro.lake.changes.KeyedChanges` of Spark
+    frames as one ``MERGE`` that updates, inserts and deletes the given keys. The version
+    written is staged in the run's transaction (or committed alone, under the lake lock,
+    outside a run), exactly as the polars writer's. See :mod:`._spark_delta`.
 
-    - **No Delta in the session** (delta-spark not configured, as offline): a Spark
-      DataFrame is brought to the driver through Arrow (``DataFrame.toArrow()``) and saved
-      by the base class, so staging, the lake's commit record and the delta-rs write
-      (``append``, ``overwrite``, ``merge`` by the catalog's keys) are exactly the polars
-      path's. Loading reads the Parquet files of the published version (below).
-    - **Delta in the session**: Spark reads ``format("delta")`` with ``versionAsOf`` and
-      writes natively (``save``/``DeltaTable.forPath(...).merge``) from the executors; the
-      commit record still names the version. See :mod:`._spark_delta`.
-
-    polars frames are always saved by the base class, so the bronze stage (landing files
-    parsed on polars) and gold (small tables collected to polars) never start a JVM to
-    save. Loading resolves the version readers get: ``load_args`` ``version``/``as_of``
-    when given (time travel), else the version the commit record names for this session
-    (staged by the running session, else committed); ``missing: empty`` reads a table not
-    built yet as no rows with its contract's columns. Without Delta in the session it
-    reads exactly that version's files with ``spark.read.parquet``: for a Delta entry
-    (``{"format": "delta", "version": N}``) the files delta-rs lists for version N. The
-    session comes from
-    :func:`medallion_kedro.spark.spark_session` (``conf/spark/spark.yml``). ``preview``
-    reads with polars, so Kedro-Viz never starts Spark.
+    polars frames are saved by the base class, so the bronze stage (landing files parsed
+    on polars) and gold (small tables collected to polars) never start a JVM to save.
+    ``missing: empty`` reads a table not built yet as no rows with its contract's columns.
+    An S3 lake is reached through ``s3a://`` with the ``lake`` credentials (key pair,
+    endpoint). ``preview`` reads with polars, so Kedro-Viz never starts Spark.
 
     Example catalog entry (``conf/spark/catalog.yml``)::
 
@@ -121,20 +115,31 @@ class SparkLakeTableDataset(DeltaTableDataset):
         entry = self.read_entry()
         if entry is not None:
             self.last_read = int(entry["version"])  # the run's provenance names it
-        spark = spark_session()
+        spark = self._session()
         if entry is None and self._load_args.get("missing") == "empty":
             return self._no_rows(spark)
-        if entry is None:
+        if entry is None or not is_delta(entry):
             raise DatasetError(
                 f"Lake table {self.key} has no published version in {self.lake.uri}: build "
                 f"it with `{lakes.build_command(self.layer)}`."
             )
-        if session_has_delta(spark) and is_delta(entry):
-            from medallion_kedro.datasets import _spark_delta
+        from medallion_kedro.datasets import _spark_delta
 
-            return _spark_delta.read(spark, self.spark_uri, int(entry["version"]))
-        files = self.published_files(entry)
-        return spark.read.parquet(*(_spark_uri(f, self.lake.protocol) for f in files))
+        return _spark_delta.read(spark, self.spark_uri, int(entry["version"]))
+
+    def _session(self) -> SparkSession:
+        """The process's session, with Delta (else a one-line error that says what to set)
+        and, for an S3 lake, the bucket's ``s3a`` settings."""
+        spark = spark_session(s3=self.lake.protocol != "file")
+        if not session_has_delta(spark):
+            raise DatasetError(
+                f"Lake table {self.key}: the Spark session has no Delta Lake support. Start "
+                "it from conf/spark/spark.yml (`kedro run --env spark`), which sets "
+                "spark.jars.packages and spark.sql.extensions for delta-spark."
+            )
+        for key, value in s3a_settings(self.spark_uri, self._storage_options).items():
+            spark.conf.set(key, value)
+        return spark
 
     def _no_rows(self, spark: SparkSession) -> DataFrame:
         """A table not built yet (``load_args.missing: empty``): no rows, with the columns
@@ -148,40 +153,55 @@ class SparkLakeTableDataset(DeltaTableDataset):
         return spark.createDataFrame(empty)
 
     def save(self, data: Any) -> None:
-        if isinstance(data, KeyedChanges) and is_spark(data.rows):
-            data = KeyedChanges(to_polars(data.rows), to_polars(data.keys))
-        if isinstance(data, KeyedChanges) or not is_spark(data):
+        spark_changes = isinstance(data, KeyedChanges) and is_spark(data.rows)
+        if not (spark_changes or is_spark(data)):
             super().save(data)
-        elif session_has_delta(data.sparkSession):
-            self._save_natively(data)
-        else:
-            super().save(to_polars(data))
+            return
+        transaction = lakes.active(self.lake)
+        if transaction is not None:
+            transaction.stage(
+                self.key, self._write_spark(data, transaction.run_id, self.current_entry())
+            )
+            return
+        run_id = lakes.new_run_id()
+        with lakes.LakeLock(self.lake, run_id):
+            current = self.lake.read_record()["tables"].get(self.key)
+            entry = self._write_spark(data, run_id, current)
+            lakes.commit_entries(self.lake, {self.key: entry}, run_id)
 
     @property
     def spark_uri(self) -> str:
         """The table's folder as Spark's file systems name it."""
         return _spark_uri(self.uri, self.lake.protocol)
 
-    def _save_natively(self, frame: DataFrame) -> None:
-        """Write ``frame`` with Spark's Delta writer and stage (or commit) its version."""
-        transaction = lakes.active(self.lake)
-        if transaction is None:
-            self._commit_alone(frame, lakes.new_run_id())  # type: ignore[arg-type, unused-ignore]
-            return
-        entry = self._write(frame, transaction.run_id, self.current_entry())
-        transaction.stage(self.key, entry)
-
-    def _write(
-        self, frame: Any, run_id: str, entry: lakes.Entry | None, mode: str | None = None
+    def _write_spark(
+        self, data: DataFrame | KeyedChanges, run_id: str, entry: lakes.Entry | None
     ) -> lakes.Entry:
-        if not is_spark(frame):
-            return super()._write(frame, run_id, entry, mode)
+        """Write one Delta version from Spark on top of the version ``entry`` names."""
         from medallion_kedro.datasets import _spark_delta
 
+        self._session()
         has_table = self._align(entry)
-        mode = (mode or self._mode) if has_table else "overwrite"
+        if isinstance(data, KeyedChanges):
+            if self._mode != "merge" or not self._keys:
+                raise DatasetError(
+                    f"Lake table {self.key}: a node returned changes to some keys, which "
+                    "needs save_args.mode 'merge' and save_args.keys in the catalog."
+                )
+            _spark_delta.refuse_repeated_keys(data.rows, self._keys, self.key)
+            if not has_table:
+                return _spark_delta.write(data.rows, self.spark_uri, mode="overwrite",
+                                          predicate=None, run_id=run_id, before=entry)  # fmt: skip
+            assert entry is not None
+            return _spark_delta.apply_changes(
+                data.rows, data.keys, self.spark_uri,
+                key_columns=self._keys, run_id=run_id, before=entry,
+            )  # fmt: skip
+        mode = self._mode if has_table else "overwrite"
+        if mode == "merge" and self._keys and not self._predicate:
+            _spark_delta.refuse_repeated_keys(data, self._keys, self.key)
         return _spark_delta.write(
-            frame,
+            data,
             self.spark_uri,
             mode=mode,
             predicate=self._spark_merge_predicate() if mode == "merge" else None,
@@ -195,11 +215,6 @@ class SparkLakeTableDataset(DeltaTableDataset):
         if self._predicate:
             return self._predicate
         return " AND ".join(f"s.`{k}` = t.`{k}`" for k in self._keys)
-
-    def published_files(self, entry: lakes.Entry) -> list[str]:
-        """The files holding the Delta version a commit record ``entry`` names."""
-        version = int(entry["version"])
-        return delta_files(self.table(version), f"{self.uri} version {version}")
 
     def read_entry(self) -> lakes.Entry | None:
         """The version to read: ``load_args`` ``version``/``as_of`` (time travel), else the

@@ -25,14 +25,15 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _conf: dict[str, str] | None = None
 
+#: The ``spark.yml`` key of the packages an S3 lake adds to ``spark.jars.packages``.
+S3_PACKAGES = "s3.jars.packages"
 #: The session extension delta-spark asks for (``spark.sql.extensions``).
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 
 
 def has_delta(conf: Mapping[str, Any]) -> bool:
-    """Whether Spark settings configure Delta Lake (delta-spark's session extension), so
-    lake tables are read and written by Spark natively; otherwise the lake datasets read
-    the Parquet files of a Delta version and write through the driver (Arrow, delta-rs)."""
+    """Whether Spark settings configure Delta Lake (delta-spark's session extension), which
+    the lake datasets need to read and write lake tables on Spark."""
     extensions = str(conf.get("spark.sql.extensions") or "")
     return DELTA_EXTENSION in (e.strip() for e in extensions.split(","))
 
@@ -57,11 +58,10 @@ def describe(conf: Mapping[str, Any], spark_layers: Iterable[str]) -> str:
     else:
         where = "no lake table loads as a Spark DataFrame: every node runs on polars"
     io = (
-        "Spark reads and writes the lake's Delta tables natively (delta-spark)"
+        "Spark reads and writes the lake's Delta tables itself (delta-spark), from the executors"
         if has_delta(conf)
-        else "this session has no Delta support: Spark reads each lake table from the "
-        "Parquet files of its published Delta version, and writes go through the driver "
-        "(Spark DataFrame to Arrow, written by delta-rs)"
+        else "these settings have no Delta Lake support (spark.sql.extensions), so Spark "
+        "cannot read or write the lake's tables: see conf/spark/spark.yml"
     )
     return f"Spark environment (master {conf.get('spark.master')}): {where}; {io}."
 
@@ -85,8 +85,20 @@ def configure(conf: Mapping[str, Any]) -> None:
         _conf = {str(key): str(value) for key, value in conf.items()}
 
 
-def spark_session() -> SparkSession:
-    """The SparkSession of this process, started on first use from the recorded settings."""
+def session_settings(conf: Mapping[str, str], s3: bool = False) -> dict[str, str]:
+    """The Spark settings of a session from ``spark.yml``'s: :data:`S3_PACKAGES` (the S3
+    connector, hadoop-aws with its AWS SDK) joins ``spark.jars.packages`` only for a lake
+    on S3, so a session on a local lake neither loads nor ships those jars."""
+    settings = {k: v for k, v in conf.items() if k != S3_PACKAGES}
+    if s3 and conf.get(S3_PACKAGES):
+        packages = [settings.get("spark.jars.packages", ""), conf[S3_PACKAGES]]
+        settings["spark.jars.packages"] = ",".join(p for p in packages if p)
+    return settings
+
+
+def spark_session(s3: bool = False) -> SparkSession:
+    """The SparkSession of this process, started on first use from the recorded settings
+    (with the S3 connector when ``s3``: the first lake table that starts it decides)."""
     with _lock:
         conf = _conf
     if conf is None:
@@ -102,7 +114,7 @@ def spark_session() -> SparkSession:
             "and `apt-get install openjdk-17-jre-headless`."
         ) from exc
     builder = SparkSession.builder
-    for key, value in conf.items():
+    for key, value in session_settings(conf, s3).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
