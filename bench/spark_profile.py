@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from pipeline import ROOT, _keep_only_landing, _measure, run_stage
+from pipeline import _keep_only_landing, _measure, run_stage
 
 #: Physical operators that run Python on the executors (UDFs, pandas or Arrow functions).
 PYTHON_OPERATORS = (
@@ -109,12 +109,13 @@ def node_windows(lake: str) -> list[tuple[str, float, float, float]]:
 
 def saving_seconds(log: str) -> dict[str, float]:
     """Seconds from each "Saving data to <table> (SparkLakeTableDataset)" line of a Kedro
-    log to the line after it (the log gives times to the second)."""
+    log (``conf/logging.yml``: each line starts with its time, to the second) to the line
+    after it."""
     out: defaultdict[str, float] = defaultdict(float)
     now, pending = None, None
     for line in log.splitlines():
-        if found := re.match(r"\[(\d\d/\d\d/\d\d \d\d:\d\d:\d\d)\]", line):
-            now = dt.datetime.strptime(found[1], "%m/%d/%y %H:%M:%S")
+        if found := re.match(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ", line):
+            now = dt.datetime.strptime(found[1], "%Y-%m-%d %H:%M:%S")
         if pending and line.strip() and now is not None:
             out[pending[0]] += (now - pending[1]).total_seconds()
             pending = None
@@ -199,5 +200,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()

@@ -111,6 +111,12 @@ COVERED: list[tuple[str, list[str]]] = [
             "tests/spark/test_spark_run.py::test_kedro_run_env_spark_builds_the_same_lake_as_polars",
         ],
     ),
+    # scripts/setup.sh fetches the Spark connectors with it (.ci/run runs the set-up)
+    (r"python -m medallion_kedro\.spark", [".ci/run"]),
+    (
+        r"kedro run --pipelines gold --params gold_max_change_share=[01]",
+        ["tests/test_incremental_gold.py::test_gold_benchmark_runs_end_to_end"],
+    ),
     (
         r"kedro run --env fr_layout",
         [
@@ -162,8 +168,11 @@ COVERED: list[tuple[str, list[str]]] = [
     ),
     (
         r"python bench/(pipeline|incremental|export|api_load|api_cost|api_vs_rest"
-        r"|api_during_exports|ui_sources)\.py.*",
+        r"|api_during_exports|ui_sources|fixed_cost|gold_incremental|spark_profile)\.py.*",
         [
+            "tests/test_bench.py::test_fixed_cost_benchmark",
+            "tests/test_incremental_gold.py::test_gold_benchmark_runs_end_to_end",
+            "tests/spark/test_spark_perf_bench.py::test_spark_profile_benchmark",
             "tests/test_bench.py::test_pipeline_benchmark",
             "tests/test_bench.py::test_incremental_benchmark",
             "tests/test_bench.py::test_export_benchmark",

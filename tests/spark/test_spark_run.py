@@ -290,7 +290,8 @@ def test_kedro_run_env_spark_builds_the_same_lake_as_polars(
     save, load = SparkLakeTableDataset.save, SparkLakeTableDataset.load
 
     def counting_save(self: SparkLakeTableDataset, data: Any) -> None:
-        saved[self.key, type(data).__module__.split(".")[0]] += 1
+        frame = data.rows if isinstance(data, KeyedChanges) else data
+        saved[self.key, type(frame).__module__.split(".")[0]] += 1
         save(self, data)
 
     def counting_load(self: SparkLakeTableDataset) -> Any:

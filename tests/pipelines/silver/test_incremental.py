@@ -147,7 +147,7 @@ def test_merge_customers_returns_the_new_state_of_the_keys_in_scope_only(tmp_pat
     plan = Plan("customers", ("b1", "b2"), ("b2",), full=False)
     change = _silver_change(previous, valid, plan, [2, 3, 6])
     assert isinstance(change, KeyedChanges)
-    assert change.collect_schema() == SILVER["customers"]  # what the contract check sees
+    assert change.rows.collect_schema() == SILVER["customers"]  # what the contract check sees
     assert change.rows.sort("customer_id").equals(valid)
     assert sorted(pl.LazyFrame(change.keys).collect()["customer_id"]) == [2, 3, 6]
 
