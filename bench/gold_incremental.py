@@ -25,7 +25,6 @@ the batch's latest order, so fewer customer metrics differ.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -35,6 +34,8 @@ import time
 from pathlib import Path
 
 import polars as pl
+from incremental import delta_versions
+from incremental import rows_written as lake_rows_written
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCHES = 100
@@ -59,25 +60,14 @@ def _params(values: list[str]) -> list[str]:
 
 def gold_versions(lake: Path) -> dict[str, int]:
     """Each gold table's latest Delta version."""
-    out = {}
-    for log in sorted((lake / "gold").glob("*/_delta_log")):
-        out[log.parent.name] = max(int(f.stem) for f in log.glob("*.json") if f.stem.isdigit())
-    return out
+    versions = delta_versions(str(lake))
+    return {k.removeprefix("gold."): v for k, v in versions.items() if k.startswith("gold.")}
 
 
 def rows_written(lake: Path, before: dict[str, int]) -> dict[str, int]:
     """Gold table -> rows added by its Delta versions after ``before`` (from the log)."""
-    written = {}
-    for table, latest in gold_versions(lake).items():
-        log = lake / "gold" / table / "_delta_log"
-        rows = 0
-        for version in range(before.get(table, -1) + 1, latest + 1):
-            for line in (log / f"{version:020d}.json").read_text().splitlines():
-                add = json.loads(line).get("add") if line.strip() else None
-                if add and add.get("stats"):
-                    rows += int(json.loads(add["stats"]).get("numRecords", 0))
-        written[table] = rows
-    return written
+    written = lake_rows_written(str(lake), {f"gold.{t}": v for t, v in before.items()})
+    return {k.removeprefix("gold."): v for k, v in written.items() if k.startswith("gold.")}
 
 
 def gold_nodes(lake: Path, started: float) -> dict[str, float]:
