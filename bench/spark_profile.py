@@ -32,17 +32,8 @@ from pathlib import Path
 import polars as pl
 from pipeline import _keep_only_landing, _measure, run_stage
 
-#: Physical operators that run Python on the executors (UDFs, pandas or Arrow functions).
-PYTHON_OPERATORS = (
-    "BatchEvalPython",
-    "ArrowEvalPython",
-    "MapInPandas",
-    "MapInArrow",
-    "FlatMapGroupsInPandas",
-    "FlatMapCoGroupsInPandas",
-    "AggregateInPandas",
-    "WindowInPandas",
-)
+from medallion_kedro.spark.plans import PYTHON_OPERATORS
+
 _BETWEEN = "(between nodes)"
 
 

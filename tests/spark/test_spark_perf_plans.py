@@ -25,24 +25,13 @@ from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from medallion_kedro.lake import read_table  # noqa: E402
 from medallion_kedro.pipelines.silver import incremental, nodes  # noqa: E402
 from medallion_kedro.schemas import TABLES  # noqa: E402
+from medallion_kedro.spark.plans import PYTHON_OPERATORS  # noqa: E402
 from tests.kedro_run import PROJECT_ROOT  # noqa: E402
 from tests.spark.test_spark_gold import _plan, _record_spark_plans  # noqa: E402
 
 AS_OF = "2026-11-28"
 #: The parse of a date or timestamp (``parsing._spark``): one per parsed row in a plan.
 PARSE = "try_make_timestamp_ntz("
-#: Physical operators that run Python on the executors (UDFs, pandas or Arrow functions).
-PYTHON_OPERATORS = (
-    "BatchEvalPython",
-    "ArrowEvalPython",
-    "MapInPandas",
-    "MapInArrow",
-    "FlatMapGroupsInPandas",
-    "FlatMapCoGroupsInPandas",
-    "AggregateInPandas",
-    "WindowInPandas",
-    "PythonUDF",
-)
 
 
 def _rules() -> dict[str, Any]:
