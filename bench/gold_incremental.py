@@ -27,31 +27,21 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import polars as pl
-from incremental import delta_versions
+from incremental import (
+    delta_versions,
+    generate,
+    hold_back_last_files,
+    kedro,
+    land_held_back,
+)
 from incremental import rows_written as lake_rows_written
 
-ROOT = Path(__file__).resolve().parents[1]
-BATCHES = 100
 VARIANTS = {"maintained": 1, "recomputed": 0}
-
-
-def kedro(args: list[str], lake: Path) -> float:
-    """Run ``kedro <args>`` on ``lake``; return its wall seconds."""
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "LAKE_PATH": str(lake)}
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "kedro", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if done.returncode:
-        sys.exit(f"kedro {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return time.perf_counter() - start
 
 
 def _params(values: list[str]) -> list[str]:
@@ -128,23 +118,14 @@ def main() -> None:
         f"orders={args.orders:,} customers={customers:,} corrections={args.corrections} "
         f"lake={lake} cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}"
     )
-    params = (
-        f"n_orders={args.orders},n_customers={customers},batches={BATCHES},"
-        f"corrections.mode={args.corrections}"
-    )
-    generated = kedro(["run", "--pipelines", "generate", "--params", params], lake)
+    generated = generate(lake, args.orders, customers, args.corrections)
     print(f"{'generate':<24} {generated:7.2f} s")
     held = lake.parent / f"{lake.name}-held-back"
-    held.mkdir()
-    for table in ("customers", "orders"):
-        last = sorted((lake / "landing" / table).glob("*.csv"))[-1]
-        shutil.move(last, held / f"{table}__{last.name}")
-    full = kedro(["run", "--pipelines", "bronze,silver,gold", *_params(fixed)], lake)
+    hold_back_last_files(lake, held)
+    full, _ = kedro(["run", "--pipelines", "bronze,silver,gold", *_params(fixed)], lake)
     print(f"{'build (99 batches)':<24} {full:7.2f} s")
-    for file in held.iterdir():
-        table, name = file.name.split("__", 1)
-        shutil.move(file, lake / "landing" / table / name)
-    silver = kedro(["run", "--pipelines", "bronze,silver", *_params(fixed)], lake)
+    land_held_back(held, lake)
+    silver, _ = kedro(["run", "--pipelines", "bronze,silver", *_params(fixed)], lake)
     print(f"{'1% batch: bronze,silver':<24} {silver:7.2f} s")
     changes_load(lake)
     for variant, share in VARIANTS.items():
@@ -153,7 +134,7 @@ def main() -> None:
         before = gold_versions(copy)
         started = time.time()
         params = _params([f"gold_max_change_share={share}", *fixed])
-        wall = kedro(["run", "--pipelines", "gold", *params], copy)
+        wall, _ = kedro(["run", "--pipelines", "gold", *params], copy)
         nodes = gold_nodes(copy, started)
         written = rows_written(copy, before)
         print(f"gold {variant}: {wall:.2f} s wall, {sum(nodes.values()):.2f} s in nodes")

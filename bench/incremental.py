@@ -43,9 +43,9 @@ BATCHES = 100
 WRITTEN_LAYERS = ("silver", "quality", "gold")
 
 
-def kedro(args: list[str], lake: str) -> tuple[float, str]:
+def kedro(args: list[str], lake: str | Path) -> tuple[float, str]:
     """Run ``kedro <args>`` on ``lake``; return (wall seconds, its standard output)."""
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "LAKE_PATH": lake}
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "LAKE_PATH": str(lake)}
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "kedro", *args], cwd=ROOT, env=env, capture_output=True, text=True
@@ -54,6 +54,31 @@ def kedro(args: list[str], lake: str) -> tuple[float, str]:
     if done.returncode:
         sys.exit(f"kedro {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return wall, done.stdout
+
+
+def generate(lake: str | Path, orders: int, customers: int, corrections: str) -> float:
+    """Generate the shop as :data:`BATCHES` export files per table; return the seconds."""
+    params = (
+        f"n_orders={orders},n_customers={customers},batches={BATCHES},"
+        f"corrections.mode={corrections}"
+    )
+    wall, _ = kedro(["run", "--pipelines", "generate", "--params", params], lake)
+    return wall
+
+
+def hold_back_last_files(lake: str | Path, held: Path) -> None:
+    """Move the last export file of each table out of landing into ``held`` (the 1% batch)."""
+    held.mkdir()
+    for table in ("customers", "orders"):
+        last = sorted((Path(lake) / "landing" / table).glob("*.csv"))[-1]
+        shutil.move(last, held / f"{table}__{last.name}")
+
+
+def land_held_back(held: Path, lake: str | Path) -> None:
+    """Drop the held-back files into landing: the 1% batch arrives."""
+    for file in held.iterdir():
+        table, name = file.name.split("__", 1)
+        shutil.move(file, Path(lake) / "landing" / table / name)
 
 
 def stage_of_nodes() -> dict[str, str]:
@@ -174,25 +199,16 @@ def main() -> None:
         f"lake={lake} cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f}"
     )
 
-    params = (
-        f"n_orders={args.orders},n_customers={customers},batches={BATCHES},"
-        f"corrections.mode={args.corrections}"
-    )
-    wall, _ = kedro(["run", "--pipelines", "generate", "--params", params], lake)
+    wall = generate(lake, args.orders, customers, args.corrections)
     print(f"{'generate':<28} {wall:7.2f} s")
     held = Path(lake) / "held-back"
-    held.mkdir()
-    for table in ("customers", "orders"):
-        last = sorted((Path(lake) / "landing" / table).glob("*.csv"))[-1]
-        shutil.move(last, held / f"{table}__{last.name}")
+    hold_back_last_files(lake, held)
 
     command = ["run", "--pipelines", "bronze,silver,gold"]
     full, _ = kedro(command, lake)
     print(f"{'full rebuild (99 batches)':<28} {full:7.2f} s")
     held_rows = batch_rows(sorted(held.iterdir()))
-    for file in held.iterdir():
-        table, name = file.name.split("__", 1)
-        shutil.move(file, Path(lake) / "landing" / table / name)
+    land_held_back(held, lake)
     versions = delta_versions(lake)
     started = time.time()
     batch, _ = kedro(command, lake)
