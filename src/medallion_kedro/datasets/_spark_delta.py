@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from kedro.io.core import DatasetError
-
 import medallion_kedro.lake as lakes
+from medallion_kedro.datasets.delta_table import repeated_keys_error
 from medallion_kedro.schemas import BATCH_ID
 
 if TYPE_CHECKING:
@@ -46,12 +45,7 @@ def refuse_repeated_keys(frame: DataFrame, keys: Sequence[str], table: str) -> N
     count per key; at most three keys come to the driver)."""
     repeated = frame.groupBy(*keys).count().filter("count > 1").limit(3).collect()
     if repeated:
-        examples = ", ".join(str(tuple(row)[:-1]) for row in repeated)
-        raise DatasetError(
-            f"Cannot merge into lake table {table}: the new rows repeat keys {list(keys)} "
-            f"(e.g. {examples}); a merge needs one row per key. Keep one row per key before "
-            "saving (silver's flag_duplicates keeps the last one). Nothing was written."
-        )
+        raise repeated_keys_error(table, list(keys), [tuple(row)[:-1] for row in repeated])
 
 
 def write(

@@ -700,12 +700,20 @@ def _refuse_repeated_keys(frame: pl.DataFrame, keys: list[str], table: str) -> N
     """A MERGE source must name each key once; say which key repeats, and what to do."""
     repeated = frame.lazy().group_by(keys).len().filter(pl.col("len") > 1).head(3).collect()
     if repeated.height:
-        examples = ", ".join(str(row[:-1]) for row in repeated.iter_rows())
-        raise DatasetError(
-            f"Cannot merge into lake table {table}: the new rows repeat keys {keys} (e.g. "
-            f"{examples}); a merge needs one row per key. Keep one row per key before saving "
-            "(silver's flag_duplicates keeps the last one). Nothing was written."
-        )
+        raise repeated_keys_error(table, keys, [row[:-1] for row in repeated.iter_rows()])
+
+
+def repeated_keys_error(
+    table: str, keys: list[str], examples: list[tuple[Any, ...]]
+) -> DatasetError:
+    """The error for a MERGE source that repeats ``keys`` (``examples``: some repeated
+    keys), whichever engine found them."""
+    shown = ", ".join(str(example) for example in examples)
+    return DatasetError(
+        f"Cannot merge into lake table {table}: the new rows repeat keys {keys} (e.g. "
+        f"{shown}); a merge needs one row per key. Keep one row per key before saving "
+        "(silver's flag_duplicates keeps the last one). Nothing was written."
+    )
 
 
 def _delta_schema(frame: pl.DataFrame) -> Schema:
